@@ -1,0 +1,133 @@
+// The resources kubelite serves: one table that the REST router, discovery documents, the store's key
+// layout, the CLI's kind/short-name lookup and the OpenAPI documents are all derived from, so adding
+// a kind is one entry here plus its validation.
+
+export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
+
+export interface ResourceInfo {
+  /** '' for the core group */
+  group: string;
+  version: string;
+  /** 'v1' or 'apps/v1' */
+  apiVersion: string;
+  kind: string;
+  listKind: string;
+  /** URL path segment, e.g. 'pods' */
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  verbs: Verb[];
+  /** subresources served: 'status', 'scale', 'log', 'exec', 'binding', 'attach', 'portforward', 'eviction' */
+  subresources: string[];
+  /** whether spec/status are split (PUT on the main resource ignores status, and /status ignores the rest) */
+  hasStatus: boolean;
+}
+
+const ALL: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+function r(
+  group: string,
+  version: string,
+  kind: string,
+  plural: string,
+  opts: { namespaced?: boolean; shortNames?: string[]; categories?: string[]; subresources?: string[]; hasStatus?: boolean; verbs?: Verb[] } = {},
+): ResourceInfo {
+  return {
+    group,
+    version,
+    apiVersion: group ? `${group}/${version}` : version,
+    kind,
+    listKind: `${kind}List`,
+    plural,
+    singular: kind.toLowerCase(),
+    namespaced: opts.namespaced ?? true,
+    shortNames: opts.shortNames ?? [],
+    categories: opts.categories ?? [],
+    verbs: opts.verbs ?? ALL,
+    subresources: opts.subresources ?? [],
+    hasStatus: opts.hasStatus ?? false,
+  };
+}
+
+export const RESOURCES: readonly ResourceInfo[] = [
+  r('', 'v1', 'Namespace', 'namespaces', { namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'], hasStatus: true, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
+  r('', 'v1', 'Node', 'nodes', { namespaced: false, shortNames: ['no'], subresources: ['status'], hasStatus: true }),
+  r('', 'v1', 'Pod', 'pods', { shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'exec', 'binding', 'attach', 'portforward', 'eviction'], hasStatus: true }),
+  r('', 'v1', 'Service', 'services', { shortNames: ['svc'], categories: ['all'], subresources: ['status'], hasStatus: true, verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }),
+  r('', 'v1', 'Endpoints', 'endpoints', { shortNames: ['ep'] }),
+  r('', 'v1', 'Event', 'events', { shortNames: ['ev'] }),
+  r('', 'v1', 'ConfigMap', 'configmaps', { shortNames: ['cm'] }),
+  r('', 'v1', 'Secret', 'secrets'),
+  r('apps', 'v1', 'Deployment', 'deployments', { shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'], hasStatus: true }),
+  r('apps', 'v1', 'ReplicaSet', 'replicasets', { shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'], hasStatus: true }),
+  r('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices'),
+  r('networking.k8s.io', 'v1', 'Ingress', 'ingresses', { shortNames: ['ing'], subresources: ['status'], hasStatus: true }),
+  r('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', { namespaced: false }),
+];
+
+/** Group-versions in the order discovery lists them. */
+export function groupVersions(): { group: string; version: string; apiVersion: string }[] {
+  const seen = new Map<string, { group: string; version: string; apiVersion: string }>();
+  for (const res of RESOURCES) if (!seen.has(res.apiVersion)) seen.set(res.apiVersion, { group: res.group, version: res.version, apiVersion: res.apiVersion });
+  return [...seen.values()];
+}
+
+export function byPlural(group: string, version: string, plural: string): ResourceInfo | undefined {
+  return RESOURCES.find((x) => x.group === group && x.version === version && x.plural === plural);
+}
+
+export function byKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+  return RESOURCES.find((x) => x.apiVersion === apiVersion && x.kind === kind);
+}
+
+/** Kind lookup by anything a user types: `po`, `pod`, `pods`, `Pod`, `deployments.apps`, `deploy`. */
+export function lookupResource(typed: string): ResourceInfo | undefined {
+  const lower = typed.toLowerCase();
+  const [name, ...groupParts] = lower.split('.');
+  const group = groupParts.join('.');
+  return RESOURCES.find(
+    (x) =>
+      (group === '' || x.group === group) &&
+      (x.plural === name || x.singular === name || x.kind.toLowerCase() === name || x.shortNames.includes(name)),
+  );
+}
+
+/** `deployment.apps`, `pod`: the name kubectl prints before `/name` (`deployment.apps/web created`). */
+export function qualifiedSingular(res: ResourceInfo): string {
+  return res.group ? `${res.singular}.${res.group}` : res.singular;
+}
+
+/** `deployments.apps`, `pods`: the name kubectl uses in NotFound messages. */
+export function qualifiedPlural(res: ResourceInfo): string {
+  return res.group ? `${res.plural}.${res.group}` : res.plural;
+}
+
+/** The list of kinds we serve, for "unknown kind" errors. */
+export function servedKinds(): string {
+  return RESOURCES.map((x) => `${x.kind} (${x.apiVersion})`).join(', ');
+}
+
+function must(apiVersion: string, kind: string): ResourceInfo {
+  const res = byKind(apiVersion, kind);
+  if (!res) throw new Error(`no resource for ${apiVersion} ${kind}`);
+  return res;
+}
+
+/** Resources by name, for code that knows what it wants: `client.list(R.pods, ...)`. */
+export const R = {
+  namespaces: must('v1', 'Namespace'),
+  nodes: must('v1', 'Node'),
+  pods: must('v1', 'Pod'),
+  services: must('v1', 'Service'),
+  endpoints: must('v1', 'Endpoints'),
+  events: must('v1', 'Event'),
+  configmaps: must('v1', 'ConfigMap'),
+  secrets: must('v1', 'Secret'),
+  deployments: must('apps/v1', 'Deployment'),
+  replicasets: must('apps/v1', 'ReplicaSet'),
+  endpointslices: must('discovery.k8s.io/v1', 'EndpointSlice'),
+  ingresses: must('networking.k8s.io/v1', 'Ingress'),
+  ingressclasses: must('networking.k8s.io/v1', 'IngressClass'),
+} as const;
