@@ -1,0 +1,126 @@
+// `kubelite server`: the whole control plane and this host's agent in one process.
+
+import type { Command } from 'commander';
+import { cidrContains, COMPONENTS, defaultConfig, parseCIDR, type Component as ComponentName, type ServerConfig } from '../../src/config.js';
+import { startServer } from '../../src/server/server.js';
+import { defaultComponents } from '../../src/server/components-all.js';
+import { createLogger } from '../../src/util/log.js';
+import { CliError, run } from '../context.js';
+
+interface ServerFlags {
+  dataDir: string;
+  bindAddress: string;
+  apiPort: string;
+  instance?: string;
+  nodeName?: string;
+  serviceCidr: string;
+  podCidr: string;
+  clusterDns?: string;
+  clusterDomain: string;
+  serviceNodePortRange: string;
+  lbPool?: string;
+  upstreamDns?: string[];
+  dnsTtl: string;
+  resyncPeriod: string;
+  ingressHttpPort: string;
+  ingressHttpsPort: string;
+  disable?: string[];
+  logLevel: string;
+}
+
+function int(name: string, v: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`error: --${name} ${JSON.stringify(v)}: must be an integer between ${min} and ${max}`);
+  return n;
+}
+
+function cidr(name: string, v: string): string {
+  try {
+    parseCIDR(v);
+  } catch (err) {
+    throw new CliError(`error: --${name}: ${(err as Error).message}`);
+  }
+  return v;
+}
+
+export function configFromFlags(f: ServerFlags): ServerConfig {
+  const serviceCIDR = cidr('service-cidr', f.serviceCidr);
+  const range = /^(\d+)-(\d+)$/.exec(f.serviceNodePortRange);
+  if (!range || Number(range[1]) > Number(range[2]) || Number(range[1]) < 1 || Number(range[2]) > 65535) {
+    throw new CliError(`error: --service-node-port-range ${JSON.stringify(f.serviceNodePortRange)}: expected FIRST-LAST, e.g. 30000-32767`);
+  }
+  const disabled = new Set<ComponentName>();
+  for (const d of (f.disable ?? []).flatMap((x) => x.split(',')).map((s) => s.trim()).filter(Boolean)) {
+    if (!COMPONENTS.includes(d as ComponentName)) throw new CliError(`error: --disable ${d}: unknown component (one of ${COMPONENTS.join(', ')})`);
+    disabled.add(d as ComponentName);
+  }
+  const cfg = defaultConfig({
+    dataDir: f.dataDir,
+    bindAddress: f.bindAddress,
+    apiPort: int('api-port', f.apiPort, 0, 65535),
+    instance: f.instance ?? '',
+    ...(f.nodeName ? { nodeName: f.nodeName } : {}),
+    serviceCIDR,
+    podCIDR: cidr('pod-cidr', f.podCidr),
+    clusterDomain: f.clusterDomain.replace(/\.$/, ''),
+    nodePortRange: [Number(range[1]), Number(range[2])],
+    lbPool: f.lbPool ? cidr('lb-pool', f.lbPool) : undefined,
+    upstreamDNS: f.upstreamDns?.flatMap((x) => x.split(',')).filter(Boolean),
+    dnsTTL: int('dns-ttl', f.dnsTtl, 0, 3600),
+    resyncSchedule: `*/${int('resync-period', f.resyncPeriod, 1, 59)} * * * * *`,
+    ingressHttpPort: int('ingress-http-port', f.ingressHttpPort, 0, 65535),
+    ingressHttpsPort: int('ingress-https-port', f.ingressHttpsPort, 0, 65535),
+    disabled,
+    logLevel: f.logLevel,
+  });
+  if (f.clusterDns) cfg.clusterDNS = f.clusterDns;
+  if (!cidrContains(cfg.serviceCIDR, cfg.clusterDNS)) throw new CliError(`error: --cluster-dns ${cfg.clusterDNS} is outside --service-cidr ${cfg.serviceCIDR}`);
+  return cfg;
+}
+
+export function registerServer(program: Command): void {
+  program
+    .command('server')
+    .description('Run the control plane and this host\'s agent (API on https://127.0.0.1:6443 by default)')
+    .option('--data-dir <dir>', 'where state, PKI, token and kubeconfig live', '/var/lib/kubelite')
+    .option('--bind-address <ip>', 'API listen address', '127.0.0.1')
+    .option('--api-port <port>', 'API port (0: any free port)', '6443')
+    .option('--instance <id>', 'run beside other kubelite servers on this host: tags containers, chains and devices (1-6 of a-z0-9)')
+    .option('--node-name <name>', 'this node\'s name (default: hostname)')
+    .option('--service-cidr <cidr>', 'ClusterIP range', '10.96.0.0/12')
+    .option('--pod-cidr <cidr>', 'Pod address range', '10.244.0.0/16')
+    .option('--cluster-dns <ip>', 'cluster DNS Service IP (default: 10th address of the service CIDR)')
+    .option('--cluster-domain <domain>', 'cluster domain', 'cluster.local')
+    .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
+    .option('--lb-pool <cidr>', 'allocate LoadBalancer IPs from this range (default: the host\'s own addresses)')
+    .option('--upstream-dns <addr...>', 'resolvers for names outside the cluster (default: /etc/resolv.conf)')
+    .option('--dns-ttl <seconds>', 'TTL of cluster DNS answers', '5')
+    .option('--resync-period <seconds>', 'full data-plane resync period', '30')
+    .option('--ingress-http-port <port>', 'ingress HTTP port', '80')
+    .option('--ingress-https-port <port>', 'ingress HTTPS port', '443')
+    .option('--disable <components...>', `turn components off: ${COMPONENTS.join(', ')}`)
+    .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
+    .action((flags: ServerFlags) =>
+      run(async () => {
+        const config = configFromFlags(flags);
+        const logger = createLogger(config.logLevel);
+        const components: Component[] = defaultComponents(config);
+        let server: Awaited<ReturnType<typeof startServer>>;
+        try {
+          server = await startServer(config, components, logger);
+        } catch (err) {
+          throw new CliError(`error: cannot start kubelite server: ${(err as Error).message}`);
+        }
+        process.stdout.write(`kubelite server listening on ${server.url}\nkubeconfig: ${server.kubeconfigPath}  (export KUBECONFIG=${server.kubeconfigPath})\n`);
+        await new Promise<void>((resolve) => {
+          const stop = (sig: string) => {
+            logger.info({ signal: sig }, 'shutting down');
+            void server.stop().then(resolve, resolve);
+          };
+          process.once('SIGTERM', () => stop('SIGTERM'));
+          process.once('SIGINT', () => stop('SIGINT'));
+        });
+      }),
+    );
+}
+type Component = import('../../src/server/component.js').Component;

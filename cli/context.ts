@@ -1,0 +1,55 @@
+// What every client command shares: the kubeconfig connection, error printing in kubectl's words,
+// and the exit code convention (0 ok, 1 any failure).
+
+import { HttpClient } from '../src/client/http-client.js';
+import { loadConnection, resolveKubeconfigPath } from '../src/client/kubeconfig.js';
+import { isStatusError } from '../src/api/errors.js';
+import { lookupResource, servedKinds, type ResourceInfo } from '../src/api/resources.js';
+
+export interface GlobalOptions {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+}
+
+export interface CliContext {
+  client: HttpClient;
+  /** The namespace from -n, else the kubeconfig context's, else default. */
+  namespace: string;
+  explicitNamespace: boolean;
+}
+
+export function cliContext(global: GlobalOptions): CliContext {
+  const conn = loadConnection(resolveKubeconfigPath(global.kubeconfig), global.context);
+  return { client: new HttpClient(conn), namespace: global.namespace ?? conn.namespace ?? 'default', explicitNamespace: global.namespace !== undefined };
+}
+
+export function resourceOrDie(typed: string): ResourceInfo {
+  const res = lookupResource(typed);
+  if (!res) throw new CliError(`error: the server doesn't have a resource type "${typed}" (kinds served: ${servedKinds()})`);
+  return res;
+}
+
+/** An error whose message is already the whole line to print. */
+export class CliError extends Error {}
+
+export function errorLine(err: unknown): string {
+  if (isStatusError(err)) return `Error from server${err.status.reason ? ` (${err.status.reason})` : ''}: ${err.status.message}`;
+  if (err instanceof CliError) return err.message;
+  return `error: ${(err as Error)?.message ?? String(err)}`;
+}
+
+/** Runs a command body, prints failures kubectl-style, sets the exit code. */
+export async function run(body: () => Promise<void | number>): Promise<void> {
+  try {
+    const code = await body();
+    if (typeof code === 'number' && code !== 0) process.exitCode = code;
+  } catch (err) {
+    process.stderr.write(errorLine(err) + '\n');
+    process.exitCode = 1;
+  }
+}
+
+export function printWarnings(client: HttpClient): void {
+  for (const w of client.warnings.splice(0)) process.stderr.write(`Warning: ${w}\n`);
+}

@@ -1,0 +1,100 @@
+// The component schemas of every served kind, named as in Kubernetes' OpenAPI v3
+// (`io.k8s.api.core.v1.Pod`), with `$ref`s of the form `#/components/schemas/<name>` between them,
+// so a group-version's OpenAPI document is `{ components: { schemas: schemasForGroupVersion(gv) } }`.
+
+import type { ResourceInfo } from '../resources.js';
+import { RESOURCES } from '../resources.js';
+import { appsSchemas } from './apps.js';
+import { APPS, CORE, DISCOVERY, NET, REF_PREFIX, type Schema } from './builders.js';
+import { clusterSchemas } from './cluster.js';
+import { metaSchemas } from './meta.js';
+import { networkingSchemas } from './networking.js';
+import { podSchemas } from './pod.js';
+import { serviceSchemas } from './service.js';
+import { volumeSchemas } from './volume.js';
+
+export type { Schema } from './builders.js';
+export { REF_PREFIX } from './builders.js';
+
+let cache: Record<string, Schema> | undefined;
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v as object)) deepFreeze(x);
+  }
+  return v;
+}
+
+/** Every component schema by name. Frozen and shared: copy before changing. */
+export function allSchemas(): Record<string, Schema> {
+  if (!cache) {
+    cache = deepFreeze({
+      ...metaSchemas(),
+      ...podSchemas(),
+      ...volumeSchemas(),
+      ...serviceSchemas(),
+      ...clusterSchemas(),
+      ...appsSchemas(),
+      ...networkingSchemas(),
+    });
+  }
+  return cache;
+}
+
+const GROUP_PREFIX: Record<string, string> = {
+  '': CORE,
+  apps: APPS,
+  'networking.k8s.io': NET,
+  'discovery.k8s.io': DISCOVERY,
+};
+
+/** `io.k8s.api.core.v1.Pod` for pods. */
+export function schemaName(res: ResourceInfo): string {
+  const prefix = GROUP_PREFIX[res.group];
+  if (!prefix || res.version !== 'v1') throw new Error(`no schema for ${res.apiVersion} ${res.kind}`);
+  return prefix + res.kind;
+}
+
+/** The root schema of a kind; its `$ref`s point into `#/components/schemas/` (see allSchemas). */
+export function schemaFor(res: ResourceInfo): Schema {
+  const s = allSchemas()[schemaName(res)];
+  if (!s) throw new Error(`no schema for ${res.apiVersion} ${res.kind}`);
+  return s;
+}
+
+function collectRefs(node: unknown, out: Set<string>): void {
+  if (Array.isArray(node)) {
+    for (const x of node) collectRefs(x, out);
+  } else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string' && v.startsWith(REF_PREFIX)) out.add(v.slice(REF_PREFIX.length));
+      else collectRefs(v, out);
+    }
+  }
+}
+
+/** The named schemas plus everything they reference, transitively. */
+export function schemaClosure(names: string[]): Record<string, Schema> {
+  const all = allSchemas();
+  const out: Record<string, Schema> = {};
+  const queue = [...names];
+  while (queue.length) {
+    const name = queue.pop()!;
+    if (out[name]) continue;
+    const s = all[name];
+    if (!s) throw new Error(`unknown schema ${name}`);
+    out[name] = s;
+    const refs = new Set<string>();
+    collectRefs(s, refs);
+    for (const r of refs) if (!out[r]) queue.push(r);
+  }
+  return out;
+}
+
+/** The components of one group-version's OpenAPI v3 document (`v1`, `apps/v1`, ...). */
+export function schemasForGroupVersion(apiVersion: string): Record<string, Schema> {
+  const roots = RESOURCES.filter((r) => r.apiVersion === apiVersion).map(schemaName);
+  const closure = schemaClosure(roots);
+  return Object.fromEntries(Object.keys(closure).sort().map((k) => [k, closure[k]]));
+}

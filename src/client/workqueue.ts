@@ -1,0 +1,115 @@
+// client-go's rate-limited work queue: handlers enqueue only a key; a key is never processed by two
+// workers at once; a key added while it is being processed runs once more afterwards; a failed key is
+// retried with exponential back-off. This is what makes every controller level-triggered.
+
+type Logger = { warn(obj: unknown, msg?: string): void };
+
+export interface WorkQueueOptions {
+  name: string;
+  workers?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  logger?: Logger;
+}
+
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly dirtyWhileProcessing = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private running = 0;
+  private stopped = true;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly handler: (key: string) => Promise<void>,
+    private readonly opts: WorkQueueOptions,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.pump();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  add(key: string): void {
+    if (this.processing.has(key)) {
+      this.dirtyWhileProcessing.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.queue.push(key);
+    this.pump();
+  }
+
+  addAfter(key: string, delayMs: number): void {
+    if (delayMs <= 0) return this.add(key);
+    const existing = this.timers.get(key);
+    if (existing) clearTimeout(existing);
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        this.add(key);
+      }, delayMs),
+    );
+  }
+
+  /** Forget a key's failure history (after a success). */
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  get length(): number {
+    return this.queue.length + this.processing.size;
+  }
+
+  /** Resolves when nothing is queued or processing (tests and benchmarks). */
+  idle(): Promise<void> {
+    if (this.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    const workers = this.opts.workers ?? 1;
+    while (!this.stopped && this.running < workers && this.queue.length > 0) {
+      const key = this.queue.shift()!;
+      this.queued.delete(key);
+      this.processing.add(key);
+      this.running++;
+      void this.run(key);
+    }
+    if (this.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private async run(key: string): Promise<void> {
+    try {
+      await this.handler(key);
+      this.failures.delete(key);
+    } catch (err) {
+      const n = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, n);
+      const base = this.opts.baseDelayMs ?? 5;
+      const delay = Math.min(base * 2 ** (n - 1), this.opts.maxDelayMs ?? 30_000);
+      this.opts.logger?.warn({ err: errText(err), key, queue: this.opts.name, retryInMs: delay }, 'reconcile failed; will retry');
+      this.addAfter(key, delay);
+    } finally {
+      this.processing.delete(key);
+      this.running--;
+      if (this.dirtyWhileProcessing.delete(key)) this.add(key);
+      this.pump();
+    }
+  }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

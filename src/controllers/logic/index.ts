@@ -1,0 +1,13 @@
+// Pure decisions of the controllers (ReplicaSet, Deployment, garbage collector), for the informer-driven
+// loops to call.
+
+export * from './pod-status.js';
+export * from './adopt.js';
+export * from './replicaset.js';
+export * from './expectations.js';
+export * from './deployment.js';
+export * from './deployment-util.js';
+export * from './rollout-history.js';
+export * from './gc.js';
+export { statusEqual } from './status-equal.js';
+export { isoSeconds } from './time.js';

@@ -1,0 +1,343 @@
+// The REST API on Kubernetes paths. Every response is JSON — objects, lists, Tables, watch streams, or a
+// Status for every error (never an HTML page): that is what lets real kubectl and client-node drive us.
+
+import crypto from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import promClient from 'prom-client';
+import type { KObject, Status } from '../api/types.js';
+import { errors, isStatusError, StatusError } from '../api/errors.js';
+import type { ResourceInfo } from '../api/resources.js';
+import type { DeleteOptions, ListOptions } from '../client/types.js';
+import type { Registry, RegistryWriteOpts } from './registry.js';
+import { parsePath, type ResourcePath } from './paths.js';
+import { patchTypeOf, readBody } from './body.js';
+import { negotiate, shapeList, shapeObject, toTable, type Shape } from './table.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+
+type Logger = { info(o: unknown, m?: string): void; warn(o: unknown, m?: string): void; error(o: unknown, m?: string): void };
+
+/** Handlers for pod subresources that stream from the node (logs, exec, port-forward). */
+export type SubresourceHandler = (req: Request, res: Response, path: ResourcePath) => Promise<void> | void;
+
+export interface AppContext {
+  registry: Registry;
+  token: string;
+  kubeliteVersion: string;
+  /** host:port clients use, for /api's serverAddressByClientCIDRs */
+  serverAddress: () => string;
+  logger: Logger;
+  /** Extra routes mounted before the resource router (OpenAPI, ...). */
+  extraRoutes?: (app: express.Express) => void;
+  /** `pods/log`, `pods/exec`, `pods/portforward`, ... keyed by `<plural>/<subresource>`. */
+  subresources?: Map<string, SubresourceHandler>;
+  /** Readiness checks for /readyz (name -> ok). */
+  readiness?: () => Record<string, boolean>;
+}
+
+const requestDuration = new promClient.Histogram({
+  name: 'kubelite_apiserver_request_duration_seconds',
+  help: 'API request latency by verb and resource',
+  labelNames: ['verb', 'resource', 'code'],
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+});
+
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
+
+export function createApp(ctx: AppContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    // /healthz, /readyz and /version are public in Kubernetes too (system:public-info-viewer).
+    if (PUBLIC_PATHS.has(req.path)) return next();
+    if (!authorized(req.headers.authorization, ctx.token)) return sendError(res, errors.unauthorized());
+    next();
+  });
+
+  app.get(['/healthz', '/livez'], (_req, res) => {
+    res.type('text/plain').send('ok');
+  });
+  app.get('/readyz', (_req, res) => {
+    const checks = ctx.readiness?.() ?? {};
+    const bad = Object.entries(checks).filter(([, ok]) => !ok);
+    res.status(bad.length ? 500 : 200).type('text/plain').send(bad.length ? bad.map(([n]) => `[-]${n} failed`).join('\n') + '\nreadyz check failed' : 'ok');
+  });
+  app.get(['/version', '/version/'], (_req, res) => {
+    res.json(versionInfo(ctx.kubeliteVersion));
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(promClient.register.contentType).send(await promClient.register.metrics());
+  });
+  app.get('/api', (_req, res) => {
+    res.json(apiVersions(ctx.serverAddress()));
+  });
+  app.get('/apis', (_req, res) => {
+    res.json(apiGroupList());
+  });
+  ctx.extraRoutes?.(app);
+
+  app.use(async (req, res, next) => {
+    const started = process.hrtime.bigint();
+    let resourceName = '';
+    res.on('finish', () => {
+      if (req.query.watch === 'true' || req.query.watch === '1') return;
+      requestDuration.observe({ verb: req.method, resource: resourceName, code: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    try {
+      const parsed = parsePath(req.path);
+      if (parsed.kind === 'other') {
+        const m = /^\/apis\/([^/]+)\/?$/.exec(req.path);
+        const group = m && apiGroup(m[1]);
+        if (group && req.method === 'GET') return void res.json(group);
+        throw notFoundPath();
+      }
+      if (parsed.kind === 'groupVersion') {
+        const doc = apiResourceList(parsed.group, parsed.version);
+        if (!doc) throw notFoundPath();
+        if (req.method !== 'GET') throw errors.methodNotAllowed(`${req.method} is not supported on ${req.path}`);
+        return void res.json(doc);
+      }
+      if (parsed.kind === 'unknownResource') {
+        throw new StatusError({ code: 404, reason: 'NotFound', message: `the server could not find the requested resource (${parsed.plural}${parsed.group ? '.' + parsed.group : ''})`, details: { kind: parsed.plural, group: parsed.group || undefined } });
+      }
+      resourceName = parsed.path.resource.plural;
+      await handleResource(ctx, req, res, parsed.path);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (!isStatusError(err)) {
+      const e = err as { type?: string; status?: number; message?: string };
+      if (e?.type === 'entity.too.large') return sendError(res, errors.tooLarge(e.message ?? 'request entity too large'));
+      ctx.logger.error({ err: e?.message ?? String(err), stack: (err as Error)?.stack, path: req.path, method: req.method }, 'request failed');
+    }
+    sendError(res, isStatusError(err) ? err : errors.internal((err as Error)?.message ?? String(err)));
+  });
+  return app;
+}
+
+function authorized(header: string | undefined, token: string): boolean {
+  if (!header?.startsWith('Bearer ')) return false;
+  const given = Buffer.from(header.slice(7).trim());
+  const want = Buffer.from(token);
+  return given.length === want.length && crypto.timingSafeEqual(given, want);
+}
+
+function notFoundPath(): StatusError {
+  return new StatusError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource' });
+}
+
+export function sendError(res: Response, err: StatusError): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.status(err.status.code).type('application/json').send(JSON.stringify(err.status));
+}
+
+function sendJSON(res: Response, code: number, body: unknown, warnings?: string[]): void {
+  if (warnings?.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  res.status(code).type('application/json').send(JSON.stringify(body));
+}
+
+function q(req: Request, name: string): string | undefined {
+  const v = req.query[name];
+  return typeof v === 'string' ? v : Array.isArray(v) ? String(v[0]) : undefined;
+}
+
+function isTrue(v: string | undefined): boolean {
+  return v === 'true' || v === '1';
+}
+
+function listOptions(req: Request, path: ResourcePath): ListOptions {
+  return { namespace: path.namespace, labelSelector: q(req, 'labelSelector'), fieldSelector: q(req, 'fieldSelector') };
+}
+
+function writeOptions(req: Request, subresource?: string): RegistryWriteOpts {
+  const fv = q(req, 'fieldValidation');
+  if (fv && !['Strict', 'Warn', 'Ignore'].includes(fv)) throw errors.badRequest(`fieldValidation must be one of "Ignore", "Warn" or "Strict", got ${JSON.stringify(fv)}`);
+  const dryRun = q(req, 'dryRun');
+  if (dryRun && dryRun !== 'All') throw errors.badRequest(`dryRun: Unsupported value: ${JSON.stringify(dryRun)}: supported values: "All"`);
+  return {
+    subresource,
+    dryRun: dryRun === 'All',
+    fieldManager: q(req, 'fieldManager'),
+    force: isTrue(q(req, 'force')),
+    fieldValidation: fv as RegistryWriteOpts['fieldValidation'],
+    warnings: [],
+  };
+}
+
+async function handleResource(ctx: AppContext, req: Request, res: Response, path: ResourcePath): Promise<void> {
+  const { registry } = ctx;
+  const r = path.resource;
+  const sub = path.subresource;
+
+  if (sub && !r.subresources.includes(sub)) {
+    throw new StatusError({ code: 404, reason: 'NotFound', message: `the server could not find the requested resource (${req.method.toLowerCase()} ${r.plural}/${sub})` });
+  }
+  const streamHandler = sub ? ctx.subresources?.get(`${r.plural}/${sub}`) : undefined;
+  if (streamHandler) return void (await streamHandler(req, res, path));
+  if (sub && ['log', 'exec', 'attach', 'portforward'].includes(sub)) {
+    throw errors.serviceUnavailable(`${r.plural}/${sub} is not available: this server runs no agent`);
+  }
+
+  const shape: Shape = negotiate(req.headers.accept, q(req, 'includeObject'));
+  const watch = path.watchPrefix || isTrue(q(req, 'watch'));
+  if (!r.namespaced && path.namespace) throw errors.badRequest(`${r.plural} is not namespaced`);
+
+  switch (req.method) {
+    case 'GET': {
+      if (watch) return serveWatch(ctx, req, res, path, shape);
+      if (path.name) {
+        const obj = await registry.get(r, path.namespace, path.name, sub);
+        return sendJSON(res, 200, shapeObject(r, obj, shape));
+      }
+      const list = await registry.list(r, listOptions(req, path));
+      return sendJSON(res, 200, shapeList(r, list, shape));
+    }
+    case 'POST': {
+      const body = (await readBody(req)) as KObject;
+      if (sub) {
+        if (!path.name) throw notFoundPath();
+        const out = await registry.createSubresource(r, path.namespace, path.name, sub, body);
+        return sendJSON(res, 201, out);
+      }
+      if (path.name) throw errors.methodNotAllowed(`POST is not allowed on a named ${r.singular}: use PUT or PATCH`);
+      if (!body || typeof body !== 'object') throw errors.badRequest('the request body must be an object');
+      if (r.namespaced) {
+        const bodyNs = body.metadata?.namespace;
+        if (path.namespace && bodyNs && bodyNs !== path.namespace) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        if (!path.namespace && !bodyNs) throw errors.badRequest(`${r.plural} must be created in a namespace: POST to /api/.../namespaces/{namespace}/${r.plural}`);
+        body.metadata = { ...body.metadata, namespace: path.namespace ?? bodyNs };
+      }
+      const opts = writeOptions(req);
+      const created = await registry.create(r, body, opts);
+      return sendJSON(res, 201, shapeObject(r, created, shape), opts.warnings);
+    }
+    case 'PUT': {
+      if (!path.name) throw errors.methodNotAllowed(`PUT requires a name: /${r.plural}/{name}`);
+      const body = (await readBody(req)) as KObject;
+      if (!body || typeof body !== 'object') throw errors.badRequest('the request body must be an object');
+      body.metadata ??= {};
+      if (body.metadata.name && body.metadata.name !== path.name) throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${path.name})`);
+      body.metadata.name = path.name;
+      if (r.namespaced) {
+        if (body.metadata.namespace && body.metadata.namespace !== path.namespace) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        body.metadata.namespace = path.namespace;
+      }
+      const opts = writeOptions(req, sub === 'finalize' ? undefined : sub);
+      const updated = await registry.update(r, body, opts);
+      return sendJSON(res, 200, shapeObject(r, updated, shape), opts.warnings);
+    }
+    case 'PATCH': {
+      if (!path.name) throw errors.methodNotAllowed('PATCH requires a name');
+      const type = patchTypeOf(req);
+      const body = await readBody(req);
+      if (body === undefined) throw errors.badRequest('the patch body is empty');
+      const opts = writeOptions(req, sub);
+      const existed = type === 'apply' ? await exists(registry, r, path) : true;
+      const patched = await registry.patch(r, path.namespace, path.name, type, body, opts);
+      return sendJSON(res, existed ? 200 : 201, shapeObject(r, patched, shape), opts.warnings);
+    }
+    case 'DELETE': {
+      const body = ((await readBody(req)) ?? {}) as DeleteOptions & { kind?: string; dryRun?: string[] };
+      const opts = {
+        gracePeriodSeconds: q(req, 'gracePeriodSeconds') !== undefined ? Number(q(req, 'gracePeriodSeconds')) : body.gracePeriodSeconds,
+        propagationPolicy: (q(req, 'propagationPolicy') as DeleteOptions['propagationPolicy']) ?? body.propagationPolicy,
+        preconditions: body.preconditions,
+        dryRun: q(req, 'dryRun') === 'All' || (Array.isArray(body.dryRun) && body.dryRun.includes('All')),
+      };
+      if (opts.propagationPolicy && !['Background', 'Foreground', 'Orphan'].includes(opts.propagationPolicy)) {
+        throw errors.badRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(opts.propagationPolicy)}: supported values: "Foreground", "Background", "Orphan"`);
+      }
+      if (opts.gracePeriodSeconds !== undefined && (!Number.isInteger(opts.gracePeriodSeconds) || opts.gracePeriodSeconds < 0)) {
+        throw errors.badRequest('gracePeriodSeconds must be a non-negative integer');
+      }
+      if (sub) throw errors.methodNotAllowed(`DELETE is not supported on ${r.plural}/${sub}`);
+      if (!path.name) {
+        // deletecollection: delete each matching object; report what was deleted as a list.
+        const list = await registry.list(r, listOptions(req, path));
+        const deleted: KObject[] = [];
+        for (const item of list.items) {
+          try {
+            const out = await registry.delete(r, item.metadata.namespace, item.metadata.name!, opts);
+            if ((out as KObject).metadata?.name) deleted.push(out as KObject);
+          } catch (err) {
+            if (!isStatusError(err, 'NotFound')) throw err;
+          }
+        }
+        return sendJSON(res, 200, { ...list, items: deleted });
+      }
+      const out = await registry.delete(r, path.namespace, path.name, opts);
+      return sendJSON(res, 200, (out as Status).kind === 'Status' ? out : shapeObject(r, out as KObject, shape));
+    }
+    default:
+      throw errors.methodNotAllowed(`the server does not allow this method on the requested resource (${req.method} ${r.plural})`);
+  }
+}
+
+async function exists(registry: Registry, r: ResourceInfo, path: ResourcePath): Promise<boolean> {
+  try {
+    await registry.get(r, path.namespace, path.name!);
+    return true;
+  } catch (err) {
+    if (isStatusError(err, 'NotFound')) return false;
+    throw err;
+  }
+}
+
+function serveWatch(ctx: AppContext, req: Request, res: Response, path: ResourcePath, shape: Shape): void {
+  const r = path.resource;
+  const opts = { ...listOptions(req, path), resourceVersion: q(req, 'resourceVersion') };
+  if (path.name) opts.fieldSelector = [opts.fieldSelector, `metadata.name=${path.name}`].filter(Boolean).join(',');
+  const timeoutSeconds = Number(q(req, 'timeoutSeconds') ?? 0);
+
+  res.status(200);
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Cache-Control', 'no-cache, private');
+  res.setHeader('Transfer-Encoding', 'chunked');
+  // kubectl waits for headers before it reads events; without this an idle watch looks hung.
+  res.flushHeaders();
+
+  let ended = false;
+  let first = true;
+  let timer: NodeJS.Timeout | undefined;
+  let watch: { stop(): void } | undefined;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(timer);
+    watch?.stop();
+    res.end();
+  };
+  watch = ctx.registry.watch(r, opts, {
+    onEvent(ev) {
+      if (ended) return;
+      let object: unknown = ev.object;
+      if (shape.as === 'table') {
+        object = toTable(r, [ev.object as KObject], ev.object.metadata.resourceVersion, shape.include, first);
+        first = false;
+      } else if (shape.as === 'metadata') object = shapeObject(r, ev.object as KObject, shape);
+      res.write(JSON.stringify({ type: ev.type, object }) + '\n');
+      // A consumer that stopped reading must not make us buffer without bound.
+      if (res.writableLength > 64 * 1024 * 1024) end();
+    },
+    onClose(err) {
+      if (ended) return;
+      if (err) {
+        const status = isStatusError(err) ? err.status : errors.internal(err.message).status;
+        res.write(JSON.stringify({ type: 'ERROR', object: status }) + '\n');
+      }
+      end();
+    },
+  });
+  if (ended) watch.stop();
+  else if (timeoutSeconds > 0) timer = setTimeout(end, timeoutSeconds * 1000);
+  // On Node 20 req 'close' fires once the body is read; the response's 'close' is the client going away.
+  res.on('close', end);
+}

@@ -1,0 +1,60 @@
+// Kubernetes REST paths -> what they address. One parser for every route so the URL rules
+// (legacy /api/v1 vs /apis/group/version, namespaced vs cluster paths, subresources, the old
+// /watch/ prefix) live in one place.
+
+import { byPlural, type ResourceInfo } from '../api/resources.js';
+
+export interface ResourcePath {
+  group: string;
+  version: string;
+  resource: ResourceInfo;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  /** `/api/v1/watch/...` (deprecated form of ?watch=true) */
+  watchPrefix: boolean;
+}
+
+export type ParsedPath =
+  | { kind: 'resource'; path: ResourcePath }
+  | { kind: 'groupVersion'; group: string; version: string }
+  | { kind: 'unknownResource'; group: string; version: string; plural: string }
+  | { kind: 'other' };
+
+export function parsePath(pathname: string): ParsedPath {
+  const segs = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (segs[0] === 'api' && segs.length >= 2) {
+    group = '';
+    version = segs[1];
+    rest = segs.slice(2);
+  } else if (segs[0] === 'apis' && segs.length >= 3) {
+    group = segs[1];
+    version = segs[2];
+    rest = segs.slice(3);
+  } else return { kind: 'other' };
+  if (rest.length === 0) return { kind: 'groupVersion', group, version };
+
+  let watchPrefix = false;
+  if (rest[0] === 'watch') {
+    watchPrefix = true;
+    rest = rest.slice(1);
+  }
+  let namespace: string | undefined;
+  // namespaces/{ns}/{plural}/... addresses a namespaced resource; namespaces[/{name}[/{sub}]] the Namespace itself.
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    const inner = byPlural(group, version, rest[2]);
+    if (inner?.namespaced) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    } else if (rest.length > 3 || !byPlural(group, version, 'namespaces')) {
+      return { kind: 'unknownResource', group, version, plural: rest[2] };
+    }
+  }
+  const resource = byPlural(group, version, rest[0]);
+  if (!resource || (namespace === undefined && rest.length > 3)) return { kind: 'unknownResource', group, version, plural: rest[0] };
+  if (rest.length > 3) return { kind: 'unknownResource', group, version, plural: rest.join('/') };
+  return { kind: 'resource', path: { group, version, resource, namespace, name: rest[1], subresource: rest[2], watchPrefix } };
+}

@@ -1,0 +1,548 @@
+// The registry: Kubernetes' API semantics over the plain store. Every write from any client — kubectl,
+// our CLI, controllers, the agent — goes through here, so defaulting, validation, admission,
+// generation, the spec/status split, graceful deletion and finalizers behave the same for all.
+// It implements ApiClient so in-process components use it exactly as remote ones use REST.
+
+import crypto from 'node:crypto';
+import type { Binding, KList, KObject, Namespace, Pod, Scale, Status, StatusCause, WatchEvent } from '../api/types.js';
+import { R, type ResourceInfo } from '../api/resources.js';
+import { errors, isStatusError, StatusError, successStatus } from '../api/errors.js';
+import type { Store } from '../store/types.js';
+import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchHandlers, WatchOptions, WriteOpts } from '../client/types.js';
+import { applyDefaults, prepareUpdate, unknownFieldsError, unknownFieldWarnings, validateObject } from '../api/validation/index.js';
+import { labelSelectorToString, parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
+import { applyPatch, serverSideApply } from '../api/patch/index.js';
+import type { AdmissionContext, AdmissionHook, AdmissionOp } from './admission.js';
+import { clone, deepEqual } from '../util/equal.js';
+import { rfc3339 } from '../util/time.js';
+
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export interface RegistryWriteOpts extends WriteOpts {
+  dryRun?: boolean;
+  /** Filled with human-readable warnings (unknown fields under fieldValidation=Warn); sent as `Warning` headers. */
+  warnings?: string[];
+}
+
+export interface RegistryDeleteOpts extends DeleteOptions {
+  dryRun?: boolean;
+}
+
+const GENERATE_SUFFIX = 'bcdfghjklmnpqrstvwxz2456789';
+const PATCH_RETRIES = 5;
+
+export class Registry implements ApiClient {
+  private readonly hooks = new Map<string, AdmissionHook[]>();
+
+  constructor(readonly store: Store) {}
+
+  addAdmission(hook: AdmissionHook): void {
+    const key = hook.resource.plural + '.' + hook.resource.group;
+    const list = this.hooks.get(key) ?? [];
+    list.push(hook);
+    this.hooks.set(key, list);
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async get<T extends KObject = KObject>(res: ResourceInfo, namespace: string | undefined, name: string, subresource?: string): Promise<T> {
+    const obj = await this.mustGet(res, namespace, name);
+    if (subresource === 'scale') return toScale(res, obj) as unknown as T;
+    if (subresource && subresource !== 'status') throw errors.methodNotAllowed(`GET is not supported on ${res.plural}/${subresource}`);
+    return obj as T;
+  }
+
+  async list<T extends KObject = KObject>(res: ResourceInfo, opts: ListOptions = {}): Promise<KList<T>> {
+    const match = this.matcher(res, opts);
+    const { items, resourceVersion } = await this.store.list(res, res.namespaced ? opts.namespace : undefined);
+    return {
+      apiVersion: res.apiVersion,
+      kind: res.listKind,
+      metadata: { resourceVersion },
+      items: (match ? items.filter(match) : items) as T[],
+    };
+  }
+
+  watch<T extends KObject = KObject>(res: ResourceInfo, opts: WatchOptions, handlers: WatchHandlers<T>): Watch {
+    let match: ((o: KObject) => boolean) | undefined;
+    try {
+      match = this.matcher(res, opts);
+    } catch (err) {
+      queueMicrotask(() => handlers.onClose?.(err as Error));
+      return { stop() {} };
+    }
+    const rv = opts.resourceVersion;
+    const initial = rv === undefined || rv === '' || rv === '0';
+    let stopped = false;
+    try {
+      const sub = this.store.watch(
+        { resource: res, namespace: res.namespaced ? opts.namespace : undefined, fromResourceVersion: initial ? undefined : rv, initial },
+        (ev) => {
+          if (stopped) return;
+          const now = !match || match(ev.object);
+          let type: WatchEvent['type'] | undefined;
+          if (ev.type === 'ADDED') type = now ? 'ADDED' : undefined;
+          else if (ev.type === 'DELETED') type = now ? 'DELETED' : undefined;
+          else {
+            // A filtered watch sees an object that stops matching as deleted and one that starts as added.
+            const before = !match || (ev.oldObject ? match(ev.oldObject) : false);
+            type = now && before ? 'MODIFIED' : now ? 'ADDED' : before ? 'DELETED' : undefined;
+          }
+          if (type) handlers.onEvent({ type, object: ev.object as T });
+        },
+      );
+      return {
+        stop() {
+          if (stopped) return;
+          stopped = true;
+          sub.stop();
+          handlers.onClose?.();
+        },
+      };
+    } catch (err) {
+      queueMicrotask(() => handlers.onClose?.(err as Error));
+      return { stop() {} };
+    }
+  }
+
+  // ---------------------------------------------------------------- create
+
+  async create<T extends KObject = KObject>(res: ResourceInfo, input: T, opts: RegistryWriteOpts = {}): Promise<T> {
+    const obj = clone(input) as KObject;
+    this.checkKind(res, obj);
+    obj.metadata ??= {};
+    const meta = obj.metadata;
+    if (res.namespaced) {
+      meta.namespace ||= 'default';
+      await this.checkNamespaceWritable(res, meta.namespace, meta.name ?? meta.generateName ?? '');
+    } else delete meta.namespace;
+
+    applyDefaults(res, obj);
+    const generated = !meta.name && !!meta.generateName;
+    if (generated) meta.name = meta.generateName + randomSuffix();
+    const now = rfc3339();
+    meta.uid = crypto.randomUUID();
+    meta.creationTimestamp = now;
+    delete meta.resourceVersion;
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.managedFields;
+    delete (meta as Record<string, unknown>).selfLink;
+    if ('spec' in obj) meta.generation = 1;
+    else delete meta.generation;
+    if (res.hasStatus && res !== R.namespaces && res !== R.nodes) delete obj.status;
+    if (res === R.namespaces) obj.status = { phase: 'Active' };
+
+    this.validate(res, obj, undefined, opts);
+    const ctx: AdmissionContext = { op: 'create', resource: res, dryRun: !!opts.dryRun };
+    const undo = await this.admit(ctx, obj, undefined);
+    if (opts.dryRun) {
+      undo();
+      return obj as T;
+    }
+    try {
+      const created = await this.createWithRetry(res, obj, generated);
+      this.committed(ctx, created, undefined);
+      return created as T;
+    } catch (err) {
+      undo();
+      throw err;
+    }
+  }
+
+  private async createWithRetry(res: ResourceInfo, obj: KObject, generated: boolean): Promise<KObject> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.store.create(res, obj);
+      } catch (err) {
+        // A generated name that collided gets a fresh suffix, as Kubernetes retries generateName.
+        if (!generated || attempt >= 8 || !isStatusError(err, 'AlreadyExists')) throw err;
+        obj.metadata.name = obj.metadata.generateName + randomSuffix();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- update
+
+  async update<T extends KObject = KObject>(res: ResourceInfo, input: T, opts: RegistryWriteOpts = {}): Promise<T> {
+    const obj = clone(input) as KObject;
+    this.checkKind(res, obj);
+    const name = obj.metadata?.name;
+    if (!name) throw errors.invalid(res.kind, '', [{ field: 'metadata.name', reason: 'FieldValueRequired', message: 'Required value: name is required' }], res.group || undefined);
+    const namespace = res.namespaced ? obj.metadata.namespace || 'default' : undefined;
+    const old = await this.mustGet(res, namespace, name);
+    if (opts.subresource === 'scale') return (await this.writeScale(res, old, obj as unknown as Scale, opts)) as unknown as T;
+    return (await this.replace(res, old, obj, opts)) as T;
+  }
+
+  /** The shared tail of PUT, PATCH and subresource writes: `next` is the complete desired object. */
+  private async replace(res: ResourceInfo, old: KObject, next: KObject, opts: RegistryWriteOpts): Promise<KObject> {
+    const oldMeta = old.metadata;
+    const meta = (next.metadata ??= {});
+    if (meta.resourceVersion && meta.resourceVersion !== oldMeta.resourceVersion) throw errors.staleResourceVersion(res, oldMeta.name!);
+    if (meta.uid && meta.uid !== oldMeta.uid) {
+      throw errors.conflict(res, oldMeta.name!, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${oldMeta.uid}`);
+    }
+    if (res.namespaced && meta.namespace && meta.namespace !== oldMeta.namespace) {
+      throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    if (meta.name && meta.name !== oldMeta.name) throw errors.badRequest('the name of the object does not match the name on the URL');
+
+    // System-managed metadata is never the client's to change.
+    meta.name = oldMeta.name;
+    if (res.namespaced) meta.namespace = oldMeta.namespace;
+    meta.uid = oldMeta.uid;
+    meta.creationTimestamp = oldMeta.creationTimestamp;
+    meta.deletionTimestamp = oldMeta.deletionTimestamp;
+    meta.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds;
+    meta.generation = oldMeta.generation;
+    delete meta.managedFields;
+    delete (meta as Record<string, unknown>).selfLink;
+    if (meta.generateName === undefined && oldMeta.generateName) meta.generateName = oldMeta.generateName;
+    for (const k of Object.keys(meta) as (keyof typeof meta)[]) if (meta[k] === undefined) delete meta[k];
+
+    if (opts.subresource === 'status') {
+      // Status writes change status only (and the object's finalizers/labels stay as they were).
+      const status = next.status;
+      next = clone(old);
+      if (status === undefined) delete next.status;
+      else next.status = status;
+    } else if (res.hasStatus) {
+      if (old.status === undefined) delete next.status;
+      else next.status = clone(old.status);
+    }
+
+    applyDefaults(res, next);
+    if (opts.subresource !== 'status') {
+      prepareUpdate(res, next, old);
+      this.validate(res, next, old, opts);
+    }
+    if (res === R.pods && opts.subresource !== 'status' && next.spec && !deepEqual((next as Pod).spec.nodeName, (old as Pod).spec.nodeName) && (old as Pod).spec.nodeName) {
+      throw errors.invalid('Pod', oldMeta.name!, [{ field: 'spec.nodeName', reason: 'FieldValueForbidden', message: 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations)' }]);
+    }
+    if (specOf(next) !== undefined && !deepEqual(specOf(next), specOf(old))) meta.generation = (oldMeta.generation ?? 1) + 1;
+
+    // A deletion that waited for finalizers completes when the last one is removed.
+    const pending = (o: KObject) => (o.metadata.finalizers?.length ?? 0) + (res === R.namespaces ? ((o as Namespace).spec?.finalizers?.length ?? 0) : 0);
+    const finalizersDone = !!oldMeta.deletionTimestamp && pending(old) > 0 && pending(next) === 0;
+    if (!finalizersDone && deepEqual(stripRV(next), stripRV(old))) return old; // no-op writes do not bump resourceVersion
+
+    const ctx: AdmissionContext = { op: 'update', resource: res, subresource: opts.subresource, dryRun: !!opts.dryRun };
+    const undo = await this.admit(ctx, next, old);
+    if (opts.dryRun) {
+      undo();
+      return next;
+    }
+    try {
+      // A running Pod still needs its node to stop it; the agent completes that deletion.
+      if (finalizersDone && !(res === R.pods && (old as Pod).spec.nodeName && !isTerminal(old as Pod) && !forceRemoval(old))) {
+        const deleted = await this.store.delete(res, oldMeta.namespace, oldMeta.name!, { expectedResourceVersion: oldMeta.resourceVersion });
+        this.committed({ ...ctx, op: 'delete' }, undefined, deleted);
+        return deleted;
+      }
+      const updated = await this.store.update(res, next, { expectedResourceVersion: oldMeta.resourceVersion });
+      this.committed(ctx, updated, old);
+      return updated;
+    } catch (err) {
+      undo();
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- patch
+
+  async patch<T extends KObject = KObject>(res: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: RegistryWriteOpts = {}): Promise<T> {
+    namespace = res.namespaced ? namespace || 'default' : undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.patchOnce(res, namespace, name, type, patch, opts)) as T;
+      } catch (err) {
+        // A patch has no resourceVersion of its own: lost races are retried, as the API server does.
+        const explicitRV = typeof patch === 'object' && patch !== null && (patch as KObject).metadata?.resourceVersion;
+        if (attempt < PATCH_RETRIES && isStatusError(err, 'Conflict') && !explicitRV && !opts.dryRun) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async patchOnce(res: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: RegistryWriteOpts): Promise<KObject> {
+    if (type === 'apply') {
+      if (opts.subresource) throw errors.methodNotAllowed(`server-side apply is not supported on ${res.plural}/${opts.subresource}`);
+      const applied = patch as KObject;
+      if (!applied || typeof applied !== 'object' || Array.isArray(applied)) throw errors.badRequest('the apply patch must be an object');
+      this.checkKind(res, applied);
+      if (applied.metadata?.name && applied.metadata.name !== name) throw errors.badRequest('the name of the object does not match the name on the URL');
+      const live = await this.store.get(res, namespace, name);
+      const manager = opts.fieldManager;
+      if (!manager) throw errors.badRequest('PATCH, application/apply-patch+yaml requires fieldManager to be set');
+      const merged = serverSideApply(res, live, { ...applied, metadata: { ...applied.metadata, name, namespace } }, { fieldManager: manager, force: !!opts.force });
+      if (!live) return this.create(res, merged, opts);
+      return this.replace(res, live, merged, opts);
+    }
+    const old = await this.mustGet(res, namespace, name);
+    if (opts.subresource === 'scale') {
+      const scale = applyPatch(res, toScale(res, old) as unknown as KObject, type === 'strategic' ? 'merge' : type, patch) as unknown as Scale;
+      return this.writeScale(res, old, scale, opts);
+    }
+    const patched = applyPatch(res, clone(old), type, patch) as KObject;
+    if (!patched || typeof patched !== 'object' || !patched.metadata) throw errors.badRequest('the patch produced an object without metadata');
+    // A patch that names a resourceVersion is a precondition; otherwise it applies to what we just read.
+    const rv = patched.metadata.resourceVersion;
+    if (rv !== old.metadata.resourceVersion) {
+      if (rv) throw errors.staleResourceVersion(res, name);
+      patched.metadata.resourceVersion = old.metadata.resourceVersion;
+    }
+    return this.replace(res, old, patched, opts);
+  }
+
+  // ---------------------------------------------------------------- delete
+
+  async delete(res: ResourceInfo, namespace: string | undefined, name: string, opts: RegistryDeleteOpts = {}): Promise<KObject | Status> {
+    namespace = res.namespaced ? namespace || 'default' : undefined;
+    const old = await this.mustGet(res, namespace, name);
+    const meta = old.metadata;
+    if (opts.preconditions?.uid && opts.preconditions.uid !== meta.uid) {
+      throw errors.conflict(res, name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${meta.uid}`);
+    }
+    if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== meta.resourceVersion) {
+      throw errors.conflict(res, name, `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`);
+    }
+    if (res === R.namespaces && SYSTEM_NAMESPACES.includes(name)) throw errors.forbidden(res, name, 'this namespace may not be deleted');
+    const ctx: AdmissionContext = { op: 'delete', resource: res, dryRun: !!opts.dryRun };
+
+    const next = clone(old);
+    const nmeta = next.metadata;
+    const finalizers = new Set(nmeta.finalizers ?? []);
+    const policy = opts.propagationPolicy ?? (res === R.deployments || res === R.replicasets ? 'Background' : 'Background');
+    if (policy === 'Orphan') finalizers.add('orphan');
+    if (policy === 'Foreground') finalizers.add('foregroundDeletion');
+
+    let graceful = false;
+    if (res === R.pods) {
+      const pod = old as Pod;
+      const grace = opts.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+      // A Pod that runs somewhere must be stopped by its node first: mark it and let the agent finish.
+      if (pod.spec.nodeName && !isTerminal(pod) && grace > 0) {
+        graceful = true;
+        const deadline = new Date(Date.now() + grace * 1000);
+        const current = meta.deletionTimestamp ? Date.parse(meta.deletionTimestamp) : Infinity;
+        if (deadline.getTime() < current) {
+          nmeta.deletionTimestamp = rfc3339(deadline);
+          nmeta.deletionGracePeriodSeconds = grace;
+        }
+      }
+    }
+    if (res === R.namespaces) {
+      graceful = true;
+      nmeta.deletionTimestamp ??= rfc3339();
+      nmeta.deletionGracePeriodSeconds = 0;
+      next.status = { ...(next.status as object), phase: 'Terminating' };
+    }
+
+    if (graceful || finalizers.size > 0) {
+      if (finalizers.size > 0) {
+        nmeta.finalizers = [...finalizers];
+        nmeta.deletionTimestamp ??= rfc3339();
+        nmeta.deletionGracePeriodSeconds ??= 0;
+      }
+      if (deepEqual(next, old)) return old;
+      if (opts.dryRun) return next;
+      const updated = await this.store.update(res, next, { expectedResourceVersion: meta.resourceVersion });
+      return updated;
+    }
+
+    if (opts.dryRun) return old;
+    const deleted = await this.store.delete(res, namespace, name, { expectedResourceVersion: meta.resourceVersion });
+    this.committed(ctx, undefined, deleted);
+    return deleted;
+  }
+
+  /** The agent (or a force delete) removes a Pod whose containers are gone. */
+  async finishPodDeletion(namespace: string, name: string, uid?: string): Promise<void> {
+    const pod = await this.store.get(R.pods, namespace, name);
+    if (!pod || (uid && pod.metadata.uid !== uid)) return;
+    if (pod.metadata.finalizers?.length) return;
+    const deleted = await this.store.delete(R.pods, namespace, name, { expectedUid: pod.metadata.uid });
+    this.committed({ op: 'delete', resource: R.pods, dryRun: false }, undefined, deleted);
+  }
+
+  // ---------------------------------------------------------------- subresources
+
+  async createSubresource(res: ResourceInfo, namespace: string | undefined, name: string, subresource: string, body: KObject): Promise<KObject | Status> {
+    if (res === R.pods && subresource === 'binding') return this.bind(namespace ?? 'default', name, body as Binding);
+    if (res === R.pods && subresource === 'eviction') {
+      await this.delete(R.pods, namespace, name, (body as { deleteOptions?: DeleteOptions }).deleteOptions ?? {});
+      return successStatus();
+    }
+    throw errors.methodNotAllowed(`POST is not supported on ${res.plural}/${subresource}`);
+  }
+
+  private async bind(namespace: string, name: string, binding: Binding): Promise<Status> {
+    const node = binding?.target?.name;
+    if (!node) throw errors.invalid('Binding', name, [{ field: 'target.name', reason: 'FieldValueRequired', message: 'Required value' }]);
+    for (let attempt = 0; ; attempt++) {
+      const pod = (await this.mustGet(R.pods, namespace, name)) as Pod;
+      if (pod.metadata.deletionTimestamp) throw errors.conflict(R.pods, name, 'pod is being deleted, cannot be assigned to a host');
+      if (pod.spec.nodeName) throw errors.conflict(R.pods, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+      const next = clone(pod);
+      next.spec.nodeName = node;
+      const conditions = (next.status ??= {}).conditions ?? [];
+      next.status.conditions = [...conditions.filter((c) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339() }];
+      try {
+        await this.store.update(R.pods, next, { expectedResourceVersion: pod.metadata.resourceVersion });
+        return successStatus();
+      } catch (err) {
+        if (attempt < PATCH_RETRIES && isStatusError(err, 'Conflict')) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async writeScale(res: ResourceInfo, old: KObject, scale: Scale, opts: RegistryWriteOpts): Promise<KObject> {
+    if (res !== R.deployments && res !== R.replicasets) throw errors.methodNotAllowed(`${res.plural} have no scale subresource`);
+    const replicas = scale?.spec?.replicas;
+    if (!Number.isInteger(replicas) || (replicas as number) < 0) {
+      throw errors.invalid('Scale', old.metadata.name!, [{ field: 'spec.replicas', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }], 'autoscaling');
+    }
+    if (scale.metadata?.resourceVersion && scale.metadata.resourceVersion !== old.metadata.resourceVersion) throw errors.staleResourceVersion(res, old.metadata.name!);
+    const next = clone(old) as KObject & { spec: { replicas?: number } };
+    next.spec.replicas = replicas;
+    const updated = await this.replace(res, old, next, { ...opts, subresource: undefined });
+    return toScale(res, updated) as unknown as KObject;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private async mustGet(res: ResourceInfo, namespace: string | undefined, name: string): Promise<KObject> {
+    const obj = await this.store.get(res, res.namespaced ? namespace || 'default' : undefined, name);
+    if (!obj) throw errors.notFound(res, name);
+    return obj;
+  }
+
+  private checkKind(res: ResourceInfo, obj: KObject): void {
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw errors.badRequest(`the body must be a ${res.kind} object`);
+    obj.apiVersion ??= res.apiVersion;
+    obj.kind ??= res.kind;
+    if (obj.kind !== res.kind || obj.apiVersion !== res.apiVersion) {
+      throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${res.apiVersion}) or the kind (${obj.kind}) is not ${res.kind}`);
+    }
+  }
+
+  private async checkNamespaceWritable(res: ResourceInfo, namespace: string, name: string): Promise<void> {
+    const ns = (await this.store.get(R.namespaces, undefined, namespace)) as Namespace | undefined;
+    if (!ns) throw errors.notFound(R.namespaces, namespace);
+    if (ns.metadata.deletionTimestamp && res !== R.events) {
+      throw errors.forbidden(res, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+
+  private validate(res: ResourceInfo, obj: KObject, old: KObject | undefined, opts: RegistryWriteOpts): void {
+    const { causes, unknownFields } = validateObject(res, obj, old);
+    if (unknownFields.length > 0) {
+      const mode = opts.fieldValidation ?? 'Warn';
+      if (mode === 'Strict') throw unknownFieldsError(res, unknownFields);
+      if (mode === 'Warn') opts.warnings?.push(...unknownFieldWarnings(unknownFields));
+      for (const f of unknownFields) deletePath(obj, f);
+    }
+    if (causes.length > 0) throw errors.invalid(res.kind, obj.metadata.name ?? '', causes as StatusCause[], res.group || undefined);
+  }
+
+  private matcher(res: ResourceInfo, opts: ListOptions): ((o: KObject) => boolean) | undefined {
+    const label = opts.labelSelector ? parseLabelSelector(opts.labelSelector) : undefined;
+    const field = opts.fieldSelector ? parseFieldSelector(res, opts.fieldSelector) : undefined;
+    if (!label && !field) return undefined;
+    return (o) => (!label || label(o.metadata.labels)) && (!field || field(o));
+  }
+
+  private async admit(ctx: AdmissionContext, obj: KObject, old: KObject | undefined): Promise<() => void> {
+    const undos: (() => void)[] = [];
+    const run = () => {
+      for (const u of undos.reverse()) u();
+    };
+    try {
+      for (const hook of this.hooksFor(ctx.resource)) {
+        const u = await hook.admit?.(ctx, obj, old);
+        if (u) undos.push(u);
+      }
+    } catch (err) {
+      run();
+      throw err;
+    }
+    return run;
+  }
+
+  private committed(ctx: AdmissionContext, obj: KObject | undefined, old: KObject | undefined): void {
+    for (const hook of this.hooksFor(ctx.resource)) hook.committed?.(ctx, obj, old);
+  }
+
+  private hooksFor(res: ResourceInfo): AdmissionHook[] {
+    return this.hooks.get(res.plural + '.' + res.group) ?? [];
+  }
+
+  /** Creates the namespaces every cluster has; idempotent. */
+  async bootstrapNamespaces(): Promise<void> {
+    for (const name of SYSTEM_NAMESPACES) {
+      if (await this.store.get(R.namespaces, undefined, name)) continue;
+      await this.create(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    }
+  }
+}
+
+export type { AdmissionOp };
+
+function specOf(obj: KObject): unknown {
+  // Everything except metadata and status is "spec" for generation purposes (ConfigMap data included).
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
+  return Object.keys(rest).length ? rest : undefined;
+}
+
+function stripRV(obj: KObject): KObject {
+  return { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } };
+}
+
+function isTerminal(pod: Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+function forceRemoval(pod: KObject): boolean {
+  return pod.metadata.deletionGracePeriodSeconds === 0;
+}
+
+function randomSuffix(): string {
+  const bytes = crypto.randomBytes(5);
+  let s = '';
+  for (const b of bytes) s += GENERATE_SUFFIX[b % GENERATE_SUFFIX.length];
+  return s;
+}
+
+function toScale(res: ResourceInfo, obj: KObject): Scale {
+  if (res !== R.deployments && res !== R.replicasets) throw errors.notFound(`${res.plural}/scale`, obj.metadata.name!);
+  const spec = obj.spec as { replicas?: number; selector?: Parameters<typeof labelSelectorToString>[0] };
+  const status = (obj.status ?? {}) as { replicas?: number };
+  return {
+    apiVersion: 'autoscaling/v1',
+    kind: 'Scale',
+    metadata: {
+      name: obj.metadata.name,
+      namespace: obj.metadata.namespace,
+      uid: obj.metadata.uid,
+      resourceVersion: obj.metadata.resourceVersion,
+      creationTimestamp: obj.metadata.creationTimestamp,
+    },
+    spec: { replicas: spec.replicas ?? 1 },
+    status: { replicas: status.replicas ?? 0, selector: spec.selector ? labelSelectorToString(spec.selector) : '' },
+  };
+}
+
+/** Removes `spec.template.spec.containers[0].imagee` from an object (unknown-field pruning). */
+export function deletePath(obj: unknown, path: string): void {
+  const parts = path.match(/[^.[\]]+/g) ?? [];
+  let cur: unknown = obj;
+  for (let i = 0; i < parts.length - 1; i++) {
+    if (cur === null || typeof cur !== 'object') return;
+    cur = (cur as Record<string, unknown>)[parts[i]];
+  }
+  if (cur && typeof cur === 'object') delete (cur as Record<string, unknown>)[parts[parts.length - 1]];
+}
+
+export { StatusError };
