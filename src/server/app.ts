@@ -10,9 +10,11 @@ import type { ResourceInfo } from '../api/resources.js';
 import type { DeleteOptions, ListOptions } from '../client/types.js';
 import type { Registry, RegistryWriteOpts } from './registry.js';
 import { parsePath, type ResourcePath } from './paths.js';
-import { patchTypeOf, readBody } from './body.js';
+import { mediaType, patchTypeOf, readBody } from './body.js';
+import { PROTOBUF_MEDIA_TYPE, readProtobufBody } from './protobuf.js';
 import { negotiate, shapeList, shapeObject, toTable, type Shape } from './table.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import { mountOpenAPI } from './openapi.js';
 
 type Logger = { info(o: unknown, m?: string): void; warn(o: unknown, m?: string): void; error(o: unknown, m?: string): void };
 
@@ -76,6 +78,7 @@ export function createApp(ctx: AppContext): express.Express {
   app.get('/apis', (_req, res) => {
     res.json(apiGroupList());
   });
+  mountOpenAPI(app);
   ctx.extraRoutes?.(app);
 
   app.use(async (req, res, next) => {
@@ -137,6 +140,11 @@ export function sendError(res: Response, err: StatusError): void {
     return;
   }
   res.status(err.status.code).type('application/json').send(JSON.stringify(err.status));
+}
+
+/** JSON/YAML bodies, or protobuf as kubectl's typed clients send it (`kubectl create deployment`, ...). */
+function readRequestBody(req: Request): Promise<unknown> {
+  return mediaType(req) === PROTOBUF_MEDIA_TYPE ? readProtobufBody(req) : readBody(req);
 }
 
 function sendJSON(res: Response, code: number, body: unknown, warnings?: string[]): void {
@@ -201,7 +209,7 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
       return sendJSON(res, 200, shapeList(r, list, shape));
     }
     case 'POST': {
-      const body = (await readBody(req)) as KObject;
+      const body = (await readRequestBody(req)) as KObject;
       if (sub) {
         if (!path.name) throw notFoundPath();
         const out = await registry.createSubresource(r, path.namespace, path.name, sub, body);
@@ -221,7 +229,7 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
     }
     case 'PUT': {
       if (!path.name) throw errors.methodNotAllowed(`PUT requires a name: /${r.plural}/{name}`);
-      const body = (await readBody(req)) as KObject;
+      const body = (await readRequestBody(req)) as KObject;
       if (!body || typeof body !== 'object') throw errors.badRequest('the request body must be an object');
       body.metadata ??= {};
       if (body.metadata.name && body.metadata.name !== path.name) throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${path.name})`);
@@ -237,7 +245,7 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
     case 'PATCH': {
       if (!path.name) throw errors.methodNotAllowed('PATCH requires a name');
       const type = patchTypeOf(req);
-      const body = await readBody(req);
+      const body = await readRequestBody(req);
       if (body === undefined) throw errors.badRequest('the patch body is empty');
       const opts = writeOptions(req, sub);
       const existed = type === 'apply' ? await exists(registry, r, path) : true;
@@ -245,7 +253,7 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
       return sendJSON(res, existed ? 200 : 201, shapeObject(r, patched, shape), opts.warnings);
     }
     case 'DELETE': {
-      const body = ((await readBody(req)) ?? {}) as DeleteOptions & { kind?: string; dryRun?: string[] };
+      const body = ((await readRequestBody(req)) ?? {}) as DeleteOptions & { kind?: string; dryRun?: string[] };
       const opts = {
         gracePeriodSeconds: q(req, 'gracePeriodSeconds') !== undefined ? Number(q(req, 'gracePeriodSeconds')) : body.gracePeriodSeconds,
         propagationPolicy: (q(req, 'propagationPolicy') as DeleteOptions['propagationPolicy']) ?? body.propagationPolicy,

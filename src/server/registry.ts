@@ -15,6 +15,7 @@ import { applyPatch, serverSideApply } from '../api/patch/index.js';
 import type { AdmissionContext, AdmissionHook, AdmissionOp } from './admission.js';
 import { clone, deepEqual } from '../util/equal.js';
 import { rfc3339 } from '../util/time.js';
+import { qosClass } from '../scheduler/resources.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -132,6 +133,8 @@ export class Registry implements ApiClient {
     else delete meta.generation;
     if (res.hasStatus && res !== R.namespaces && res !== R.nodes) delete obj.status;
     if (res === R.namespaces) obj.status = { phase: 'Active' };
+    // As the API server does: a new Pod is Pending with its QoS class (kubectl describe prints both).
+    if (res === R.pods) obj.status = { phase: 'Pending', qosClass: qosClass(obj as Pod) };
 
     this.validate(res, obj, undefined, opts);
     const ctx: AdmissionContext = { op: 'create', resource: res, dryRun: !!opts.dryRun };

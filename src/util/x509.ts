@@ -3,7 +3,7 @@
 // TLS, the ingress default certificate and `kubelite tls create` for examples.
 
 import 'reflect-metadata';
-import { webcrypto, X509Certificate } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import net from 'node:net';
 import * as x509 from '@peculiar/x509';
 
@@ -98,13 +98,4 @@ export async function generateCertificate(opts: LeafOptions): Promise<KeyPairPem
     cert = await x509.X509CertificateGenerator.createSelfSigned({ ...common, name: `CN=${opts.commonName}`, keys });
   }
   return { certPem: cert.toString('pem') + '\n', keyPem: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as unknown as webcrypto.CryptoKey)) };
-}
-
-/** SANs of a PEM certificate, and whether it is still valid for at least `marginDays`. */
-export function inspectCertificate(certPem: string, marginDays = 30): { dnsNames: string[]; ipAddresses: string[]; fresh: boolean } {
-  const cert = new X509Certificate(certPem);
-  const san = cert.subjectAltName ?? '';
-  const dnsNames = [...san.matchAll(/DNS:([^,\s]+)/g)].map((m) => m[1]);
-  const ipAddresses = [...san.matchAll(/IP Address:([^,\s]+)/g)].map((m) => m[1]);
-  return { dnsNames, ipAddresses, fresh: Date.parse(cert.validTo) - Date.now() > marginDays * 86_400_000 };
 }

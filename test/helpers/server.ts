@@ -55,9 +55,10 @@ export interface StartOptions {
 }
 
 function binArgs(): string[] {
+  // `npm test` builds first and sets KUBELITE_TEST_DIST=1 so the built binary is what gets tested; a
+  // developer running one file with `npx ava` gets the sources through tsx (never a stale dist/).
   const dist = path.join(ROOT, 'dist/cli/main.js');
-  // The test command builds first; a developer running one test file may not have: fall back to tsx.
-  if (fs.existsSync(dist) && process.env.KUBELITE_TEST_TSX !== '1') return [dist];
+  if (process.env.KUBELITE_TEST_DIST === '1' && fs.existsSync(dist)) return [dist];
   return ['--import', 'tsx', path.join(ROOT, 'cli/main.ts')];
 }
 
