@@ -1,0 +1,7 @@
+// The Service data plane: what other parts of kubelite import.
+
+export { Proxier, hostTools, type ProxierOptions, type ProxierLogger, type SyncResult, type NetfilterHost } from './proxier.js';
+export { cleanupNetfilter, type CleanupResult } from './cleanup.js';
+export { buildProxyModel, type ProxyService, type ProxyEndpoint, type ModelOptions, type ModelProblem } from './model.js';
+export { renderRules, jumpRules, type RenderedRules, type RenderConfig } from './render.js';
+export { chainNames, type ChainNames } from './names.js';
