@@ -1,0 +1,7 @@
+// Public surface of the cluster DNS.
+export { ClusterDNSIndex, type AnswerConfig, type DNSAnswer, type DNSQuestion, type RR, type Rcode } from './records.js';
+export { DNSServer, type DNSServerOptions, type DNSServerStats, type DNSLogger } from './server.js';
+export { Forwarder, parseUpstream, readResolvConf, type ForwarderOptions, type ForwardResult } from './forward.js';
+export { podResolvConf, podDNSConfig, parseResolvConf, renderResolvConf, type ResolvConf, type PodResolvConfig } from './resolv.js';
+export { kubeDnsService, kubeDnsEndpoints, KUBE_DNS_NAME, KUBE_DNS_NAMESPACE } from './publish.js';
+export { attachIndex, type InformerLike } from './sync.js';
