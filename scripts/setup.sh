@@ -71,28 +71,19 @@ step "kubelite on the PATH"
 cli="$repo/dist/cli/main.js"
 [ -f "$cli" ] || die "$cli is missing after the build"
 mkdir -p "$bin_dir"
-# A small wrapper rather than a symlink or `npm link`: it does not depend on main.js having a shebang
-# and an executable bit, and it names the node found now, so it works under sudo's PATH and with nvm.
+# A small wrapper rather than a symlink or `npm link`: it names the node found now, so it works under
+# sudo's PATH and with nvm; bin/kubelite holds the node flags the server runs with.
 {
-	echo '#!/usr/bin/env bash'
+	echo '#!/bin/sh'
 	echo "# written by scripts/setup.sh of $repo"
-	printf 'exec %q %q "$@"\n' "$(command -v node)" "$cli"
+	printf 'KUBELITE_NODE=%q exec %q "$@"\n' "$(command -v node)" "$repo/bin/kubelite"
 } >"$bin_dir/kubelite.tmp"
 chmod 755 "$bin_dir/kubelite.tmp"
 mv -f "$bin_dir/kubelite.tmp" "$bin_dir/kubelite"
-echo "$bin_dir/kubelite -> $cli"
+echo "$bin_dir/kubelite -> $repo/bin/kubelite"
 
 step "images"
-if node "$cli" images build --help >/dev/null 2>&1; then
-	node "$cli" images build
-else
-	# the CLI does not have the command yet: call the builder module directly
-	KUBELITE_REPO="$repo" node --input-type=module -e '
-		const { pathToFileURL } = await import("node:url");
-		const { buildImages } = await import(pathToFileURL(`${process.env.KUBELITE_REPO}/dist/src/images/index.js`).href);
-		await buildImages({ log: (line) => console.log(line) });
-	'
-fi
+"$bin_dir/kubelite" images build
 
 if [ "${KUBELITE_SKIP_DEMO:-}" = 1 ]; then
 	step "done (KUBELITE_SKIP_DEMO=1: demo not started)"

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { KList, KObject } from '../../src/api/types.js';
 import { resourcePath } from '../../src/client/http-client.js';
+import { qualifiedSingular } from '../../src/api/resources.js';
 import { cliContext, resourceOrDie, run, type GlobalOptions } from '../context.js';
 import { align, formatObjects, nameOf, tableLines, type TableDoc } from '../print.js';
 
@@ -34,6 +35,24 @@ export function registerGet(program: Command): void {
     .action((kind: string, names: string[], _o: unknown, cmd: Command) =>
       run(async () => {
         const opts = cmd.optsWithGlobals<GetOptions>();
+        if (kind.includes(',')) {
+          // kubectl get deploy,svc: one table per kind, names prefixed with the kind.
+          const kinds = kind.split(',').filter(Boolean);
+          if (names.length || opts.watch) throw new Error('a list of kinds cannot be combined with names or --watch');
+          let code = 0;
+          for (const [i, k] of kinds.entries()) {
+            const r = resourceOrDie(k);
+            const { client, namespace } = cliContext(opts);
+            const ns = r.namespaced ? (opts.allNamespaces ? undefined : namespace) : undefined;
+            const t = (await client.table(r, { namespace: ns, labelSelector: opts.selector })) as unknown as TableDoc;
+            if (t.rows.length === 0) continue;
+            for (const row of t.rows) row.cells[0] = `${qualifiedSingular(r)}/${row.cells[0]}`;
+            const text = align(tableLines(t, { wide: opts.output === 'wide', allNamespaces: !!opts.allNamespaces && r.namespaced, showLabels: opts.showLabels, noHeaders: opts.headers === false })).text;
+            process.stdout.write((i > 0 ? '\n' : '') + text);
+            code = 0;
+          }
+          return code;
+        }
         if (kind.includes('/')) {
           const [k, n] = kind.split('/', 2);
           kind = k;
