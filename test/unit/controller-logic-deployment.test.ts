@@ -240,7 +240,7 @@ test('first sync creates revision 1 sized to the surge limit, with NewReplicaSet
   t.is(p.create!.spec.replicas, 4);
   t.is(p.create!.metadata.annotations!['deployment.kubernetes.io/revision'], '1');
   t.deepEqual(p.annotations, { 'deployment.kubernetes.io/revision': '1' });
-  t.deepEqual(p.events, [{ type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled up replica set ${p.create!.metadata.name} from 0 to 4` }]);
+  t.deepEqual(p.events, [{ type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled up replica set ${p.create!.metadata.name} to 4` }]);
   const prog = condition(c.d, 'Progressing')!;
   t.is(prog.reason, 'NewReplicaSetCreated');
   t.is(prog.message, `Created new replica set "${p.create!.metadata.name}"`);
@@ -280,14 +280,14 @@ test('rolling update 4 replicas, surge 1, unavailable 0, lock-step: exact sequen
   // new/old spec.replicas after each deployment sync: surge one, wait for it, drop one old, ...
   t.deepEqual(steps.slice(0, 8), ['1/4', '1/3', '2/3', '2/2', '3/2', '3/1', '4/1', '4/0']);
   t.deepEqual(c.events.slice(-8), [
-    `Scaled up replica set ${c.newRS()!.metadata.name} from 0 to 1`,
-    `Scaled down replica set ${c.rss.find((r) => r !== c.newRS())!.metadata.name} from 4 to 3`,
-    `Scaled up replica set ${c.newRS()!.metadata.name} from 1 to 2`,
-    `Scaled down replica set ${c.rss.find((r) => r !== c.newRS())!.metadata.name} from 3 to 2`,
-    `Scaled up replica set ${c.newRS()!.metadata.name} from 2 to 3`,
-    `Scaled down replica set ${c.rss.find((r) => r !== c.newRS())!.metadata.name} from 2 to 1`,
-    `Scaled up replica set ${c.newRS()!.metadata.name} from 3 to 4`,
-    `Scaled down replica set ${c.rss.find((r) => r !== c.newRS())!.metadata.name} from 1 to 0`,
+    `Scaled up replica set ${c.newRS()!.metadata.name} to 1`,
+    `Scaled down replica set ${c.rss.find((r) => r !== c.newRS())!.metadata.name} to 3 from 4`,
+    `Scaled up replica set ${c.newRS()!.metadata.name} to 2 from 1`,
+    `Scaled down replica set ${c.rss.find((r) => r !== c.newRS())!.metadata.name} to 2 from 3`,
+    `Scaled up replica set ${c.newRS()!.metadata.name} to 3 from 2`,
+    `Scaled down replica set ${c.rss.find((r) => r !== c.newRS())!.metadata.name} to 1 from 2`,
+    `Scaled up replica set ${c.newRS()!.metadata.name} to 4 from 3`,
+    `Scaled down replica set ${c.rss.find((r) => r !== c.newRS())!.metadata.name} to 0 from 1`,
   ]);
   t.is(c.d.metadata.annotations!['deployment.kubernetes.io/revision'], '2');
   t.is(condition(c.d, 'Progressing')!.reason, 'NewReplicaSetAvailable');

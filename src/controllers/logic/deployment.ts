@@ -333,7 +333,7 @@ class Sync {
     this.newView = v;
     this.views.push(v);
     this.touch(v);
-    if (v.replicas > 0) this.event('Normal', 'ScalingReplicaSet', `Scaled up replica set ${v.name} from 0 to ${v.replicas}`);
+    if (v.replicas > 0) this.event('Normal', 'ScalingReplicaSet', `Scaled up replica set ${v.name} to ${v.replicas}`);
     this.setDeploymentRevision(String(newRevision));
     if (deadline !== undefined) {
       setCondition(this.status, newCondition('Progressing', 'True', REASON.newReplicaSetCreated, `Created new replica set "${v.name}"`, this.now));
@@ -367,7 +367,7 @@ class Sync {
     v.replicas = newScale;
     setReplicasAnnotations(v.annotations, desired, max);
     this.touch(v);
-    if (sizeChanged) this.event('Normal', 'ScalingReplicaSet', `Scaled ${op} replica set ${v.name} from ${from} to ${newScale}`);
+    if (sizeChanged) this.event('Normal', 'ScalingReplicaSet', `Scaled ${op} replica set ${v.name} to ${newScale} from ${from}`);
     return sizeChanged;
   }
 
