@@ -1,5 +1,5 @@
 // Output formats kubectl users expect: server-printed tables aligned like kubectl's tabwriter
-// (min width 10, padding 3), `-o wide`, `--show-labels`, `-A`'s NAMESPACE column, yaml/json/name.
+// (min width 6, padding 3), `-o wide`, `--show-labels`, `-A`'s NAMESPACE column, yaml/json/name.
 
 import YAML from 'yaml';
 import type { KObject } from '../src/api/types.js';
@@ -34,10 +34,10 @@ export function tableLines(table: TableDoc, opts: TableOptions): string[][] {
   return opts.noHeaders ? rows : [header, ...rows];
 }
 
-/** Aligns rows as Go's tabwriter with minwidth 10, padding 3 does for kubectl. */
+/** Aligns rows as Go's tabwriter with minwidth 6, padding 3 does for kubectl. */
 export function align(rows: string[][], widths?: number[]): { text: string; widths: number[] } {
   const w = widths ?? [];
-  for (const row of rows) row.forEach((cell, i) => (w[i] = Math.max(w[i] ?? 0, Math.max(cell.length + 3, 10))));
+  for (const row of rows) row.forEach((cell, i) => (w[i] = Math.max(w[i] ?? 0, Math.max(cell.length + 3, 6))));
   const text = rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(w[i]))).join('')).join('\n');
   return { text: text ? text + '\n' : '', widths: w };
 }

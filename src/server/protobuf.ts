@@ -16,6 +16,9 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
 // ---------------------------------------------------------------- wire format
 
+/** Malformed input: becomes a 400 Status. */
+export class ProtoError extends Error {}
+
 export interface RawField {
   no: number;
   /** 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32 */
@@ -28,13 +31,13 @@ function readVarint(buf: Buffer, pos: number): [bigint, number] {
   let result = 0n;
   let shift = 0n;
   for (let i = 0; i < 10; i++) {
-    if (pos >= buf.length) throw new Error('truncated varint');
+    if (pos >= buf.length) throw new ProtoError('truncated varint');
     const b = buf[pos++];
     result |= BigInt(b & 0x7f) << shift;
     if (b < 0x80) return [result, pos];
     shift += 7n;
   }
-  throw new Error('varint longer than 10 bytes');
+  throw new ProtoError('varint longer than 10 bytes');
 }
 
 /** Splits a message into its fields, in wire order. */
@@ -46,7 +49,7 @@ export function readFields(buf: Buffer): RawField[] {
     pos = p1;
     const no = Number(key >> 3n);
     const wire = Number(key & 7n);
-    if (no === 0) throw new Error('field number 0');
+    if (no === 0) throw new ProtoError('field number 0');
     switch (wire) {
       case 0: {
         const [v, p] = readVarint(buf, pos);
@@ -55,25 +58,25 @@ export function readFields(buf: Buffer): RawField[] {
         break;
       }
       case 1:
-        if (pos + 8 > buf.length) throw new Error('truncated fixed64');
+        if (pos + 8 > buf.length) throw new ProtoError('truncated fixed64');
         out.push({ no, wire, value: buf.subarray(pos, pos + 8) });
         pos += 8;
         break;
       case 2: {
         const [len, p] = readVarint(buf, pos);
         const end = p + Number(len);
-        if (end > buf.length) throw new Error('truncated length-delimited field');
+        if (end > buf.length) throw new ProtoError('truncated length-delimited field');
         out.push({ no, wire, value: buf.subarray(p, end) });
         pos = end;
         break;
       }
       case 5:
-        if (pos + 4 > buf.length) throw new Error('truncated fixed32');
+        if (pos + 4 > buf.length) throw new ProtoError('truncated fixed32');
         out.push({ no, wire, value: buf.subarray(pos, pos + 4) });
         pos += 4;
         break;
       default:
-        throw new Error(`unsupported wire type ${wire}`);
+        throw new ProtoError(`unsupported wire type ${wire}`);
     }
   }
   return out;
@@ -127,10 +130,11 @@ function messageSpec(name: string): Map<number, FieldSpec> | undefined {
 
 // ---------------------------------------------------------------- decoding
 
-class ProtoError extends Error {}
+const WIRE_OF: Record<string, number> = { s: 2, y: 2, b: 0, i32: 0, u32: 0, i64: 0, u64: 0, f64: 1, f32: 5 };
 
 function scalar(kind: string, f: RawField): unknown {
   const v = f.value;
+  if (WIRE_OF[kind] !== undefined && WIRE_OF[kind] !== f.wire) throw new ProtoError(`field ${f.no} has wire type ${f.wire}, not that of a ${kind}`);
   switch (kind) {
     case 's':
       return (v as Buffer).toString('utf8');
@@ -313,9 +317,7 @@ export function decodeKubernetesProtobuf(body: Buffer): KObject {
     const obj = decodeMessage(name, get(2) ?? Buffer.alloc(0));
     return { apiVersion, kind, ...obj } as KObject;
   } catch (err) {
-    if (err instanceof ProtoError || (err instanceof Error && /varint|truncated|wire type|field number/.test(err.message))) {
-      throw errors.badRequest(`error decoding protobuf: ${err.message}`);
-    }
+    if (err instanceof ProtoError || err instanceof RangeError) throw errors.badRequest(`error decoding protobuf: ${err.message}`);
     throw err;
   }
 }

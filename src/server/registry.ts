@@ -129,6 +129,7 @@ export class Registry implements ApiClient {
     delete meta.deletionGracePeriodSeconds;
     delete meta.managedFields;
     delete (meta as Record<string, unknown>).selfLink;
+    dropEmptyMetadata(meta);
     if ('spec' in obj) meta.generation = 1;
     else delete meta.generation;
     if (res.hasStatus && res !== R.namespaces && res !== R.nodes) delete obj.status;
@@ -203,6 +204,7 @@ export class Registry implements ApiClient {
     delete (meta as Record<string, unknown>).selfLink;
     if (meta.generateName === undefined && oldMeta.generateName) meta.generateName = oldMeta.generateName;
     for (const k of Object.keys(meta) as (keyof typeof meta)[]) if (meta[k] === undefined) delete meta[k];
+    dropEmptyMetadata(meta);
 
     if (opts.subresource === 'status') {
       // Status writes change status only (and the object's finalizers/labels stay as they were).
@@ -497,6 +499,15 @@ function specOf(obj: KObject): unknown {
   // Everything except metadata and status is "spec" for generation purposes (ConfigMap data included).
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
   return Object.keys(rest).length ? rest : undefined;
+}
+
+/** Empty labels/annotations/finalizers/ownerReferences are absent in Kubernetes (omitempty): `kubectl label x k-` leaves no `labels: {}`. */
+function dropEmptyMetadata(meta: KObject['metadata']): void {
+  const m = meta as Record<string, unknown>;
+  for (const k of ['labels', 'annotations', 'finalizers', 'ownerReferences']) {
+    const v = m[k];
+    if (v !== null && typeof v === 'object' && Object.keys(v).length === 0) delete m[k];
+  }
 }
 
 function stripRV(obj: KObject): KObject {

@@ -20,6 +20,7 @@ import { createLogger, type Logger } from '../util/log.js';
 import type { Component, ComponentContext, UpgradeHandler } from './component.js';
 import { errors } from '../api/errors.js';
 import { KUBELITE_VERSION } from '../version.js';
+import { portForwardUpgradeHandler } from './portforward.js';
 
 export interface RunningServer {
   url: string;
@@ -57,7 +58,11 @@ export async function startServer(config: ServerConfig, components: Component[] 
   const subresources = new Map<string, SubresourceHandler>();
   const routeMounts: ((app: express.Express) => void)[] = [];
   const readiness = new Map<string, () => boolean>();
-  const upgradeHandlers: UpgradeHandler[] = [];
+  // kubectl port-forward is served here, not by the agent: Pods are on this host's pod bridge.
+  const upgradeHandlers: UpgradeHandler[] = [portForwardUpgradeHandler({ client: registry, podCIDR: config.podCIDR, logger })];
+  subresources.set('pods/portforward', (_req, res) => {
+    res.status(400).type('application/json').send(JSON.stringify(errors.badRequest('Upgrade request required').status));
+  });
   let port = config.apiPort;
   const serverAddress = () => `${config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress}:${port}`;
 

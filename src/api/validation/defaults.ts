@@ -213,7 +213,12 @@ export function applyDefaults(res: ResourceInfo, obj: Obj): void {
       for (const s of listAt(obj.subsets)) for (const p of listAt(isObj(s) ? s.ports : [])) if (isObj(p) && !p.protocol) p.protocol = 'TCP';
       break;
     case 'EndpointSlice':
-      for (const p of listAt(obj.ports)) if (isObj(p) && !p.protocol) p.protocol = 'TCP';
+      // Kubernetes defaults a slice port's name to "" (kubectl describe dereferences it).
+      for (const p of listAt(obj.ports)) {
+        if (!isObj(p)) continue;
+        if (!p.protocol) p.protocol = 'TCP';
+        if (p.name === undefined) p.name = '';
+      }
       break;
     default:
       break;
