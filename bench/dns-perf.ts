@@ -1,7 +1,7 @@
 // Cluster DNS benchmark: 10,000 Services in the index, the DNSServer on 127.0.0.1 pinned to CPU 0,
 // dnsperf pinned to CPU 1, a query file of cluster names (hits, headless, SRV, NODATA, NXDOMAIN).
-// Prints a markdown table with the dnsperf command of every row. The upstream is a loopback stub:
-// nothing leaves the machine.
+// Writes a markdown table, with the dnsperf command of every row, into BENCHMARKS.md (section dns-perf)
+// and prints it. The upstream is a loopback stub: nothing leaves the machine.
 //   node --expose-gc --import tsx bench/dns-perf.ts [seconds]
 
 import { execFileSync } from 'node:child_process';
@@ -13,6 +13,7 @@ import { ClusterDNSIndex } from '../src/services/dns/records.js';
 import { DNSServer } from '../src/services/dns/server.js';
 import { startDNSStub } from '../test/helpers/dns-stub.js';
 import { runDnsLoad, type DnsLoadResult } from './dns-load.js';
+import { writeSection } from './lib.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const SERVICES = 10_000;
@@ -147,8 +148,7 @@ async function main(): Promise<void> {
 
   const f = (x: number | undefined, d = 3) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
   const out: string[] = [];
-  out.push(`### Cluster DNS: ${SERVICES.toLocaleString('en')} Services (${SERVICES / HEADLESS_EVERY} headless with 3 endpoints), ${SECONDS} s per run`);
-  out.push('');
+  const title = `Cluster DNS: ${SERVICES.toLocaleString('en')} Services (${SERVICES / HEADLESS_EVERY} headless with 3 endpoints), ${SECONDS} s per run`;
   out.push(`Machine: ${cpus} CPU (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}; server pinned to CPU ${serverCPU}, dnsperf to CPU ${loadCPU ?? '(same)'}; load average at start ${os.loadavg()[0].toFixed(2)} (other work shares these cores).`);
   out.push(`Index: built in ${ms.toFixed(0)} ms, ${gc ? mib(heapBytes) : '(run with --expose-gc for heap)'} of heap for ${SERVICES} Services + ${SERVICES / HEADLESS_EVERY} Endpoints.`);
   out.push('Query mix: 60% ClusterIP A, 10% headless A (3 records), 10% SRV, 10% AAAA (NODATA), 10% search-path NXDOMAIN; 20,000 distinct lines.');
@@ -165,7 +165,7 @@ async function main(): Promise<void> {
   out.push('Commands (query file written to a temp dir; the port is the server\'s, picked at start):');
   out.push('');
   for (const { label, r } of rows) out.push(`- ${label}: \`${r.command.replace(/-d \S+/, '-d queries.txt')}\``);
-  console.log(out.join('\n'));
+  writeSection('dns-perf', title, `node --expose-gc --import tsx bench/dns-perf.ts ${SECONDS}`, out.join('\n'));
 }
 
 await main();

@@ -27,7 +27,7 @@ export async function startBenchServer(args: string[], opts: { dataDir?: string;
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kubelite-bench-'));
   const kubeconfig = path.join(dataDir, 'kubeconfig');
   fs.rmSync(kubeconfig, { force: true });
-  const proc = spawn(bin, ['server', '--data-dir', dataDir, '--api-port', '0', '--instance', opts.instance ?? 'b40', '--log-level', 'warn', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(bin, ['server', '--data-dir', dataDir, '--api-port', '0', '--instance', opts.instance ?? 'b40', '--log-level', 'warn', ...(args.includes('--upstream-dns') ? [] : ['--upstream-dns', '127.0.0.1:9']), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
   const deadline = Date.now() + 60_000;

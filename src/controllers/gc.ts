@@ -1,6 +1,9 @@
 // The garbage collector (Kubernetes' pkg/controller/garbagecollector): cascading deletion through
-// ownerReferences. Every pass runs planGC over the ownership facts of all watched objects (one key,
-// so bursts of changes collapse into one pass) and applies it: dependents whose owners are gone are
+// ownerReferences. Changes mark objects dirty (a deletion marks the deleted object's dependents); a pass
+// (one key, so bursts collapse) runs planGC over the dirty objects plus their owners and dependents —
+// the neighbourhood that decides them — and applies only the decisions about dirty objects, so a busy
+// cluster with 10,000 Services costs per change, not per object. The periodic pass looks at everything.
+// Decisions: dependents whose owners are gone are
 // deleted (Background, or Foreground when their owner waits in foreground), dependents of owners
 // deleted with propagationPolicy=Orphan lose that reference, and the `orphan`/`foregroundDeletion`
 // finalizers come off once their work is done.
@@ -32,6 +35,8 @@ export const GC_RESOURCES: readonly ResourceInfo[] = [
 ];
 
 const PASS_KEY = 'pass';
+const OWNER_INDEX = 'gc-owner-uid';
+const UID_INDEX = 'gc-uid';
 
 interface Entry {
   res: ResourceInfo;
@@ -47,6 +52,9 @@ export class GarbageCollector extends QueueController {
   readonly name = 'garbage-collector';
   private informers: Informer<KObject>[] = [];
   private cronTask?: ScheduledTask;
+  /** uids to decide in the next pass; `all` after start and on the periodic resync. */
+  private dirty = new Set<string>();
+  private all = true;
 
   constructor(private readonly gcOpts: GCOptions = {}) {
     super({ workers: 1, ...gcOpts });
@@ -57,18 +65,40 @@ export class GarbageCollector extends QueueController {
   }
 
   protected setup(ctx: ComponentContext): Informer<KObject>[] {
-    const kick = () => this.enqueue(PASS_KEY);
+    const mark = (obj: KObject) => {
+      if (obj.metadata.uid) this.dirty.add(obj.metadata.uid);
+      this.enqueue(PASS_KEY);
+    };
+    const relevant = (obj: KObject) => !!(obj.metadata.ownerReferences?.length || obj.metadata.deletionTimestamp);
     this.informers = GC_RESOURCES.map((res) =>
-      ctx.informers.for<KObject>(res).on({
-        add: kick,
-        update: (old, obj) => {
-          if (ownershipChanged(old, obj)) kick();
-        },
-        delete: kick,
-      }),
+      ctx.informers
+        .for<KObject>(res)
+        .addIndex(OWNER_INDEX, (o) => (o.metadata.ownerReferences ?? []).map((r) => r.uid))
+        .addIndex(UID_INDEX, (o) => (o.metadata.uid ? [o.metadata.uid] : []))
+        .on({
+          // Only objects with owners (or being deleted) can need a decision when they appear.
+          add: (obj) => {
+            if (relevant(obj)) mark(obj);
+          },
+          update: (old, obj) => {
+            if (ownershipChanged(old, obj)) mark(obj);
+          },
+          // A deleted owner leaves its dependents to decide; a deleted dependent may unblock its owners.
+          delete: (obj) => {
+            const uid = obj.metadata.uid;
+            if (!uid) return;
+            for (const dep of this.byOwner(uid)) this.dirty.add(dep.obj.metadata.uid!);
+            for (const ref of obj.metadata.ownerReferences ?? []) this.dirty.add(ref.uid);
+            this.enqueue(PASS_KEY);
+          },
+        }),
     );
     const schedule = this.gcOpts.resyncSchedule ?? ctx.config.resyncSchedule;
-    if (schedule && cron.validate(schedule)) this.cronTask = cron.schedule(schedule, kick, { noOverlap: true, name: 'kubelite-gc' });
+    const full = () => {
+      this.all = true;
+      this.enqueue(PASS_KEY);
+    };
+    if (schedule && cron.validate(schedule)) this.cronTask = cron.schedule(schedule, full, { noOverlap: true, name: 'kubelite-gc' });
     return this.informers;
   }
 
@@ -78,16 +108,28 @@ export class GarbageCollector extends QueueController {
   }
 
   protected async reconcile(): Promise<void> {
+    const all = this.all;
+    const dirty = this.dirty;
+    this.all = false;
+    this.dirty = new Set();
     const entries = new Map<string, Entry>();
-    const objects: GCObject[] = [];
-    this.informers.forEach((inf, i) => {
-      for (const obj of inf.list()) {
-        const uid = obj.metadata.uid;
-        if (!uid) continue;
-        entries.set(uid, { res: GC_RESOURCES[i], obj });
-        objects.push(gcObjectOf(obj));
+    const add = (e: Entry | undefined) => {
+      if (e?.obj.metadata.uid) entries.set(e.obj.metadata.uid, e);
+    };
+    if (all) {
+      this.informers.forEach((inf, i) => {
+        for (const obj of inf.list()) add({ res: GC_RESOURCES[i], obj });
+      });
+    } else {
+      // The neighbourhood: each dirty object, the owners it names, and the dependents that name it.
+      for (const uid of dirty) {
+        const self = this.byUid(uid);
+        add(self);
+        for (const ref of self?.obj.metadata.ownerReferences ?? []) add(this.byUid(ref.uid));
+        for (const dep of this.byOwner(uid)) add(dep);
       }
-    });
+    }
+    const objects: GCObject[] = [...entries.values()].map((e) => gcObjectOf(e.obj));
     // Owners of kinds we do not watch stand in as live, namespace-less objects.
     const placeholders = new Set<string>();
     for (const { obj } of entries.values()) {
@@ -97,8 +139,43 @@ export class GarbageCollector extends QueueController {
         objects.push({ uid: ref.uid });
       }
     }
-    const plan = planGC(objects);
-    await this.apply(plan, entries);
+    let plan = planGC(objects);
+    if (!all) {
+      // Neighbours were only context: their own fate depends on objects outside this pass.
+      plan = {
+        deleteDependents: plan.deleteDependents.filter((d) => dirty.has(d.uid)),
+        orphanDependents: plan.orphanDependents.filter((d) => dirty.has(d.uid)),
+        removeFinalizers: plan.removeFinalizers.filter((d) => dirty.has(d.uid)),
+      };
+    }
+    // Owners a dependent names but that are missing from this pass are checked against the API by
+    // apply(); give it the whole cache view of them.
+    for (const d of [...plan.deleteDependents, ...plan.orphanDependents]) {
+      for (const ref of entries.get(d.uid)?.obj.metadata.ownerReferences ?? []) add(this.byUid(ref.uid));
+    }
+    try {
+      await this.apply(plan, entries);
+    } catch (err) {
+      for (const uid of dirty) this.dirty.add(uid);
+      if (all) this.all = true;
+      throw err;
+    }
+  }
+
+  private byUid(uid: string): Entry | undefined {
+    for (let i = 0; i < this.informers.length; i++) {
+      const obj = this.informers[i].byIndex(UID_INDEX, uid)[0];
+      if (obj) return { res: GC_RESOURCES[i], obj };
+    }
+    return undefined;
+  }
+
+  private byOwner(ownerUid: string): Entry[] {
+    const out: Entry[] = [];
+    this.informers.forEach((inf, i) => {
+      for (const obj of inf.byIndex(OWNER_INDEX, ownerUid)) out.push({ res: GC_RESOURCES[i], obj });
+    });
+    return out;
   }
 
   private async apply(plan: GCPlan, entries: Map<string, Entry>): Promise<void> {
@@ -168,7 +245,10 @@ export class GarbageCollector extends QueueController {
     // A conflict means the cache was behind: look again shortly. Anything else backs off.
     const hard = failures.filter((e) => !isConflict(e));
     if (hard.length > 0) throw hard[0];
-    if (failures.length > 0) this.queue.addAfter(PASS_KEY, 50);
+    if (failures.length > 0) {
+      for (const uid of entries.keys()) this.dirty.add(uid);
+      this.queue.addAfter(PASS_KEY, 50);
+    }
   }
 
   private async ownerGone(ref: OwnerReference, namespace: string | undefined): Promise<boolean> {

@@ -57,7 +57,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
 
   const subresources = new Map<string, SubresourceHandler>();
   const routeMounts: ((app: express.Express) => void)[] = [];
-  const readiness = new Map<string, () => boolean>();
+  // Not ready until every component has started: a check registered late must not let /readyz say ok early.
+  let componentsStarted = false;
+  const readiness = new Map<string, () => boolean>([['components', () => componentsStarted]]);
   // kubectl port-forward is served here, not by the agent: Pods are on this host's pod bridge.
   const upgradeHandlers: UpgradeHandler[] = [portForwardUpgradeHandler({ client: registry, podCIDR: config.podCIDR, logger })];
   subresources.set('pods/portforward', (_req, res) => {
@@ -129,6 +131,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
       logger.debug({ component: c.name, ms: Date.now() - t0 }, 'component started');
     }
     await informers.start();
+    componentsStarted = true;
   } catch (err) {
     for (const c of started.reverse()) await c.stop().catch(() => undefined);
     httpsServer.close();

@@ -92,6 +92,9 @@ export async function startTestServer(opts: StartOptions): Promise<TestServer> {
     '--ingress-http-port', String(slot.ingressHttpPort),
     '--ingress-https-port', String(slot.ingressHttpsPort),
     '--log-level', 'debug',
+    // Never forward a test's DNS queries to the host's real resolver (beyond the uplink): a closed
+    // loopback port answers SERVFAIL at once. Tests that need forwarding pass their own stub.
+    ...(opts.args?.includes('--upstream-dns') ? [] : ['--upstream-dns', '127.0.0.1:9']),
     ...(opts.args ?? []),
   ];
   const server: TestServer = {

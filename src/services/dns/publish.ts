@@ -7,8 +7,21 @@ import type { Endpoints, Service } from '../../api/types.js';
 
 export const KUBE_DNS_NAMESPACE = 'kube-system';
 export const KUBE_DNS_NAME = 'kube-dns';
+/**
+ * The cluster domain, published on the kube-dns Service so that clients of the API (`kubelite dns
+ * lookup`) build the same search list a Pod gets without being told the server's --cluster-domain.
+ */
+export const CLUSTER_DOMAIN_ANNOTATION = 'kubelite.io/cluster-domain';
+/**
+ * Where the server really listens ('ip:port'). Usually the Endpoints say the same; without an agent it
+ * listens on loopback, which Endpoints may not name, and this is how the host-side CLI finds it.
+ */
+export const DNS_LISTEN_ANNOTATION = 'kubelite.io/dns-listen';
 
-export function kubeDnsService(clusterDNS: string, targetPort = 53): Service {
+export function kubeDnsService(clusterDNS: string, targetPort = 53, opts: { domain?: string; listen?: string } = {}): Service {
+  const annotations: Record<string, string> = {};
+  if (opts.domain) annotations[CLUSTER_DOMAIN_ANNOTATION] = opts.domain;
+  if (opts.listen) annotations[DNS_LISTEN_ANNOTATION] = opts.listen;
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -16,6 +29,7 @@ export function kubeDnsService(clusterDNS: string, targetPort = 53): Service {
       name: KUBE_DNS_NAME,
       namespace: KUBE_DNS_NAMESPACE,
       labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS', 'kubernetes.io/cluster-service': 'true', 'app.kubernetes.io/managed-by': 'kubelite' },
+      ...(Object.keys(annotations).length ? { annotations } : {}),
     },
     spec: {
       type: 'ClusterIP',

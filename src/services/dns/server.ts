@@ -52,7 +52,11 @@ export interface DNSServerStats {
   dropped: number;
   errors: number;
   tcpConnections: number;
+  /** Answers sent, by the RCODE in their header (NOERROR covers NODATA; BADVERS shows as NOERROR). */
+  responses: Record<string, number>;
 }
+
+const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
 /** Larger UDP queries are not queries: a name is 255 bytes, an OPT with options a few dozen more. */
 export const MAX_UDP_QUERY = 1024;
@@ -81,7 +85,9 @@ export class DNSServer {
   private cacheGen = -1;
   private readonly cacheSize: number;
   private lastErrorLog = 0;
-  private readonly st: DNSServerStats = { queries: 0, udp: 0, tcp: 0, cacheHits: 0, forwarded: 0, servfail: 0, formerr: 0, truncated: 0, dropped: 0, errors: 0, tcpConnections: 0 };
+  private readonly st: Omit<DNSServerStats, 'responses'> = { queries: 0, udp: 0, tcp: 0, cacheHits: 0, forwarded: 0, servfail: 0, formerr: 0, truncated: 0, dropped: 0, errors: 0, tcpConnections: 0 };
+  /** Indexed by the header's 4-bit RCODE: counted where an answer leaves, one array slot per send. */
+  private readonly rcodes = new Array<number>(16).fill(0);
 
   constructor(private readonly opts: DNSServerOptions) {
     this.index = opts.index;
@@ -103,7 +109,11 @@ export class DNSServer {
   }
 
   stats(): DNSServerStats & { forwarder?: Forwarder['stats']; cacheEntries: number } {
-    return { ...this.st, tcpConnections: this.tcpClients.size, forwarder: this.forwarder ? { ...this.forwarder.stats } : undefined, cacheEntries: this.cache.size };
+    const responses: Record<string, number> = {};
+    this.rcodes.forEach((n, i) => {
+      if (n > 0) responses[RCODE_NAMES[i] ?? `RCODE${i}`] = n;
+    });
+    return { ...this.st, responses, tcpConnections: this.tcpClients.size, forwarder: this.forwarder ? { ...this.forwarder.stats } : undefined, cacheEntries: this.cache.size };
   }
 
   async start(): Promise<void> {
@@ -206,6 +216,7 @@ export class DNSServer {
     }
     try {
       this.handle(msg, false, (out) => {
+        this.rcodes[out.length > 3 ? out[3] & 0xf : 0]++;
         try {
           sock.send(out, rinfo.port, rinfo.address);
         } catch {
@@ -227,6 +238,7 @@ export class DNSServer {
     let waiting = 0;
     const reply = (out: Buffer) => {
       if (sock.destroyed) return;
+      this.rcodes[out.length > 3 ? out[3] & 0xf : 0]++;
       if (sock.writableLength > MAX_TCP_BACKLOG) {
         sock.destroy();
         return;
