@@ -4,7 +4,7 @@
 import { exec, execOk } from './exec.js';
 import type { ChainNames, Table } from './names.js';
 import { jumpRules, normalizeRule, type JumpRule } from './render.js';
-import { tokenizeRule } from './save-parse.js';
+import { tokenizeRule, type SavedTable } from './save-parse.js';
 
 /** A big ruleset on iptables-nft takes seconds to load (see BENCHMARKS.md); a minute means something is stuck. */
 const RESTORE_TIMEOUT_MS = 120_000;
@@ -90,8 +90,28 @@ export async function listChain(table: Table, chain: string): Promise<string[] |
   return r.stdout.split('\n').filter((l) => l.startsWith('-A '));
 }
 
+export interface JumpHosts {
+  current: Record<Table, Map<string, string[]>>;
+  dockerUser: boolean;
+}
+
+/** The host chains our jumps live in, from `iptables-save` dumps a full resync has already read. Pure. */
+export function jumpHostsFrom(saved: Partial<Record<string, SavedTable>>): JumpHosts {
+  const current: Record<Table, Map<string, string[]>> = { nat: new Map(), filter: new Map() };
+  let dockerUser = false;
+  for (const table of ['nat', 'filter'] as Table[]) {
+    for (const chain of JUMP_HOSTS[table]) {
+      const rules = saved[table]?.chains.get(chain);
+      if (rules === undefined) continue;
+      if (chain === 'DOCKER-USER') dockerUser = true;
+      current[table].set(chain, rules);
+    }
+  }
+  return { current, dockerUser };
+}
+
 /** Reads the host chains our jumps live in. */
-export async function readJumpHosts(): Promise<{ current: Record<Table, Map<string, string[]>>; dockerUser: boolean }> {
+export async function readJumpHosts(): Promise<JumpHosts> {
   const current: Record<Table, Map<string, string[]>> = { nat: new Map(), filter: new Map() };
   let dockerUser = false;
   for (const table of ['nat', 'filter'] as Table[]) {
@@ -105,11 +125,32 @@ export async function readJumpHosts(): Promise<{ current: Record<Table, Map<stri
   return { current, dockerUser };
 }
 
-/** Makes our jumps exist exactly once; returns what it changed (empty when all was in place). */
-export async function ensureJumps(cn: ChainNames): Promise<JumpPlan> {
-  const { current, dockerUser } = await readJumpHosts();
+/**
+ * Makes our jumps exist exactly once; returns what it changed (empty when all was in place). `known`
+ * saves listing the host chains again (seven iptables runs) when the caller has just read them.
+ */
+export async function ensureJumps(cn: ChainNames, known?: JumpHosts): Promise<JumpPlan> {
+  const { current, dockerUser } = known ?? (await readJumpHosts());
   const plan = planJumps(cn, current, { dockerUser });
-  for (const r of plan.remove) await iptables(['-t', r.table, '-D', r.chain, ...r.args]);
-  for (const j of plan.insert) await iptables(['-t', j.table, '-I', j.chain, '1', ...j.args]);
+  // One iptables-restore for all of it instead of one iptables run per rule (a first start inserts eight).
+  await iptablesRestore(jumpRestoreText(plan));
   return plan;
+}
+
+/** A restore argument: bare when it can be, else double-quoted with `"` and `\` escaped. */
+function restoreArg(a: string): string {
+  return a !== '' && /^[^\s"'\\]+$/.test(a) ? a : `"${a.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/** The plan as `iptables-restore --noflush` input: deletions first, then inserts at the top, per table. Pure. */
+export function jumpRestoreText(plan: JumpPlan): string {
+  const out: string[] = [];
+  for (const table of ['nat', 'filter'] as Table[]) {
+    const lines = [
+      ...plan.remove.filter((r) => r.table === table).map((r) => `-D ${r.chain} ${r.args.map(restoreArg).join(' ')}`),
+      ...plan.insert.filter((j) => j.table === table).map((j) => `-I ${j.chain} 1 ${j.args.map(restoreArg).join(' ')}`),
+    ];
+    if (lines.length) out.push(`*${table}`, ...lines, 'COMMIT');
+  }
+  return out.length ? `${out.join('\n')}\n` : '';
 }

@@ -10,13 +10,13 @@ import { cidrContains } from '../config.js';
 import { conntrackDelete, planConntrackCleanup } from './conntrack.js';
 import { applyDevice, planDevice, readDevice, type DeviceAction, type DeviceState } from './device.js';
 import { diffChains } from './diff.js';
-import { ensureJumps, iptablesRestore, iptablesSave, type JumpPlan } from './iptables.js';
+import { ensureJumps, iptablesRestore, iptablesSave, jumpHostsFrom, type JumpHosts, type JumpPlan } from './iptables.js';
 import { proxyMetrics, type ProxyMetrics } from './metrics.js';
 import { ModelCache } from './model-cache.js';
 import type { ModelProblem, ProxyService } from './model.js';
 import { chainNames, type ChainNames, type Table } from './names.js';
 import { DEFAULT_BATCH_LINES, newRenderCache, normalizeCIDR, renderRules, TABLES, type ChainRules, type RenderConfig } from './render.js';
-import { ownedChains, parseSave } from './save-parse.js';
+import { ownedChains, parseSave, type SavedTable } from './save-parse.js';
 
 export { cleanupNetfilter } from './cleanup.js';
 
@@ -30,7 +30,8 @@ export interface ProxierLogger {
 export interface NetfilterHost {
   restore(text: string): Promise<void>;
   save(table: Table): Promise<string>;
-  ensureJumps(cn: ChainNames): Promise<JumpPlan>;
+  /** `known`: the host chains as a full resync just read them (else they are listed). */
+  ensureJumps(cn: ChainNames, known?: JumpHosts): Promise<JumpPlan>;
   conntrackDelete(args: string[]): Promise<number>;
   readDevice(dev: string): Promise<DeviceState>;
   applyDevice(dev: string, actions: DeviceAction[]): Promise<void>;
@@ -82,6 +83,29 @@ const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
 
 const silent: ProxierLogger = { info() {}, warn() {}, error() {} };
+
+/**
+ * The order to write the tables in. Each restore is atomic per table only, so in between the kernel
+ * holds the new nat rules with the old filter rules (or the reverse). A Service losing its last
+ * endpoint must get its filter REJECT before its nat DNAT goes, and one gaining its first endpoint its
+ * DNAT before the REJECT goes; otherwise a connection in the gap is neither NATed nor rejected and its
+ * SYN dies on the service device (a 1 s retransmit for the client). When both happen in one sync the
+ * gaining Services win: they are the ones with traffic waiting.
+ */
+export function tableOrder(prev: ProxyService[] | undefined, next: ProxyService[]): readonly Table[] {
+  if (!prev) return TABLES;
+  const ready = (s: ProxyService) => s.endpoints.some((e) => e.ready);
+  const before = new Map(prev.map((s) => [`${s.key}/${s.protocol}`, ready(s)]));
+  let losing = false;
+  for (const s of next) {
+    const was = before.get(`${s.key}/${s.protocol}`);
+    if (was === undefined) continue;
+    const now = ready(s);
+    if (!was && now) return ['nat', 'filter'];
+    if (was && !now) losing = true;
+  }
+  return losing ? ['filter', 'nat'] : TABLES;
+}
 
 export class Proxier {
   private readonly opts: ProxierOptions;
@@ -291,21 +315,30 @@ export class Proxier {
     const t0 = performance.now();
     const end = this.metrics.syncDuration.startTimer();
     const result: SyncResult = { ok: true, full, chainsWritten: 0, chainsDeleted: 0, rulesWritten: 0, durationMs: 0 };
+    let knownJumps: JumpHosts | undefined;
     try {
+      if (full) {
+        // Compare with the kernel, not with our memory: this is what repairs a hand-deleted rule. Read
+        // before taking the model: reading a big ruleset takes a while, and a change that arrives
+        // meanwhile is then part of this sync instead of waiting for the next one. Only this loop
+        // writes our chains, so what was read is still what the kernel holds when we write.
+        const saved: Partial<Record<string, SavedTable>> = {};
+        // Both tables at once: each dump can take tens of milliseconds when the host holds big rulesets.
+        const dumps = await Promise.all(TABLES.map((t) => this.host.save(t)));
+        TABLES.forEach((t, i) => {
+          saved[t] = parseSave(dumps[i])[t];
+          this.written[t] = ownedChains(saved[t], this.cn.isOwned);
+        });
+        // Our restores never touch the built-in chains, so the jumps can be checked against this read.
+        knownJumps = jumpHostsFrom(saved);
+      }
       const { model, problems } = this.inputs.current();
       this.reportProblems(problems);
       const rendered = renderRules(model, this.renderCfg, this.cache);
-
-      if (full) {
-        await this.syncDevice(model, true);
-        // Compare with the kernel, not with our memory: this is what repairs a hand-deleted rule.
-        for (const t of TABLES) this.written[t] = ownedChains(parseSave(await this.host.save(t))[t], this.cn.isOwned);
-      } else {
-        await this.syncDevice(model, false);
-      }
+      await this.syncDevice(model, full);
       const diff = diffChains(this.written, rendered.tables, { normalize: full });
       let firstError: Error | undefined;
-      for (const t of TABLES) {
+      for (const t of tableOrder(this.prevModel, model)) {
         if (diff.write[t].length === 0 && diff.del[t].length === 0) {
           // Same content: keep the new arrays so the next diff can compare by reference.
           this.written[t] = rendered.tables[t];
@@ -325,7 +358,7 @@ export class Proxier {
       }
       if (firstError) throw firstError;
       if (full || !this.jumpsInPlace) {
-        const plan = await this.host.ensureJumps(this.cn);
+        const plan = await this.host.ensureJumps(this.cn, knownJumps);
         if (this.jumpsInPlace && plan.insert.length + plan.remove.length > 0) {
           this.log.warn(`proxy: repaired ${plan.insert.length} missing and ${plan.remove.length} extra jump rule(s)`);
         }

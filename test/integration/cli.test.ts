@@ -16,7 +16,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelite-cli-'));
 
 test.before(async () => {
   // Only the API: this file is about the store, the API and the CLI, not Pods or the data plane.
-  server = await startTestServer({ slot: 1, args: ['--disable', 'agent,scheduler,controllers,proxy,dns,ingress'] });
+  server = await startTestServer({ slot: 1, args: ['--disable', 'agent,scheduler,controllers,proxy,dns,ingress', '--service-node-port-range', '30000-32767'] });
 });
 
 test.after.always(async () => {

@@ -1,0 +1,144 @@
+// The proxier as a `kubelite server` component ('proxy'): fed from the Service and Endpoints informers,
+// started (first full sync, adopting what a previous run left in the kernel) before the server reports
+// ready. Stopping it leaves the rules in force, so a restart changes nothing for live traffic;
+// `kubelite cleanup` is what removes them.
+
+import type { Endpoints, Service } from '../api/types.js';
+import { R } from '../api/resources.js';
+import { nodePodCIDR, nthAddress } from '../config.js';
+import type { Component, ComponentContext } from '../server/component.js';
+import type { Logger } from '../util/log.js';
+import { ensureHairpin } from '../services/hairpin.js';
+import { hostPrimaryIPv4 } from '../services/node-ips.js';
+import { Proxier, type NetfilterHost, type SyncResult } from './proxier.js';
+
+/** How often hairpin mode is re-checked on the pod bridge besides on every Endpoints change. */
+const HAIRPIN_INTERVAL_MS = 10_000;
+
+function key(o: { metadata: { namespace?: string; name?: string } }): string {
+  return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+}
+
+export interface ProxyComponentOptions {
+  /** Replaces the host tools (tests without root). */
+  host?: NetfilterHost;
+  /** Skip hairpin mode on the pod bridge (tests without sysfs). */
+  hairpin?: boolean;
+}
+
+export class ProxyComponent implements Component {
+  readonly name = 'proxy';
+  proxier?: Proxier;
+  private log?: Logger;
+  private stopped = false;
+  private started = false;
+  private ready = false;
+  private hairpinTimer?: NodeJS.Timeout;
+  private hairpinPending = false;
+  private hairpinRunning?: Promise<void>;
+  private bridge = '';
+
+  constructor(private readonly opts: ProxyComponentOptions = {}) {}
+
+  async start(ctx: ComponentContext): Promise<void> {
+    const { config, names } = ctx;
+    const log = ctx.logger.child({ component: this.name });
+    this.log = log;
+    this.stopped = false;
+    this.bridge = names.podBridge;
+    const podCIDR = nodePodCIDR(config.podCIDR);
+    // The node's address and the pod bridge's gateway are both this host's.
+    const nodeIPs = [...new Set([hostPrimaryIPv4(), nthAddress(podCIDR, 1)])];
+    // Registered first, so /readyz says "not ready" from the moment this component starts syncing.
+    ctx.addReadiness('proxy', () => (this.ready ||= this.started && !this.stopped && this.proxier?.lastError === undefined));
+    const proxier = new Proxier({
+      names,
+      podCIDR,
+      serviceCIDR: config.serviceCIDR,
+      nodeIPs,
+      lbPool: config.lbPool,
+      nodeName: config.nodeName,
+      resyncSchedule: config.resyncSchedule,
+      host: this.opts.host,
+      logger: {
+        info: (m) => log.info(m),
+        warn: (m) => log.warn(m),
+        error: (m) => log.error(m),
+      },
+    });
+    this.proxier = proxier;
+
+    const services = ctx.informers.for<Service>(R.services);
+    const endpoints = ctx.informers.for<Endpoints>(R.endpoints);
+    services.on({
+      add: (s) => !this.stopped && proxier.upsertService(s),
+      update: (_o, s) => !this.stopped && proxier.upsertService(s),
+      delete: (s) => !this.stopped && proxier.deleteService(key(s)),
+    });
+    endpoints.on({
+      add: (e) => this.endpointsChanged(() => proxier.upsertEndpoints(e)),
+      update: (_o, e) => this.endpointsChanged(() => proxier.upsertEndpoints(e)),
+      delete: (e) => this.endpointsChanged(() => proxier.deleteEndpoints(key(e))),
+    });
+    await Promise.all([services.start(), endpoints.start()]);
+    const first = await proxier.start();
+    this.started = true;
+    if (first.ok) {
+      this.ready = true;
+      log.debug({ ms: Math.round(first.durationMs), rules: first.rulesWritten }, 'proxy rules in place');
+    } else {
+      // The proxier keeps retrying with back-off; the server reports not ready until one succeeds.
+      log.error({ err: first.error?.message }, 'proxy: first sync failed (kubelite needs root and iptables for the data plane; --disable proxy runs without it)');
+    }
+    if (this.opts.hairpin ?? true) {
+      this.requestHairpin();
+      this.hairpinTimer = setInterval(() => this.requestHairpin(), HAIRPIN_INTERVAL_MS);
+      this.hairpinTimer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.hairpinTimer) clearInterval(this.hairpinTimer);
+    this.hairpinTimer = undefined;
+    await this.hairpinRunning;
+    await this.proxier?.stop();
+  }
+
+  /** Resolves after the next sync completes (tests and benchmarks). */
+  waitForSync(): Promise<SyncResult> {
+    if (!this.proxier) return Promise.reject(new Error('proxy not started'));
+    return this.proxier.waitForSync();
+  }
+
+  private endpointsChanged(apply: () => void): void {
+    if (this.stopped) return;
+    apply();
+    // A Pod's veth exists once the Pod runs, which is before it can be in any Endpoints.
+    if (this.started && (this.opts.hairpin ?? true)) this.requestHairpin();
+  }
+
+  /** Coalesces: one pass at a time, one more if asked for during a pass. */
+  private requestHairpin(): void {
+    if (this.stopped) return;
+    if (this.hairpinRunning) {
+      this.hairpinPending = true;
+      return;
+    }
+    this.hairpinRunning = (async () => {
+      do {
+        this.hairpinPending = false;
+        try {
+          const changed = await ensureHairpin(this.bridge);
+          if (changed.length) this.log?.debug({ ports: changed }, 'hairpin mode turned on');
+        } catch (err) {
+          this.log?.warn({ err: (err as Error).message }, 'could not set hairpin mode on the pod bridge');
+        }
+      } while (this.hairpinPending && !this.stopped);
+    })().finally(() => (this.hairpinRunning = undefined));
+  }
+}
+
+export function createProxy(opts: ProxyComponentOptions = {}): Component {
+  return new ProxyComponent(opts);
+}
