@@ -7,21 +7,18 @@
 //  the alternative the Ingress data path was chosen against.
 // Run: node --import tsx bench/ingress-bench.ts [--duration 8] [--connections 50] [--rounds 3] [--node]
 
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import type { Endpoints, Ingress, Service } from '../src/api/types.js';
 import tls from 'node:tls';
 import { generateDefaultCert, generateSelfSigned } from '../src/ingress/certs.js';
 import { IngressControllerCore } from '../src/ingress/controller-core.js';
 import { IngressProxy } from '../src/ingress/proxy.js';
-
-const run = promisify(execFile);
+import { freePort, getStatus, median, nginxProxyConfig, startNginx, stopProcess, versions, waitPort, wrk as wrkRun, type WrkResult } from './ingress-common.js';
+import { writeSection } from './lib.js';
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : def;
@@ -29,7 +26,6 @@ const arg = (name: string, def: number) => {
 const DURATION = arg('duration', 8);
 const CONNECTIONS = arg('connections', 50);
 const ROUNDS = arg('rounds', 3);
-const NGINX = '/usr/sbin/nginx';
 const WITH_NODE = process.argv.includes('--node');
 
 // The best case for an embedded proxy: no routing, no headers rewritten beyond X-Forwarded-For.
@@ -55,48 +51,10 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kl-ingbench-'));
 const children: ChildProcess[] = [];
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 
-async function freePort(host = '127.0.0.1'): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, host, r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function waitPort(host: string, port: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, host, () => (s.destroy(), r(true)));
-      s.on('error', () => r(false));
-    });
-    if (ok) return;
-    await sleep(10);
-  }
-  throw new Error(`${host}:${port} never listened`);
-}
-
-/** An nginx in the foreground with its own prefix and config. */
+/** An nginx of this run: its own prefix under the work dir, stopped at the end. */
 async function nginx(name: string, body: string, listen: { ip: string; port: number }[]): Promise<ChildProcess> {
-  const prefix = path.join(work, name);
-  fs.mkdirSync(path.join(prefix, 'logs'), { recursive: true });
-  const conf = path.join(prefix, 'nginx.conf');
-  fs.writeFileSync(
-    conf,
-    `worker_processes ${name === 'reference' ? 'auto' : 1};
-daemon off;
-error_log ${prefix}/logs/error.log warn;
-pid ${prefix}/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000;
-${body}
-}
-`,
-  );
-  const child = spawn(NGINX, ['-c', conf, '-p', prefix], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = await startNginx(work, name, body, listen, name === 'reference' ? 'auto' : 1);
   children.push(child);
-  for (const l of listen) await waitPort(l.ip, l.port);
   return child;
 }
 
@@ -109,54 +67,10 @@ async function pod(n: number): Promise<{ ip: string; port: number; proc: ChildPr
 }
 
 async function stopNginx(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null) return;
-  const gone = new Promise((r) => p.once('exit', r));
-  p.kill('SIGQUIT'); // graceful: in-flight requests finish
-  await Promise.race([gone, sleep(5000)]);
-  if (p.exitCode === null) p.kill('SIGKILL');
+  await stopProcess(p, 'SIGQUIT'); // graceful: in-flight requests finish
 }
 
-interface WrkResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  requests: number;
-  non2xx: number;
-  socketErrors: number;
-}
-
-function toMs(v: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
-  if (!m) return NaN;
-  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
-}
-
-async function wrk(port: number, host: string, seconds: number): Promise<WrkResult> {
-  const { stdout } = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-H', `Host: ${host}`, `http://127.0.0.1:${port}/`], { maxBuffer: 1 << 20 });
-  const num = (re: RegExp) => Number(re.exec(stdout)?.[1] ?? 0);
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
-  return {
-    rps: num(/Requests\/sec:\s+([\d.]+)/),
-    p50: toMs(/50%\s+(\S+)/.exec(stdout)?.[1] ?? ''),
-    p99: toMs(/99%\s+(\S+)/.exec(stdout)?.[1] ?? ''),
-    requests: num(/(\d+) requests in/),
-    non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
-    socketErrors: sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
-  };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function getStatus(port: number, host: string): Promise<number> {
-  return new Promise((resolve) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      })
-      .on('error', () => resolve(0));
-  });
-}
+const wrk = (port: number, host: string, seconds: number): Promise<WrkResult> => wrkRun(port, host, seconds, CONNECTIONS);
 
 const svc = (name: string): Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'bench' }, spec: { ports: [{ name: 'http', port: 80 }] } });
 const eps = (name: string, ups: { ip: string; port: number }[]): Endpoints => ({
@@ -187,24 +101,7 @@ async function main(): Promise<void> {
   await proxy.start();
 
   const nginxPort = await freePort();
-  const upstreams = pods.map((p) => `server ${p.ip}:${p.port};`).join(' ');
-  await nginx(
-    'reference',
-    `  upstream web { ${upstreams} keepalive 64; }
-  server {
-    listen 127.0.0.1:${nginxPort};
-    location / {
-      proxy_pass http://web;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $host;
-    }
-  }`,
-    [{ ip: '127.0.0.1', port: nginxPort }],
-  );
+  await nginx('reference', nginxProxyConfig(nginxPort, pods), [{ ip: '127.0.0.1', port: nginxPort }]);
   const nodePort = await freePort();
   if (WITH_NODE) {
     const child = spawn(process.execPath, ['-e', NODE_PROXY, String(nodePort), ...pods.map((p) => `${p.ip}:${p.port}`)], { stdio: 'inherit' });
@@ -310,13 +207,17 @@ async function main(): Promise<void> {
   const nRps = median(ref.map((x) => x.rps));
   const oP99 = median(ours.map((x) => x.p99));
   const nP99 = median(ref.map((x) => x.p99));
+  const v = await versions();
+  const command = `node --import tsx bench/ingress-bench.ts --duration ${DURATION} --connections ${CONNECTIONS} --rounds ${ROUNDS}${WITH_NODE ? ' --node' : ''}`;
   const lines = [
-    `### Ingress throughput (wrk -t1 -c${CONNECTIONS} -d${DURATION}s keep-alive, median of ${ROUNDS} interleaved rounds, ${os.cpus().length} cores)`,
+    'The data path alone (IngressProxy + IngressControllerCore in the bench process, no API server), upstream "Pods" are nginx processes on 127.0.0.x answering a 64-byte body. `bench/ingress-pods.ts` measures the same through a real server and real Pods.',
+    '',
+    `#### Throughput (wrk -t1 -c${CONNECTIONS} -d${DURATION}s keep-alive, median of ${ROUNDS} interleaved rounds)`,
     '',
     '| proxy | requests/s | p50 ms | p99 ms | rounds (rps) |',
     '|---|---:|---:|---:|---|',
-    `| kubelite Ingress (HAProxy ${(await run('haproxy', ['-v'])).stdout.split(' ')[2]}, driven by kubelite) | ${fmt(oRps, 0)} | ${fmt(median(ours.map((x) => x.p50)))} | ${fmt(oP99)} | ${ours.map((x) => x.rps.toFixed(0)).join(', ')} |`,
-    `| nginx by hand (Debian ${(await run(NGINX, ['-v'])).stderr.trim().split('/')[1]}, worker_processes auto, upstream keepalive) | ${fmt(nRps, 0)} | ${fmt(median(ref.map((x) => x.p50)))} | ${fmt(nP99)} | ${ref.map((x) => x.rps.toFixed(0)).join(', ')} |`,
+    `| kubelite Ingress (HAProxy ${v.haproxy}, driven by kubelite) | ${fmt(oRps, 0)} | ${fmt(median(ours.map((x) => x.p50)))} | ${fmt(oP99)} | ${ours.map((x) => x.rps.toFixed(0)).join(', ')} |`,
+    `| nginx by hand (Debian ${v.nginx}, worker_processes auto, upstream keepalive) | ${fmt(nRps, 0)} | ${fmt(median(ref.map((x) => x.p50)))} | ${fmt(nP99)} | ${ref.map((x) => x.rps.toFixed(0)).join(', ')} |`,
     ...(WITH_NODE
       ? [
           `| embedded Node proxy, for comparison (1 process, http.Agent keep-alive, no routing) | ${fmt(median(node.map((x) => x.rps)), 0)} | ${fmt(median(node.map((x) => x.p50)))} | ${fmt(median(node.map((x) => x.p99)))} | ${node.map((x) => x.rps.toFixed(0)).join(', ')} |`,
@@ -325,7 +226,7 @@ async function main(): Promise<void> {
     `| ratio kubelite / nginx (target rps >= 0.8, p99 <= 1.5) | ${fmt(oRps / nRps)} | | ${fmt(oP99 / nP99)} | |`,
     ...(WITH_NODE ? [`| ratio Node / nginx | ${fmt(median(node.map((x) => x.rps)) / nRps)} | | ${fmt(median(node.map((x) => x.p99)) / nP99)} | |`] : []),
     '',
-    '### Change to effect: new Ingress + Service, upsert() to first 200 (target < 100 ms)',
+    '#### Change to effect: new Ingress + Service, upsert() to first 200 (target < 100 ms)',
     '',
     '| condition | n | p50 ms | max ms |',
     '|---|---:|---:|---:|',
@@ -334,17 +235,15 @@ async function main(): Promise<void> {
     `| TLS Secret replaced, idle (to first handshake with the new certificate) | ${secretIdle.length} | ${fmt(median(secretIdle), 1)} | ${fmt(Math.max(...secretIdle), 1)} |`,
     `| TLS Secret replaced, under wrk load | ${secretLoaded.length} | ${fmt(median(secretLoaded), 1)} | ${fmt(Math.max(...secretLoaded), 1)} |`,
     '',
-    `### Rolling the backend under load (${rolled.length} Pods replaced during wrk ${rollSeconds}s keep-alive; target 0 failed)`,
+    `#### Rolling the backend under load (${rolled.length} Pods replaced during wrk ${rollSeconds}s keep-alive; target 0 failed)`,
     '',
     '| requests | non-2xx | socket errors | rps |',
     '|---:|---:|---:|---:|',
     `| ${roll.requests} | ${roll.non2xx} | ${roll.socketErrors} | ${fmt(roll.rps, 0)} |`,
     '',
     `proxy reloads during the run: ${proxy.stats.reloads} (runtime API updates: ${proxy.stats.runtimeUpdates})`,
-    '',
-    `command: node --import tsx bench/ingress-bench.ts --duration ${DURATION} --connections ${CONNECTIONS} --rounds ${ROUNDS}${WITH_NODE ? ' --node' : ''}`,
   ];
-  console.log(lines.join('\n'));
+  writeSection('ingress-engine', `Ingress data path vs nginx, loopback upstreams (issue #7), ${os.cpus().length} cores`, command, lines.join('\n'));
   core.dispose();
 }
 

@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildCertStore, generateDefaultCert, type CertStore, type PemPair } from './certs.js';
+import { buildCertStore, generateDefaultCertIsolated, type CertStore, type PemPair } from './certs.js';
 import {
   DEFAULT_HAPROXY_OPTIONS,
   MAP_NAMES,
@@ -92,6 +92,11 @@ export class IngressProxy {
     return this.opts.runDir;
   }
 
+  /** Started and its HAProxy master alive (a crashed one is being restarted when false). */
+  get running(): boolean {
+    return this.started && !this.stopping && this.proc.running;
+  }
+
   /** Starts HAProxy with the last table given to update(), or an empty one (everything 404). */
   async start(): Promise<void> {
     if (this.started) return;
@@ -100,7 +105,7 @@ export class IngressProxy {
     fs.mkdirSync(path.join(this.opts.runDir, 'maps'), { recursive: true, mode: 0o700 });
     fs.mkdirSync(path.join(this.opts.runDir, 'certs'), { recursive: true, mode: 0o700 });
     if (!this.desired) {
-      this.defaultCert ??= await generateDefaultCert();
+      this.defaultCert ??= await generateDefaultCertIsolated();
       this.desired = { table: emptyTable(), certs: buildCertStore(emptyTable(), this.defaultCert) };
     }
     const want = this.desired;
