@@ -2,7 +2,7 @@
 // sections, then the object's Events. Pure: it formats what the command fetched.
 
 import YAML from 'yaml';
-import type { Deployment, Endpoints, Event, Ingress, KObject, Pod, ReplicaSet, Service, Node, Probe, Container } from '../src/api/types.js';
+import type { Deployment, Endpoints, Event, KObject, Pod, ReplicaSet, Service, Node, Probe, Container } from '../src/api/types.js';
 import { humanAge } from '../src/util/time.js';
 import { labelSelectorToString } from '../src/api/selectors.js';
 import { podStatusReason } from '../src/api/printers.js';
@@ -147,17 +147,6 @@ function describeService(svc: Service, ep: Endpoints | undefined): string {
   return section(lines);
 }
 
-function describeIngress(ing: Ingress): string {
-  const lines: Line[] = [...metaLines(ing), ['Address', (ing.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname).join(',')], ['Ingress Class', ing.spec.ingressClassName ?? '<none>']];
-  const backend = (b: { service?: { name: string; port: { number?: number; name?: string } } } | undefined) => (b?.service ? `${b.service.name}:${b.service.port.number ?? b.service.port.name}` : '<default>');
-  lines.push(['Default backend', ing.spec.defaultBackend ? backend(ing.spec.defaultBackend) : '<default>']);
-  let out = section(lines);
-  if (ing.spec.tls?.length) out += '\nTLS:\n' + ing.spec.tls.map((t) => `  ${t.secretName ?? '<none>'} terminates ${(t.hosts ?? []).join(',')}`).join('\n');
-  out += '\nRules:\n  Host        Path  Backends\n  ----        ----  --------\n';
-  out += (ing.spec.rules ?? []).map((r) => `  ${r.host ?? '*'}\n` + (r.http?.paths ?? []).map((p) => `              ${p.path ?? '/'} (${p.pathType})  ${backend(p.backend)}`).join('\n')).join('\n');
-  return out;
-}
-
 function describeNode(n: Node): string {
   const lines: Line[] = [...metaLines(n), ['CreationTimestamp', n.metadata.creationTimestamp ?? ''], ['Taints', (n.spec.taints ?? []).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join('\n') || '<none>'], ['Unschedulable', String(!!n.spec.unschedulable)]];
   let out = section(lines);
@@ -206,9 +195,6 @@ export function describe(o: KObject, events: Event[], extras: DescribeExtras = {
       break;
     case 'Service':
       body = describeService(o as Service, extras.endpoints);
-      break;
-    case 'Ingress':
-      body = describeIngress(o as Ingress);
       break;
     case 'Node':
       body = describeNode(o as Node);

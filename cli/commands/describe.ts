@@ -6,6 +6,8 @@ import { R } from '../../src/api/resources.js';
 import { isStatusError } from '../../src/api/errors.js';
 import { cliContext, resourceOrDie, run, type GlobalOptions } from '../context.js';
 import { describe } from '../describe.js';
+import { describeIngress } from '../../src/ingress/describe.js';
+import type { Endpoints as EP, Service } from '../../src/api/types.js';
 
 export function registerDescribe(program: Command): void {
   program
@@ -39,6 +41,14 @@ export function registerDescribe(program: Command): void {
             } catch (err) {
               if (!isStatusError(err, 'NotFound')) throw err;
             }
+          }
+          if (res === R.ingresses) {
+            // kubectl's layout, with each backend's endpoints.
+            const svcs = (await client.list<Service>(R.services, { namespace: o.metadata.namespace })).items;
+            const eps = (await client.list<EP>(R.endpoints, { namespace: o.metadata.namespace })).items;
+            const find = <T extends { metadata: { namespace?: string; name?: string } }>(list: T[], ns: string, name: string) => list.find((x) => x.metadata.namespace === ns && x.metadata.name === name);
+            out.push(describeIngress(o as import('../../src/api/types.js').Ingress, { service: (ns, n) => find(svcs, ns, n), endpoints: (ns, n) => find(eps, ns, n) }, events));
+            continue;
           }
           out.push(describe(o, events, { replicaSets, endpoints }));
         }

@@ -24,6 +24,7 @@ interface ServerFlags {
   resyncPeriod: string;
   ingressHttpPort: string;
   ingressHttpsPort: string;
+  ingressBindAddress: string;
   disable?: string[];
   logLevel: string;
 }
@@ -70,6 +71,7 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     resyncSchedule: `*/${int('resync-period', f.resyncPeriod, 1, 59)} * * * * *`,
     ingressHttpPort: int('ingress-http-port', f.ingressHttpPort, 0, 65535),
     ingressHttpsPort: int('ingress-https-port', f.ingressHttpsPort, 0, 65535),
+    ingressBindAddress: f.ingressBindAddress,
     disabled,
     logLevel: f.logLevel,
   });
@@ -98,6 +100,7 @@ export function registerServer(program: Command): void {
     .option('--resync-period <seconds>', 'full data-plane resync period', '30')
     .option('--ingress-http-port <port>', 'ingress HTTP port', '80')
     .option('--ingress-https-port <port>', 'ingress HTTPS port', '443')
+    .option('--ingress-bind-address <ip>', 'address the ingress listens on', '0.0.0.0')
     .option('--disable <components...>', `turn components off: ${COMPONENTS.join(', ')}`)
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
     .action((flags: ServerFlags) =>

@@ -301,7 +301,7 @@ const ingresses: Printer = {
   ],
   cells(o, now) {
     const ing = o as Ingress;
-    const cls = ing.spec.ingressClassName ?? ing.metadata.annotations?.['kubernetes.io/ingress.class'] ?? '<none>';
+    const cls = ing.spec.ingressClassName ?? '<none>';
     const addr = (ing.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname).filter(Boolean).join(',');
     const ports = ing.spec.tls?.length ? '80, 443' : '80';
     return [ing.metadata.name!, cls, ingressHosts(ing), addr, ports, age(ing, now)];
