@@ -18,7 +18,7 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly dirtyWhileProcessing = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private running = 0;
   private stopped = true;
   private idleWaiters: (() => void)[] = [];
@@ -35,7 +35,7 @@ export class WorkQueue {
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
   }
 
@@ -50,17 +50,20 @@ export class WorkQueue {
     this.pump();
   }
 
+  /** Adds the key after a delay; when it is already waiting, the earlier of the two times wins. */
   addAfter(key: string, delayMs: number): void {
     if (delayMs <= 0) return this.add(key);
+    const due = Date.now() + delayMs;
     const existing = this.timers.get(key);
-    if (existing) clearTimeout(existing);
-    this.timers.set(
-      key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        this.add(key);
-      }, delayMs),
-    );
+    if (existing) {
+      if (existing.due <= due) return;
+      clearTimeout(existing.timer);
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, delayMs);
+    this.timers.set(key, { timer, due });
   }
 
   /** Forget a key's failure history (after a success). */

@@ -3,7 +3,15 @@
 
 import type { ServerConfig } from '../config.js';
 import type { Component } from './component.js';
+import { createControllers, createScheduler } from '../controllers/index.js';
+import { createAgent } from '../agent/index.js';
+import { createServices } from '../services/component.js';
+import { createProxy } from '../netfilter/component.js';
+import { createDns } from '../services/dns/component.js';
+import { createIngress } from '../ingress/component.js';
 
 export function defaultComponents(_config: ServerConfig): Component[] {
-  return [];
+  // 'services' first: its admission hooks (ClusterIP/NodePort allocation) must be in place before any
+  // component creates a Service. It cannot be disabled; the proxy can (`--disable proxy`).
+  return [createServices(), createAgent(), createScheduler(), ...createControllers(), createProxy(), createDns(), createIngress()];
 }

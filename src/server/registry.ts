@@ -304,6 +304,19 @@ export class Registry implements ApiClient {
 
   async delete(res: ResourceInfo, namespace: string | undefined, name: string, opts: RegistryDeleteOpts = {}): Promise<KObject | Status> {
     namespace = res.namespaced ? namespace || 'default' : undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.deleteOnce(res, namespace, name, opts);
+      } catch (err) {
+        // Someone wrote the object (a controller's status) between our read and our write: read again,
+        // as the API server does — unless the caller pinned a resourceVersion.
+        if (attempt < PATCH_RETRIES && isStatusError(err, 'Conflict') && !opts.preconditions?.resourceVersion && !/Precondition failed/.test(err.message)) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async deleteOnce(res: ResourceInfo, namespace: string | undefined, name: string, opts: RegistryDeleteOpts): Promise<KObject | Status> {
     const old = await this.mustGet(res, namespace, name);
     const meta = old.metadata;
     if (opts.preconditions?.uid && opts.preconditions.uid !== meta.uid) {

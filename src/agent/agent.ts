@@ -1,0 +1,485 @@
+// The agent: the kubelet of one Docker host. It registers the host as a Node and keeps it Ready,
+// owns the pod network, and runs the Pods bound to this node as containers — through the API's
+// list/watch only (so it can later run remotely). Docker events say when to look; a periodic relist
+// is the level-triggered safety net; a pod's containers are found again by their labels after a
+// restart of ours, and adopted instead of restarted.
+
+import './dockerode-lean.js';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import Dockerode from 'dockerode';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { ConfigMap, Endpoints, Node, Pod, Secret } from '../api/types.js';
+import { R } from '../api/resources.js';
+import { isStatusError } from '../api/errors.js';
+import { Informer, objectKey } from '../client/informer.js';
+import { WorkQueue } from '../client/workqueue.js';
+import type { ApiClient } from '../client/types.js';
+import type { EventRecorder } from '../client/events.js';
+import { nodePodCIDR } from '../config.js';
+import type { Component, ComponentContext } from '../server/component.js';
+import { KUBE_VERSION } from '../server/discovery.js';
+import { ensureImages, IMAGES } from '../images/index.js';
+import { deepEqual } from '../util/equal.js';
+import type { NodeAllocatable } from './admit.js';
+import { backoffFromEnv, type BackoffConfig } from './backoff.js';
+import { DockerRuntime, dockerMessage, type DockerEvent, type EventWatch } from './docker.js';
+import { execUpgradeHandler } from './exec.js';
+import { LABELS } from './labels.js';
+import { logsHandler } from './logs.js';
+import { podKey } from './names.js';
+import { decideNetwork, gatewayOf } from './network.js';
+import { nodeObject, nodeStatus, primaryIPv4, type DockerFacts, type NodeIdentity } from './node-status.js';
+import { fromInspect } from './observed.js';
+import { ENDPOINTS_IP_INDEX, PodSyncer } from './pod-sync.js';
+import { ProbeManager, type ProbeChange } from './probes.js';
+import { RuntimeCache } from './runtime-cache.js';
+import { VolumeManager } from './volumes.js';
+
+export interface AgentOptions {
+  docker?: Dockerode;
+  backoff?: BackoffConfig;
+  /** Pod syncs running at once (default 10, env KUBELITE_AGENT_WORKERS). */
+  workers?: number;
+  /** Data-plane settle time after a terminating Pod's IP left the endpoints (default 250 ms). */
+  settleMs?: number;
+  /** Longest wait for the endpoints to drop a terminating Pod (default 5 s; also capped by its grace). */
+  endpointsWaitCapMs?: number;
+  heartbeatMs?: number;
+}
+
+// 'create' is left out: a container is only interesting once it runs or stops (a relist finds half-made ones).
+const WATCHED_EVENTS = ['start', 'die', 'oom', 'destroy'];
+
+export class Agent implements Component {
+  readonly name = 'agent';
+  private ctx!: ComponentContext;
+  private runtime!: DockerRuntime;
+  private readonly cache = new RuntimeCache();
+  private probes!: ProbeManager;
+  private syncer!: PodSyncer;
+  private recorder!: EventRecorder;
+  private queue!: WorkQueue;
+  private pods!: Informer<Pod>;
+  private configMaps!: Informer<ConfigMap>;
+  private secrets!: Informer<Secret>;
+  private endpoints!: Informer<Endpoints>;
+  private events?: EventWatch;
+  private heartbeat?: NodeJS.Timeout;
+  private resync?: ScheduledTask;
+  private facts!: DockerFacts;
+  private identity!: NodeIdentity;
+  private dockerOk = true;
+  private started = false;
+  private stopped = false;
+  private readonly inspecting = new Map<string, Promise<void>>();
+  private readonly requeueAt = new Map<string, number>();
+  private lock?: net.Server;
+  private relisting?: Promise<void>;
+
+  constructor(private readonly opts: AgentOptions = {}) {}
+
+  get nodeName(): string {
+    return this.identity?.name ?? '';
+  }
+
+  /** For tests and benches: the Docker adapter and the event stream (to simulate a broken stream). */
+  get docker(): DockerRuntime {
+    return this.runtime;
+  }
+
+  interruptEvents(): void {
+    this.events?.interrupt();
+  }
+
+  async start(ctx: ComponentContext): Promise<void> {
+    try {
+      await this.startUp(ctx);
+    } catch (err) {
+      // A half-started agent lets go of what it took, so a retry (or another server) can have it.
+      this.events?.stop();
+      this.lock?.close();
+      throw err;
+    }
+  }
+
+  private async startUp(ctx: ComponentContext): Promise<void> {
+    this.ctx = ctx;
+    const { config, names, logger } = ctx;
+    const log = logger.child({ component: 'agent' });
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(config.nodeName) || config.nodeName.length > 253) {
+      throw new Error(`node name ${JSON.stringify(config.nodeName)} is not a DNS subdomain (lowercase letters, digits, '-' and '.'): pass --node-name`);
+    }
+    this.lock = await instanceLock(names.instanceValue);
+    this.runtime = new DockerRuntime(this.opts.docker ?? new Dockerode(), log);
+    try {
+      await this.runtime.ping(5000);
+    } catch (err) {
+      throw new Error(`the agent needs a Docker engine, and the one at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} does not answer (${dockerMessage(err)}): start it (scripts/ensure-docker.sh) or run with --disable agent`);
+    }
+    this.facts = await this.runtime.facts();
+    let routes = '';
+    try {
+      routes = fs.readFileSync('/proc/net/route', 'utf8');
+    } catch {
+      /* not Linux: fall back to the first address */
+    }
+    this.identity = {
+      name: config.nodeName,
+      hostname: os.hostname(),
+      hostIP: primaryIPv4(routes, os.networkInterfaces() as Parameters<typeof primaryIPv4>[1]),
+      podCIDR: nodePodCIDR(config.podCIDR),
+      kubeletVersion: KUBE_VERSION.gitVersion,
+      machineID: readTrim('/etc/machine-id'),
+      bootID: readTrim('/proc/sys/kernel/random/boot_id'),
+    };
+    let hostResolvConf = '';
+    try {
+      hostResolvConf = fs.readFileSync('/etc/resolv.conf', 'utf8');
+    } catch {
+      /* no resolv.conf: dnsPolicy Default gets cluster DNS */
+    }
+
+    await this.ensureNetwork();
+    await ensureImages(this.runtime.docker, [IMAGES.pause, IMAGES.echo], (line) => log.info(line));
+    await this.registerNode();
+
+    const client: ApiClient = ctx.client;
+    this.pods = new Informer<Pod>(client, R.pods, { fieldSelector: `spec.nodeName=${this.identity.name}`, logger: log });
+    this.configMaps = ctx.informers.for<ConfigMap>(R.configmaps);
+    this.secrets = ctx.informers.for<Secret>(R.secrets);
+    this.endpoints = ctx.informers.for<Endpoints>(R.endpoints);
+    this.endpoints.addIndex(ENDPOINTS_IP_INDEX, (ep) => (ep.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)));
+
+    this.recorder = ctx.recorder('kubelet');
+    const workers = this.opts.workers ?? (Number(process.env.KUBELITE_AGENT_WORKERS) || 10);
+    this.queue = new WorkQueue((key) => this.syncer.sync(key), { name: 'agent', workers, baseDelayMs: 200, maxDelayMs: 30_000, logger: log });
+    this.probes = new ProbeManager(this.runtime, (c) => this.onProbe(c));
+    this.syncer = new PodSyncer({
+      client,
+      runtime: this.runtime,
+      cache: this.cache,
+      volumes: new VolumeManager(config.dataDir),
+      probes: this.probes,
+      recorder: this.recorder,
+      logger: log,
+      names,
+      config,
+      nodeName: this.identity.name,
+      hostIP: () => this.identity.hostIP,
+      allocatable: () => this.allocatable(),
+      backoff: this.opts.backoff ?? backoffFromEnv(),
+      pods: this.pods,
+      configMaps: this.configMaps,
+      secrets: this.secrets,
+      endpoints: this.endpoints,
+      hostResolvConf,
+      enqueue: (key, afterMs) => this.requeue(key, afterMs),
+      settleMs: this.opts.settleMs ?? 250,
+      endpointsWaitCapMs: this.opts.endpointsWaitCapMs ?? 5000,
+    });
+
+    this.pods.on({
+      add: (p) => this.queue.add(objectKey(p)),
+      update: (o, n) => {
+        // Our own status writes come back here: only a change of what we act on needs a sync.
+        if (o.metadata.uid !== n.metadata.uid || o.metadata.deletionTimestamp !== n.metadata.deletionTimestamp || !deepEqual(o.spec, n.spec)) this.queue.add(objectKey(n));
+      },
+      delete: (p) => {
+        // What we remember of a Pod (back-offs, last status) goes with it, containers or not.
+        this.syncer.forget(p.metadata.uid!);
+        this.queue.add(objectKey(p));
+      },
+    });
+    const onObject = (kind: 'configMap' | 'secret') => (obj: ConfigMap | Secret) => {
+      for (const p of this.pods.list(obj.metadata.namespace)) if (refersTo(p, kind, obj.metadata.name!)) this.queue.add(objectKey(p));
+    };
+    this.configMaps.on({ add: onObject('configMap'), update: (_o, n) => onObject('configMap')(n) });
+    this.secrets.on({ add: onObject('secret'), update: (_o, n) => onObject('secret')(n) });
+
+    ctx.addSubresource('pods/log', logsHandler({ client, runtime: this.runtime }));
+    ctx.addUpgradeHandler(execUpgradeHandler({ client, runtime: this.runtime, cache: this.cache, logger: log }));
+    ctx.addReadiness('agent', () => this.started && this.dockerOk);
+
+    // Events first, then the list: nothing that happens in between is missed.
+    await new Promise<void>((resolve) => {
+      let first = true;
+      this.events = this.runtime.watchEvents(
+        { type: ['container'], label: [`${names.instanceLabel}=${names.instanceValue}`], event: WATCHED_EVENTS },
+        (ev) => this.onDockerEvent(ev),
+        {
+          onConnect: () => {
+            if (first) {
+              first = false;
+              resolve();
+            } else void this.relist().catch((err) => log.warn({ err: dockerMessage(err) }, 'relist after reconnect failed'));
+          },
+        },
+      );
+      // An engine that takes long to accept the events stream must not hold the server: the relist covers it.
+      setTimeout(resolve, 5000).unref();
+    });
+    await this.relist();
+    await Promise.all([this.pods.start(), this.configMaps.start(), this.secrets.start(), this.endpoints.start()]);
+    for (const p of this.pods.list()) this.queue.add(objectKey(p));
+    for (const key of this.cache.podKeys()) this.queue.add(key);
+    this.queue.start();
+
+    this.heartbeat = setInterval(() => void this.beat(), this.opts.heartbeatMs ?? 10_000);
+    this.heartbeat.unref();
+    if (cron.validate(config.resyncSchedule)) this.resync = cron.schedule(config.resyncSchedule, () => void this.resyncAll(), { noOverlap: true, name: `kubelite-agent-${names.instanceValue}` });
+    this.started = true;
+    log.info({ node: this.identity.name, hostIP: this.identity.hostIP, podCIDR: this.identity.podCIDR, adopted: this.cache.size }, 'agent started');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.lock?.close();
+    this.events?.stop();
+    clearInterval(this.heartbeat);
+    await this.resync?.stop();
+    await this.resync?.destroy?.();
+    this.probes?.stop();
+    this.queue?.stop();
+    this.pods?.stop();
+    // Containers keep running: the next start adopts them.
+  }
+
+  /** Sync `key` now or after afterMs; of several pending delays the earliest wins (a back-off must not hide a retry). */
+  private requeue(key: string, afterMs?: number): void {
+    if (!afterMs || afterMs <= 0) {
+      this.queue.add(key);
+      return;
+    }
+    const at = Date.now() + afterMs;
+    const pending = this.requeueAt.get(key);
+    if (pending !== undefined && pending > Date.now() && pending <= at) return;
+    this.requeueAt.set(key, at);
+    this.queue.addAfter(key, afterMs);
+  }
+
+  /** Resolves when no pod sync is queued or running (tests, benches). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private allocatable(): NodeAllocatable {
+    return { cpuMillis: this.facts.ncpu * 1000, memoryBytes: Math.floor(this.facts.memTotal / 1024) * 1024, pods: 110 };
+  }
+
+  // ------------------------------------------------------------------ Docker state
+
+  private onDockerEvent(ev: DockerEvent): void {
+    if (ev.Type !== 'container') return;
+    const attrs = ev.Actor?.Attributes ?? {};
+    const ns = attrs[LABELS.podNamespace];
+    const name = attrs[LABELS.podName];
+    const id = ev.Actor?.ID ?? ev.id;
+    if (!ns || !name || !id) return;
+    const key = podKey(ns, name);
+    if (ev.Action === 'destroy') {
+      if (this.cache.delete(id)) this.queue.add(key);
+      return;
+    }
+    if (ev.Action === 'start') {
+      const known = this.cache.get(id);
+      // Our own start already inspected it.
+      if (known?.state === 'running' && known.inspected) return;
+    }
+    void this.inspectInto(id, key);
+  }
+
+  private inspectInto(id: string, key: string): Promise<void> {
+    const running = this.inspecting.get(id);
+    if (running) return running.then(() => this.inspectInto(id, key));
+    const p = (async () => {
+      try {
+        const raw = await this.runtime.inspectRaw(id);
+        const c = raw ? fromInspect(raw, this.ctx.names.dockerNetwork, this.identity.hostIP) : undefined;
+        const before = this.cache.get(id);
+        if (c) this.cache.set(c);
+        else this.cache.delete(id);
+        if (!c || !before || before.state !== c.state || before.finishedAt !== c.finishedAt || !before.inspected) this.queue.add(key);
+      } catch (err) {
+        this.ctx.logger.debug({ id: id.slice(0, 12), err: dockerMessage(err) }, 'inspect after event failed');
+        this.queue.add(key);
+      } finally {
+        this.inspecting.delete(id);
+      }
+    })();
+    this.inspecting.set(id, p);
+    return p;
+  }
+
+  /** `docker ps -a` of our containers into the cache; Pods whose containers changed get a sync. */
+  relist(): Promise<void> {
+    this.relisting ??= (async () => {
+      try {
+        const { names } = this.ctx;
+        const list = await this.runtime.listOurs(names.instanceLabel, names.instanceValue, names.dockerNetwork);
+        const { needInspect, changedPods } = this.cache.replaceAll(list);
+        // A few at a time: a restart of ours may find hundreds of containers.
+        for (let i = 0; i < needInspect.length; i += 16) {
+          await Promise.all(
+            needInspect.slice(i, i + 16).map(async (id) => {
+              const c = await this.runtime.inspect(id, names.dockerNetwork, this.identity.hostIP).catch(() => undefined);
+              if (c) this.cache.set(c);
+            }),
+          );
+        }
+        if (this.started) for (const key of changedPods) this.queue.add(key);
+      } finally {
+        this.relisting = undefined;
+      }
+    })();
+    return this.relisting;
+  }
+
+  private async resyncAll(): Promise<void> {
+    if (this.stopped) return;
+    const now = Date.now();
+    for (const [key, at] of this.requeueAt) if (at < now) this.requeueAt.delete(key);
+    try {
+      await this.relist();
+    } catch (err) {
+      this.ctx.logger.warn({ err: dockerMessage(err) }, 'agent relist failed');
+      return;
+    }
+    for (const p of this.pods.list()) this.queue.add(objectKey(p));
+    for (const key of this.cache.podKeys()) this.queue.add(key);
+  }
+
+  private onProbe(c: ProbeChange): void {
+    const pod = this.pods.getByKey(c.podKey);
+    if (!pod) return;
+    if (!c.outcome.ok && !c.startupNoise) {
+      const kind = c.kind[0].toUpperCase() + c.kind.slice(1);
+      this.recorder.warning(pod, 'Unhealthy', `${kind} probe failed: ${c.outcome.message ?? ''}`.trim());
+    }
+    if (c.kind === 'liveness' && c.changed && c.result === false) this.syncer.livenessFailed(pod.metadata.uid!, c.containerId);
+    if (c.kind === 'startup' && c.changed && c.result === false) this.syncer.livenessFailed(pod.metadata.uid!, c.containerId);
+    if (c.changed) this.queue.add(c.podKey);
+  }
+
+  // ------------------------------------------------------------------ network and node
+
+  private async ensureNetwork(): Promise<void> {
+    const { names } = this.ctx;
+    const want = { name: names.dockerNetwork, subnet: this.identity.podCIDR, bridge: names.podBridge, instanceLabel: names.instanceLabel, instanceValue: names.instanceValue };
+    const networks = await this.runtime.networks();
+    const mine = networks.find((n) => n.name === want.name);
+    if (mine) mine.containers = await this.runtime.networkContainers(mine.id).catch(() => undefined);
+    const decision = decideNetwork(networks, want);
+    if (decision.action === 'reuse') return;
+    if (decision.action === 'refuse') throw new Error(`cannot set up the pod network: ${decision.message}`);
+    if (decision.action === 'recreate') {
+      this.ctx.logger.info({ network: want.name, why: decision.why }, 'recreating the pod network');
+      await this.runtime.removeNetwork(decision.id);
+    }
+    try {
+      await this.runtime.createNetwork(want, gatewayOf(want.subnet));
+    } catch (err) {
+      throw new Error(`cannot create Docker network ${want.name} (${want.subnet} on bridge ${want.bridge}): ${dockerMessage(err)}`);
+    }
+  }
+
+  private async registerNode(): Promise<void> {
+    const client = this.ctx.client;
+    const ready = { ok: true, message: 'kubelet is posting ready status' };
+    const desired = nodeObject(this.identity, this.facts, ready, Date.now());
+    let existing: Node | undefined;
+    try {
+      existing = await client.get<Node>(R.nodes, undefined, this.identity.name);
+    } catch (err) {
+      if (!isStatusError(err, 'NotFound')) throw err;
+    }
+    if (!existing) {
+      try {
+        await client.create(R.nodes, desired);
+        return;
+      } catch (err) {
+        if (!isStatusError(err, 'AlreadyExists')) throw err;
+        existing = await client.get<Node>(R.nodes, undefined, this.identity.name);
+      }
+    }
+    const labels = { ...existing.metadata.labels, ...desired.metadata.labels };
+    const spec = { ...existing.spec, podCIDR: desired.spec.podCIDR, podCIDRs: desired.spec.podCIDRs };
+    if (!deepEqual(labels, existing.metadata.labels) || !deepEqual(spec, existing.spec)) {
+      existing = await client.update<Node>(R.nodes, { ...existing, metadata: { ...existing.metadata, labels }, spec });
+    }
+    await client.update<Node>(R.nodes, { ...existing, metadata: { ...existing.metadata, resourceVersion: undefined }, status: nodeStatus(this.identity, this.facts, existing.status, ready, Date.now()) }, { subresource: 'status' });
+  }
+
+  /** The heartbeat: is Docker answering? Refresh the Node's Ready condition either way. */
+  private async beat(): Promise<void> {
+    if (this.stopped) return;
+    let ok = true;
+    let message = 'kubelet is posting ready status';
+    try {
+      await this.runtime.ping(3000);
+      this.facts = await this.runtime.facts();
+    } catch (err) {
+      ok = false;
+      message = `container runtime is down: the Docker engine does not answer (${dockerMessage(err)})`;
+    }
+    if (ok && !this.dockerOk) void this.relist().catch(() => undefined);
+    this.dockerOk = ok;
+    try {
+      const node = await this.ctx.client.get<Node>(R.nodes, undefined, this.identity.name);
+      const status = nodeStatus(this.identity, this.facts, node.status, { ok, message }, Date.now());
+      await this.ctx.client.update<Node>(R.nodes, { ...node, metadata: { ...node.metadata, resourceVersion: undefined }, status }, { subresource: 'status' });
+    } catch (err) {
+      if (isStatusError(err, 'NotFound')) {
+        await this.registerNode().catch((e) => this.ctx.logger.warn({ err: String(e) }, 'node re-registration failed'));
+        return;
+      }
+      this.ctx.logger.warn({ err: String(err) }, 'node heartbeat failed');
+    }
+  }
+}
+
+/**
+ * One agent per instance on a host: two would each take the other's containers for orphans and
+ * remove them. An abstract unix socket is the lock — the kernel frees it when the process dies, even
+ * after a kill -9, so a restart never finds a stale one.
+ */
+export function instanceLock(instance: string): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer((c) => c.destroy());
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`another kubelite agent of instance "${instance}" is running on this host: run one server per --instance (or stop the other one)`) : err),
+    );
+    server.listen({ path: `\0kubelite-agent-${instance}` }, () => {
+      server.unref();
+      resolve(server);
+    });
+  });
+}
+
+function readTrim(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Does the Pod use this ConfigMap/Secret (env, envFrom, volumes)? Its containers may need a retry or a refresh. */
+export function refersTo(pod: Pod, kind: 'configMap' | 'secret', name: string): boolean {
+  for (const v of pod.spec.volumes ?? []) {
+    if (kind === 'configMap' && v.configMap?.name === name) return true;
+    if (kind === 'secret' && v.secret?.secretName === name) return true;
+  }
+  for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+    for (const e of c.envFrom ?? []) {
+      if (kind === 'configMap' && e.configMapRef?.name === name) return true;
+      if (kind === 'secret' && e.secretRef?.name === name) return true;
+    }
+    for (const e of c.env ?? []) {
+      if (kind === 'configMap' && e.valueFrom?.configMapKeyRef?.name === name) return true;
+      if (kind === 'secret' && e.valueFrom?.secretKeyRef?.name === name) return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,132 @@
+// The Node object this agent keeps for its Docker host, pure: capacity from `docker info`, addresses,
+// nodeInfo, and the Ready condition the heartbeat refreshes (NotReady when Docker stops answering).
+
+import type { Condition, Node, NodeStatus } from '../api/types.js';
+import { rfc3339 } from './status.js';
+
+export const MAX_PODS = 110;
+
+export interface DockerFacts {
+  ncpu: number;
+  memTotal: number;
+  serverVersion: string;
+  kernelVersion: string;
+  operatingSystem: string;
+  architecture: string;
+  osType: string;
+}
+
+export function goArch(dockerArch: string): string {
+  const map: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64', armv7l: 'arm', i686: '386', i386: '386', s390x: 's390x', ppc64le: 'ppc64le' };
+  return map[dockerArch] ?? dockerArch;
+}
+
+/**
+ * The host's primary IPv4 address: the one on the interface of the default route (/proc/net/route),
+ * else the first non-loopback address, else loopback.
+ */
+export function primaryIPv4(routeTable: string, ifaces: Record<string, { address: string; family: string | number; internal: boolean }[] | undefined>): string {
+  let iface: string | undefined;
+  for (const line of routeTable.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 8 && f[1] === '00000000' && f[7] === '00000000') {
+      iface = f[0];
+      break;
+    }
+  }
+  const v4 = (list: { address: string; family: string | number; internal: boolean }[] | undefined) => (list ?? []).find((a) => (a.family === 'IPv4' || a.family === 4) && !a.internal)?.address;
+  if (iface) {
+    const a = v4(ifaces[iface]);
+    if (a) return a;
+  }
+  for (const [name, list] of Object.entries(ifaces)) {
+    if (name.startsWith('docker') || name.startsWith('br-') || name.startsWith('veth') || name.startsWith('kl')) continue;
+    const a = v4(list);
+    if (a) return a;
+  }
+  return '127.0.0.1';
+}
+
+export interface NodeIdentity {
+  name: string;
+  hostname: string;
+  hostIP: string;
+  podCIDR: string;
+  kubeletVersion: string;
+  machineID?: string;
+  bootID?: string;
+}
+
+export function nodeCapacity(facts: DockerFacts): Record<string, string> {
+  return { cpu: String(facts.ncpu), memory: `${Math.floor(facts.memTotal / 1024)}Ki`, pods: String(MAX_PODS) };
+}
+
+export function readyCondition(prev: Condition[] | undefined, ready: boolean, message: string, now: number): Condition {
+  const status = ready ? 'True' : 'False';
+  const old = prev?.find((c) => c.type === 'Ready');
+  const ts = rfc3339(now);
+  return {
+    type: 'Ready',
+    status,
+    reason: ready ? 'KubeletReady' : 'KubeletNotReady',
+    message,
+    lastHeartbeatTime: ts,
+    lastTransitionTime: old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : ts,
+  };
+}
+
+function pressure(prev: Condition[] | undefined, type: string, reason: string, message: string, now: number): Condition {
+  const old = prev?.find((c) => c.type === type);
+  const ts = rfc3339(now);
+  return { type, status: 'False', reason, message, lastHeartbeatTime: ts, lastTransitionTime: old?.status === 'False' && old.lastTransitionTime ? old.lastTransitionTime : ts };
+}
+
+export function nodeStatus(id: NodeIdentity, facts: DockerFacts, prev: NodeStatus | undefined, ready: { ok: boolean; message: string }, now: number): NodeStatus {
+  const capacity = nodeCapacity(facts);
+  const conds = prev?.conditions;
+  return {
+    capacity,
+    allocatable: { ...capacity },
+    conditions: [
+      pressure(conds, 'MemoryPressure', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available', now),
+      pressure(conds, 'DiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure', now),
+      pressure(conds, 'PIDPressure', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', now),
+      readyCondition(conds, ready.ok, ready.message, now),
+    ],
+    addresses: [
+      { type: 'InternalIP', address: id.hostIP },
+      { type: 'Hostname', address: id.hostname },
+    ],
+    nodeInfo: {
+      machineID: id.machineID ?? '',
+      systemUUID: id.machineID ?? '',
+      bootID: id.bootID ?? '',
+      kernelVersion: facts.kernelVersion,
+      osImage: facts.operatingSystem,
+      containerRuntimeVersion: `docker://${facts.serverVersion}`,
+      kubeletVersion: id.kubeletVersion,
+      kubeProxyVersion: id.kubeletVersion,
+      operatingSystem: facts.osType || 'linux',
+      architecture: goArch(facts.architecture),
+    },
+    daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+  };
+}
+
+export function nodeObject(id: NodeIdentity, facts: DockerFacts, ready: { ok: boolean; message: string }, now: number): Node {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: id.name,
+      labels: {
+        'kubernetes.io/hostname': id.name,
+        'kubernetes.io/os': facts.osType || 'linux',
+        'kubernetes.io/arch': goArch(facts.architecture),
+        'node-role.kubernetes.io/control-plane': '',
+      },
+    },
+    spec: { podCIDR: id.podCIDR, podCIDRs: [id.podCIDR] },
+    status: nodeStatus(id, facts, undefined, ready, now),
+  };
+}

@@ -1,0 +1,593 @@
+// One Pod's reconcile: plan (pure) -> act on Docker -> read back -> plan again, then write the status
+// if it changed. Also the two ways a Pod leaves: graceful termination (Ready=False, wait for the
+// endpoints to drop the Pod's IP, preStop, SIGTERM, SIGKILL after the grace period, remove, delete the
+// object) and the orphan sweep for containers whose Pod is gone.
+
+import fs from 'node:fs/promises';
+import type { ConfigMap, Container, Endpoints, Pod, PodStatus, Secret } from '../api/types.js';
+import { R } from '../api/resources.js';
+import { isStatusError } from '../api/errors.js';
+import type { ApiClient } from '../client/types.js';
+import type { Informer } from '../client/informer.js';
+import type { EventRecorder } from '../client/events.js';
+import type { HostNames, ServerConfig } from '../config.js';
+import { ensureImages, imageKeyOf, IMAGES } from '../images/index.js';
+import { podResolvConf } from '../services/dns/resolv.js';
+import { deepEqual } from '../util/equal.js';
+import { admitPod, type NodeAllocatable } from './admit.js';
+import { pullFailed, type BackoffConfig, type BackoffEntry } from './backoff.js';
+import { appCreateOptions, sandboxCreateOptions, type HostNaming } from './container-config.js';
+import { dockerMessage, type DockerRuntime } from './docker.js';
+import { ConfigError, expandCommand, resolveEnv } from './env.js';
+import { runHook } from './hooks.js';
+import { podKey } from './names.js';
+import { fromInspect, isRunning } from './observed.js';
+import { planPodSync, type Action, type Plan } from './plan.js';
+import type { ProbeManager } from './probes.js';
+import type { RuntimeCache } from './runtime-cache.js';
+import { podStatusFrom, rejectedStatus, withoutNulls } from './status.js';
+import { INFRA_CONTAINER_NAME, type ObservedContainer, type Waiting } from './types.js';
+import { containerMounts, MountError } from './volumes-plan.js';
+import type { VolumeManager } from './volumes.js';
+
+type Logger = { debug(o: unknown, m?: string): void; info(o: unknown, m?: string): void; warn(o: unknown, m?: string): void; error(o: unknown, m?: string): void };
+
+export interface SyncDeps {
+  client: ApiClient;
+  runtime: DockerRuntime;
+  cache: RuntimeCache;
+  volumes: VolumeManager;
+  probes: ProbeManager;
+  recorder: EventRecorder;
+  logger: Logger;
+  names: HostNames;
+  config: ServerConfig;
+  nodeName: string;
+  hostIP(): string;
+  allocatable(): NodeAllocatable;
+  backoff: BackoffConfig;
+  pods: Informer<Pod>;
+  configMaps: Informer<ConfigMap>;
+  secrets: Informer<Secret>;
+  endpoints: Informer<Endpoints>;
+  hostResolvConf: string;
+  enqueue(key: string, afterMs?: number): void;
+  /** Data-plane settle time after the Pod's IP left every Endpoints object. */
+  settleMs: number;
+  /** Upper bound of the wait for the endpoints to drop a terminating Pod. */
+  endpointsWaitCapMs: number;
+}
+
+/** What the agent remembers about one Pod between syncs (all of it can be lost: it only tunes back-offs). */
+interface PodMemory {
+  restartBackoff: Map<string, BackoffEntry>;
+  createBackoff: Map<string, BackoffEntry>;
+  lastErrors: Map<string, Waiting>;
+  livenessFailed: Set<string>;
+}
+
+export const ENDPOINTS_IP_INDEX = 'agent:ready-ip';
+
+const MAX_LAYERS = 8;
+const IMAGE_PRESENT_TTL_MS = 30_000;
+
+function rvNewer(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b) return false;
+  try {
+    return BigInt(a) > BigInt(b);
+  } catch {
+    return a > b;
+  }
+}
+
+function isTerminalPhase(pod: Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+export class PodSyncer {
+  private readonly memory = new Map<string, PodMemory>();
+  private readonly admitted = new Set<string>();
+  private readonly terminating = new Map<string, Promise<void>>();
+  /** The status we last wrote per uid, and the resourceVersion the write produced. */
+  private readonly written = new Map<string, { status: PodStatus; rv?: string }>();
+  private readonly naming: HostNaming;
+  private readonly imagesSeen = new Map<string, number>();
+
+  constructor(private readonly d: SyncDeps) {
+    this.naming = { containerPrefix: d.names.containerPrefix, instanceLabel: d.names.instanceLabel, instanceValue: d.names.instanceValue, dockerNetwork: d.names.dockerNetwork };
+  }
+
+  private mem(uid: string): PodMemory {
+    let m = this.memory.get(uid);
+    if (!m) this.memory.set(uid, (m = { restartBackoff: new Map(), createBackoff: new Map(), lastErrors: new Map(), livenessFailed: new Set() }));
+    return m;
+  }
+
+  /** A liveness probe reached its failure threshold: the next sync restarts the container. */
+  livenessFailed(uid: string, containerId: string): void {
+    this.mem(uid).livenessFailed.add(containerId);
+  }
+
+  // ------------------------------------------------------------------ sync
+
+  async sync(key: string): Promise<void> {
+    const pod = this.d.pods.getByKey(key);
+    const containers = this.d.cache.forPod(key);
+    if (!pod || pod.spec.nodeName !== this.d.nodeName) {
+      await this.removeOrphans(key, containers, true);
+      return;
+    }
+    const uid = pod.metadata.uid!;
+    const stale = containers.filter((c) => c.podUid !== uid && !this.terminating.has(c.podUid));
+    if (stale.length) await this.removeOrphans(key, stale, false);
+    if (pod.metadata.deletionTimestamp) {
+      this.startTermination(pod);
+      return;
+    }
+
+    const own = () => this.d.cache.forPod(key).filter((c) => c.podUid === uid);
+    if (!this.admitted.has(uid) && !isTerminalPhase(pod)) {
+      if (own().length > 0 || pod.status?.phase === 'Running') this.admitted.add(uid);
+      else {
+        // Pods already running here count even before their first sync after a restart of ours.
+        const runsHere = (p: Pod) => this.admitted.has(p.metadata.uid!) || p.status?.phase === 'Running' || this.d.cache.forPod(podKey(p.metadata.namespace ?? 'default', p.metadata.name!)).some((c) => c.podUid === p.metadata.uid);
+        const others = this.d.pods.list().filter((p) => p.metadata.uid !== uid && !isTerminalPhase(p) && runsHere(p));
+        const verdict = admitPod(pod, others, this.d.allocatable());
+        if (!verdict.ok) {
+          this.d.recorder.warning(pod, verdict.reason, verdict.message);
+          await this.putStatus(pod, rejectedStatus(pod, verdict.reason, verdict.message, this.d.hostIP(), Date.now()));
+          return;
+        }
+        this.admitted.add(uid);
+      }
+    }
+
+    const m = this.mem(uid);
+    let plan: Plan | undefined;
+    for (let layer = 0; layer < MAX_LAYERS; layer++) {
+      const current = this.freshPod(pod);
+      plan = planPodSync({
+        pod: current,
+        containers: own(),
+        now: Date.now(),
+        backoff: this.d.backoff,
+        restartBackoff: m.restartBackoff,
+        createBackoff: m.createBackoff,
+        lastErrors: m.lastErrors,
+        livenessFailed: m.livenessFailed,
+      });
+      if (plan.actions.length === 0) break;
+      await this.execute(pod, plan, m);
+      if (layer === MAX_LAYERS - 1) this.d.enqueue(key, 100);
+    }
+    if (!plan) return;
+    for (const [name, w] of plan.waiting) {
+      if (w.reason === 'CrashLoopBackOff') this.d.recorder.warning(pod, 'BackOff', `Back-off restarting failed container ${name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${uid})`);
+      else if (w.reason === 'ImagePullBackOff') this.d.recorder.normal(pod, 'BackOff', `Back-off pulling image "${[...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name)?.image ?? ''}"`);
+    }
+    const sandbox = plan.sandbox ? (this.d.cache.get(plan.sandbox.id) ?? plan.sandbox) : undefined;
+    // configMap/secret volumes follow their objects while the Pod runs (the atomic swap makes it safe).
+    if (sandbox && (pod.spec.volumes ?? []).some((v) => v.configMap || v.secret)) {
+      await this.d.volumes.setUp(pod, this.lookup(pod)).catch((err) => this.d.logger.debug({ pod: key, err: (err as Error).message }, 'volume refresh failed'));
+    }
+
+    // Probe the running containers of the current sandbox.
+    const podIP = sandbox?.ip ?? '';
+    const targets = own()
+      .filter((c) => c.role === 'app' && isRunning(c) && sandbox && c.networkMode === `container:${sandbox.id}`)
+      .map((c) => {
+        const spec = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((s) => s.name === c.containerName);
+        const prev = pod.status?.containerStatuses?.find((s) => s.name === c.containerName);
+        return spec ? { id: c.id, spec, podIP, initialReady: prev?.containerID === `docker://${c.id}` && prev.ready } : undefined;
+      })
+      .filter((t): t is NonNullable<typeof t> => t !== undefined);
+    // Probes first: an adopted container's readiness starts from what the API said, not from unknown.
+    this.d.probes.sync(key, targets);
+    await this.writeStatus(pod, plan, sandbox && isRunning(sandbox) ? sandbox : undefined, false);
+    if (plan.requeueAfterMs !== undefined) this.d.enqueue(key, plan.requeueAfterMs + 5);
+  }
+
+  /** The informer's Pod, or our own last status write if the informer has not caught up with it yet. */
+  private freshPod(pod: Pod): Pod {
+    const w = this.written.get(pod.metadata.uid!);
+    if (w && (!pod.metadata.resourceVersion || !w.rv || rvNewer(w.rv, pod.metadata.resourceVersion))) return { ...pod, status: w.status };
+    return pod;
+  }
+
+  // ------------------------------------------------------------------ acting
+
+  private async execute(pod: Pod, plan: Plan, m: PodMemory): Promise<void> {
+    const starts = plan.actions.filter((a): a is Extract<Action, { kind: 'start' }> => a.kind === 'start');
+    for (const a of plan.actions) {
+      if (a.kind === 'start') continue;
+      try {
+        await this.act(pod, a, m);
+      } catch (err) {
+        this.d.logger.warn({ pod: podKey(pod.metadata.namespace!, pod.metadata.name!), action: a.kind, err: dockerMessage(err) }, 'pod action failed');
+        throw err;
+      }
+    }
+    if (starts.length === 0) return;
+    const sandbox = plan.sandbox;
+    if (!sandbox) return;
+    // Volumes first: one failure holds every container of the Pod (as the kubelet's volume manager).
+    let sources: Awaited<ReturnType<VolumeManager['setUp']>>;
+    try {
+      sources = await this.d.volumes.setUp(pod, this.lookup(pod));
+    } catch (err) {
+      const message = err instanceof MountError ? err.message : `MountVolume.SetUp failed: ${(err as Error).message}`;
+      this.d.recorder.warning(pod, 'FailedMount', message);
+      for (const a of starts) this.failCreate(m, a.container, { reason: 'ContainerCreating', message });
+      return;
+    }
+    await Promise.all(starts.map((a) => this.startContainer(pod, a, sandbox, sources, m)));
+  }
+
+  private lookup(pod: Pod) {
+    const ns = pod.metadata.namespace ?? 'default';
+    return {
+      configMap: (name: string) => this.d.configMaps.get(ns, name),
+      secret: (name: string) => this.d.secrets.get(ns, name),
+    };
+  }
+
+  private async refresh(id: string): Promise<ObservedContainer | undefined> {
+    const raw = await this.d.runtime.inspectRaw(id);
+    const c = raw ? fromInspect(raw, this.d.names.dockerNetwork, this.d.hostIP()) : undefined;
+    if (c) this.d.cache.set(c);
+    else this.d.cache.delete(id);
+    return c;
+  }
+
+  private async act(pod: Pod, a: Exclude<Action, { kind: 'start' }>, m: PodMemory): Promise<void> {
+    switch (a.kind) {
+      case 'remove': {
+        this.d.logger.debug({ id: a.id.slice(0, 12), container: a.container, reason: a.reason }, 'removing container');
+        await this.d.runtime.remove(a.id);
+        this.d.cache.delete(a.id);
+        m.livenessFailed.delete(a.id);
+        return;
+      }
+      case 'kill': {
+        this.d.recorder.normal(pod, 'Killing', a.message);
+        const spec = pod.spec.containers.find((c) => c.name === a.container);
+        const probeGrace = a.message.includes('liveness') ? spec?.livenessProbe?.terminationGracePeriodSeconds : undefined;
+        await this.d.runtime.stop(a.id, probeGrace ?? pod.spec.terminationGracePeriodSeconds ?? 30);
+        m.livenessFailed.delete(a.id);
+        await this.refresh(a.id);
+        return;
+      }
+      case 'stopSandbox': {
+        await this.d.runtime.stop(a.id, 2);
+        await this.refresh(a.id);
+        return;
+      }
+      case 'createSandbox':
+        await this.createSandbox(pod, a.attempt, m);
+        return;
+    }
+  }
+
+  private async createSandbox(pod: Pod, attempt: number, m: PodMemory): Promise<void> {
+    const opts = sandboxCreateOptions(this.naming, { pod, attempt, image: IMAGES.pause, clusterDomain: this.d.config.clusterDomain });
+    let id: string | undefined;
+    try {
+      id = await this.createNamed(opts);
+      await this.d.runtime.start(id);
+      const raw = await this.d.runtime.inspectRaw(id);
+      if (!raw) throw new Error('the sandbox container vanished right after it started');
+      const observed = fromInspect(raw, this.d.names.dockerNetwork, this.d.hostIP());
+      if (!observed || !observed.ip) throw new Error(`the sandbox has no address on network ${this.d.names.dockerNetwork}`);
+      // Every container of the Pod shares this resolv.conf (docker-notes): cluster DNS from here on.
+      if (raw.ResolvConfPath) {
+        const text = podResolvConf(pod, { clusterDNS: this.d.config.clusterDNS, domain: this.d.config.clusterDomain, hostResolvConf: this.d.hostResolvConf });
+        await fs.writeFile(raw.ResolvConfPath, text);
+      }
+      this.d.cache.set(observed);
+      m.restartBackoff.delete(INFRA_CONTAINER_NAME);
+      m.lastErrors.delete(INFRA_CONTAINER_NAME);
+    } catch (err) {
+      const message = `Failed to create pod sandbox: ${dockerMessage(err)}`;
+      this.d.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: message }, 'sandbox creation failed');
+      this.d.recorder.warning(pod, 'FailedCreatePodSandBox', message);
+      const prev = m.restartBackoff.get(INFRA_CONTAINER_NAME);
+      m.restartBackoff.set(INFRA_CONTAINER_NAME, { failures: (prev?.failures ?? 0) + 1, lastFailureAt: Date.now() });
+      m.lastErrors.set(INFRA_CONTAINER_NAME, { reason: 'CreatePodSandboxError', message });
+      if (id) {
+        await this.d.runtime.remove(id).catch(() => undefined);
+        this.d.cache.delete(id);
+      }
+    }
+  }
+
+  /** Creates a container; a leftover of ours holding the name (a crash between create and record) is removed once. */
+  private async createNamed(opts: Parameters<DockerRuntime['create']>[0]): Promise<string> {
+    try {
+      return await this.d.runtime.create(opts);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 409 || !opts.name) throw err;
+      const raw = await this.d.runtime.inspectRaw(opts.name);
+      if (!raw || raw.Config?.Labels?.[this.d.names.instanceLabel] !== this.d.names.instanceValue || raw.State?.Running) throw err;
+      await this.d.runtime.remove(raw.Id);
+      this.d.cache.delete(raw.Id);
+      return await this.d.runtime.create(opts);
+    }
+  }
+
+  private failCreate(m: PodMemory, container: string, why: Waiting): void {
+    m.lastErrors.set(container, why);
+    m.createBackoff.set(container, pullFailed(m.createBackoff.get(container), Date.now()));
+  }
+
+  /** Is the image on this host? A yes is remembered for a while: 20 Pods of one image ask once, not 20 times. */
+  private async imagePresent(image: string): Promise<boolean> {
+    const until = this.imagesSeen.get(image);
+    if (until !== undefined && until > Date.now()) return true;
+    const present = await this.d.runtime.imagePresent(image);
+    if (present) {
+      if (this.imagesSeen.size > 256) this.imagesSeen.clear();
+      this.imagesSeen.set(image, Date.now() + IMAGE_PRESENT_TTL_MS);
+    } else this.imagesSeen.delete(image);
+    return present;
+  }
+
+  /** Makes the image available as its pull policy says; returns false (and records why) when it is not. */
+  private async ensureImage(pod: Pod, c: Container, m: PodMemory): Promise<boolean> {
+    const policy = c.imagePullPolicy ?? 'IfNotPresent';
+    const image = c.image;
+    try {
+      if (imageKeyOf(image) && image.includes('/')) {
+        // Only this host can make kubelite's images: never ask a registry for them.
+        if (policy === 'Always' || !(await this.imagePresent(image))) {
+          this.d.recorder.normal(pod, 'Pulling', `Building image "${image}" on this host (kubelite's own images come from no registry)`);
+          await ensureImages(this.d.runtime.docker, [image]);
+        }
+        this.d.recorder.normal(pod, 'Pulled', `Container image "${image}" already present on machine`);
+        return true;
+      }
+      const present = policy === 'Always' ? false : await this.imagePresent(image);
+      if (present) {
+        this.d.recorder.normal(pod, 'Pulled', `Container image "${image}" already present on machine`);
+        return true;
+      }
+      if (policy === 'Never') {
+        const message = `Container image "${image}" is not present with pull policy of Never`;
+        this.d.recorder.warning(pod, 'ErrImageNeverPull', message);
+        this.failCreate(m, c.name, { reason: 'ErrImageNeverPull', message });
+        return false;
+      }
+      // Show ContainerCreating with the Pod's IP while a pull runs.
+      await this.writeStatus(pod, undefined, undefined, false).catch(() => undefined);
+      this.d.recorder.normal(pod, 'Pulling', `Pulling image "${image}"`);
+      const t0 = Date.now();
+      await this.d.runtime.pull(image);
+      this.d.recorder.normal(pod, 'Pulled', `Successfully pulled image "${image}" in ${((Date.now() - t0) / 1000).toFixed(3)}s`);
+      return true;
+    } catch (err) {
+      const message = `Failed to pull image "${image}": ${dockerMessage(err)}`;
+      this.d.recorder.warning(pod, 'Failed', message);
+      this.d.recorder.warning(pod, 'Failed', 'Error: ErrImagePull');
+      this.failCreate(m, c.name, { reason: 'ErrImagePull', message });
+      return false;
+    }
+  }
+
+  private async startContainer(pod: Pod, a: Extract<Action, { kind: 'start' }>, sandbox: ObservedContainer, sources: Awaited<ReturnType<VolumeManager['setUp']>>, m: PodMemory): Promise<void> {
+    const spec = (a.init ? pod.spec.initContainers ?? [] : pod.spec.containers).find((c) => c.name === a.container);
+    if (!spec) return;
+    const t0 = Date.now();
+    const slow = (step: string) => {
+      const ms = Date.now() - t0;
+      if (ms > 2000) this.d.logger.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: spec.name, step, ms }, 'slow container start');
+    };
+    if (!(await this.ensureImage(pod, spec, m))) return;
+    slow('image');
+
+    let createOpts;
+    try {
+      const { env, skipped } = resolveEnv(pod, spec, {
+        configMap: (n) => this.d.configMaps.get(pod.metadata.namespace ?? 'default', n),
+        secret: (n) => this.d.secrets.get(pod.metadata.namespace ?? 'default', n),
+        podIP: sandbox.ip,
+        hostIP: this.d.hostIP(),
+        nodeAllocatable: this.d.allocatable(),
+      });
+      if (skipped.length) this.d.recorder.warning(pod, 'InvalidEnvironmentVariableNames', `Keys [${skipped.join(', ')}] from the EnvFrom were skipped since they are invalid environment variable names.`);
+      createOpts = appCreateOptions(this.naming, {
+        pod,
+        container: spec,
+        restartCount: a.restartCount,
+        sandboxId: sandbox.id,
+        env,
+        command: expandCommand(spec.command, env),
+        args: expandCommand(spec.args, env),
+        mounts: containerMounts(pod, spec.name, sources),
+      });
+    } catch (err) {
+      const message = (err as Error).message;
+      const reason = err instanceof ConfigError ? 'CreateContainerConfigError' : err instanceof MountError ? 'CreateContainerConfigError' : 'CreateContainerError';
+      this.d.recorder.warning(pod, 'Failed', `Error: ${message}`);
+      this.failCreate(m, spec.name, { reason, message });
+      return;
+    }
+
+    let id: string;
+    try {
+      id = await this.createNamed(createOpts);
+    } catch (err) {
+      const message = dockerMessage(err);
+      if (/No such image/i.test(message)) this.imagesSeen.delete(spec.image);
+      this.d.recorder.warning(pod, 'Failed', `Error: ${message}`);
+      this.failCreate(m, spec.name, { reason: 'CreateContainerError', message });
+      return;
+    }
+    slow('create');
+    this.d.recorder.normal(pod, 'Created', `Created container ${spec.name}`);
+    m.createBackoff.delete(spec.name);
+    if (a.backoff) m.restartBackoff.set(spec.name, a.backoff);
+    try {
+      await this.d.runtime.start(id);
+    } catch (err) {
+      const message = dockerMessage(err);
+      this.d.recorder.warning(pod, 'Failed', `Error: ${message}`);
+      m.lastErrors.set(spec.name, { reason: 'RunContainerError', message });
+      await this.refresh(id);
+      return;
+    }
+    slow('start');
+    m.lastErrors.delete(spec.name);
+    this.d.recorder.normal(pod, 'Started', `Started container ${spec.name}`);
+    const observed = await this.refresh(id);
+    const postStart = spec.lifecycle?.postStart;
+    if (postStart && observed && isRunning(observed)) {
+      const r = await runHook(this.d.runtime, postStart, { id, spec, podIP: sandbox.ip ?? '' }, 30_000);
+      if (!r.ok) {
+        this.d.recorder.warning(pod, 'FailedPostStartHook', `PostStartHook failed: ${r.message ?? ''}`.trim());
+        await this.d.runtime.stop(id, pod.spec.terminationGracePeriodSeconds ?? 30);
+        await this.refresh(id);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ status
+
+  /** Computes the status from what Docker shows now and writes it if it differs from the API's. */
+  private async writeStatus(pod: Pod, plan: Plan | undefined, sandbox: ObservedContainer | undefined, terminating: boolean): Promise<void> {
+    const key = podKey(pod.metadata.namespace ?? 'default', pod.metadata.name!);
+    const uid = pod.metadata.uid!;
+    const containers = this.d.cache.forPod(key).filter((c) => c.podUid === uid);
+    const sb = sandbox ?? containers.filter((c) => c.role === 'infra' && isRunning(c)).sort((a, b) => b.restartCount - a.restartCount)[0];
+    const m = this.mem(uid);
+    const lastErrors = new Map(m.lastErrors);
+    lastErrors.delete(INFRA_CONTAINER_NAME);
+    const current = this.freshPod(pod);
+    const status = podStatusFrom({
+      pod: current,
+      containers,
+      sandbox: sb,
+      probes: this.d.probes.statuses(containers.map((c) => c.id)),
+      waiting: plan?.waiting ?? new Map(),
+      lastErrors,
+      now: Date.now(),
+      hostIP: this.d.hostIP(),
+      terminating,
+    });
+    if (deepEqual(withoutNulls(status), withoutNulls(current.status))) return;
+    await this.putStatus(pod, status);
+  }
+
+  private async putStatus(pod: Pod, status: PodStatus): Promise<void> {
+    const uid = pod.metadata.uid!;
+    try {
+      const { resourceVersion: _rv, ...meta } = pod.metadata;
+      const updated = await this.d.client.update<Pod>(R.pods, { ...pod, metadata: { ...meta, uid }, status }, { subresource: 'status' });
+      this.written.set(uid, { status: updated.status ?? status, rv: updated.metadata.resourceVersion });
+    } catch (err) {
+      // Gone (deleted meanwhile) or replaced by a new Pod of the same name: nothing to report on.
+      if (isStatusError(err, 'NotFound') || isStatusError(err, 'Conflict')) return;
+      throw err;
+    }
+  }
+
+  // ------------------------------------------------------------------ leaving
+
+  /** Stops and removes containers whose Pod is gone (or is another incarnation), and their volumes. */
+  private async removeOrphans(key: string, containers: ObservedContainer[], wholePod: boolean): Promise<void> {
+    const victims = containers.filter((c) => !this.terminating.has(c.podUid));
+    if (victims.length) {
+      this.d.logger.info({ pod: key, containers: victims.length }, 'removing containers of a pod that is gone');
+      await Promise.all(
+        victims.map(async (c) => {
+          await this.d.runtime.remove(c.id);
+          this.d.cache.delete(c.id);
+        }),
+      );
+    }
+    for (const uid of new Set(victims.map((c) => c.podUid))) {
+      await this.d.volumes.tearDown(uid).catch(() => undefined);
+      this.forget(uid);
+    }
+    if (wholePod) this.d.probes.removePod(key);
+  }
+
+  forget(uid: string): void {
+    this.memory.delete(uid);
+    this.admitted.delete(uid);
+    this.written.delete(uid);
+  }
+
+  private startTermination(pod: Pod): void {
+    const uid = pod.metadata.uid!;
+    if (this.terminating.has(uid)) return;
+    const key = podKey(pod.metadata.namespace ?? 'default', pod.metadata.name!);
+    const run = this.terminate(pod, key)
+      .catch((err) => this.d.logger.warn({ pod: key, err: String(err) }, 'pod termination failed; will retry'))
+      .finally(() => {
+        this.terminating.delete(uid);
+        this.d.enqueue(key, 200);
+      });
+    this.terminating.set(uid, run);
+  }
+
+  private ipInEndpoints(ip: string): boolean {
+    return this.d.endpoints.byIndex(ENDPOINTS_IP_INDEX, ip).length > 0;
+  }
+
+  private async terminate(pod: Pod, key: string): Promise<void> {
+    const uid = pod.metadata.uid!;
+    const t0 = Date.now();
+    const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+    const deadline = t0 + grace * 1000;
+    const own = () => this.d.cache.forPod(key).filter((c) => c.podUid === uid);
+    const running = own().filter((c) => c.role === 'app' && isRunning(c));
+    const wasReady = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+
+    // 1. Not Ready any more, so the endpoints controller takes the Pod out of its Services.
+    this.d.probes.removePod(key);
+    if (running.length) await this.writeStatus(pod, undefined, undefined, true).catch((err) => this.d.logger.debug({ err: String(err) }, 'terminating status'));
+
+    // 2. Keep serving until the data plane stopped sending new connections here.
+    const ip = pod.status?.podIP;
+    if (running.length && ip && wasReady) {
+      const cap = Math.min(deadline, t0 + this.d.endpointsWaitCapMs);
+      while (this.ipInEndpoints(ip) && Date.now() < cap) await new Promise((r) => setTimeout(r, 20));
+      const settle = Math.min(this.d.settleMs, Math.max(0, cap - Date.now()));
+      if (settle > 0) await new Promise((r) => setTimeout(r, settle));
+    }
+
+    // 3. preStop hooks, within the grace period.
+    await Promise.all(
+      running.map(async (c) => {
+        const spec = pod.spec.containers.find((s) => s.name === c.containerName);
+        const hook = spec?.lifecycle?.preStop;
+        if (!spec || !hook) return;
+        const r = await runHook(this.d.runtime, hook, { id: c.id, spec, podIP: ip ?? '' }, Math.max(0, deadline - Date.now()));
+        if (!r.ok) this.d.recorder.warning(pod, 'FailedPreStopHook', `PreStopHook failed: ${r.message ?? ''}`.trim());
+      }),
+    );
+
+    // 4. SIGTERM, SIGKILL once the grace period is over; then the sandbox.
+    await Promise.all(
+      running.map(async (c) => {
+        this.d.recorder.normal(pod, 'Killing', `Stopping container ${c.containerName}`);
+        await this.d.runtime.stop(c.id, Math.max(0, (deadline - Date.now()) / 1000));
+      }),
+    );
+    await Promise.all(
+      own().map(async (c) => {
+        await this.d.runtime.remove(c.id);
+        this.d.cache.delete(c.id);
+      }),
+    );
+    await this.d.volumes.tearDown(uid);
+
+    // 5. Done: the object goes (only this incarnation of it).
+    try {
+      await this.d.client.delete(R.pods, pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid } });
+    } catch (err) {
+      if (!isStatusError(err, 'NotFound') && !isStatusError(err, 'Conflict')) throw err;
+    }
+    this.forget(uid);
+    this.d.logger.debug({ pod: key, ms: Date.now() - t0 }, 'pod terminated');
+  }
+}
