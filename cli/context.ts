@@ -53,3 +53,10 @@ export async function run(body: () => Promise<void | number>): Promise<void> {
 export function printWarnings(client: HttpClient): void {
   for (const w of client.warnings.splice(0)) process.stderr.write(`Warning: ${w}\n`);
 }
+
+/** `deploy/web` -> kind `deploy` and `web` first among the names, as kubectl accepts both forms. */
+export function splitKindName(kind: string, names: string[]): { kind: string; names: string[] } {
+  if (!kind.includes('/')) return { kind, names };
+  const [k, n] = kind.split('/', 2);
+  return { kind: k, names: [n, ...names] };
+}

@@ -7,7 +7,7 @@ import { isStatusError } from '../../src/api/errors.js';
 import type { ResourceInfo } from '../../src/api/resources.js';
 import { formatManifestError, readManifests } from '../../src/client/manifests.js';
 import type { HttpClient } from '../../src/client/http-client.js';
-import { cliContext, errorLine, resourceOrDie, run, type GlobalOptions } from '../context.js';
+import { cliContext, errorLine, resourceOrDie, run, type GlobalOptions, splitKindName } from '../context.js';
 import { target } from './apply.js';
 import { qualifiedPlural } from '../../src/api/resources.js';
 
@@ -73,11 +73,7 @@ export function registerDelete(program: Command): void {
           }
         } else {
           if (!kind) throw new Error('You must provide one or more resources by argument or filename (delete KIND NAME or delete -f FILE).');
-          if (kind.includes('/')) {
-            const [k, n] = kind.split('/', 2);
-            kind = k;
-            names = [n, ...names];
-          }
+          ({ kind, names } = splitKindName(kind, names));
           const res = resourceOrDie(kind);
           const ns = res.namespaced ? namespace : undefined;
           if (opts.all || opts.selector) {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Endpoints, Event, KObject, ReplicaSet } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
 import { isStatusError } from '../../src/api/errors.js';
-import { cliContext, resourceOrDie, run, type GlobalOptions } from '../context.js';
+import { cliContext, resourceOrDie, run, type GlobalOptions, splitKindName } from '../context.js';
 import { describe } from '../describe.js';
 import { describeIngress } from '../../src/ingress/describe.js';
 import type { Endpoints as EP, Service } from '../../src/api/types.js';
@@ -19,11 +19,7 @@ export function registerDescribe(program: Command): void {
     .action((kind: string, names: string[], _o: unknown, cmd: Command) =>
       run(async () => {
         const opts = cmd.optsWithGlobals<GlobalOptions & { selector?: string }>();
-        if (kind.includes('/')) {
-          const [k, n] = kind.split('/', 2);
-          kind = k;
-          names = [n, ...names];
-        }
+        ({ kind, names } = splitKindName(kind, names));
         const res = resourceOrDie(kind);
         const { client, namespace } = cliContext(opts);
         const ns = res.namespaced ? namespace : undefined;

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { KList, KObject } from '../../src/api/types.js';
 import { resourcePath } from '../../src/client/http-client.js';
 import { qualifiedSingular } from '../../src/api/resources.js';
-import { cliContext, resourceOrDie, run, type GlobalOptions } from '../context.js';
+import { cliContext, resourceOrDie, run, type GlobalOptions, splitKindName } from '../context.js';
 import { align, formatObjects, nameOf, tableLines, type TableDoc } from '../print.js';
 
 interface GetOptions extends GlobalOptions {
@@ -53,11 +53,7 @@ export function registerGet(program: Command): void {
           }
           return code;
         }
-        if (kind.includes('/')) {
-          const [k, n] = kind.split('/', 2);
-          kind = k;
-          names = [n, ...names];
-        }
+        ({ kind, names } = splitKindName(kind, names));
         const res = resourceOrDie(kind);
         const { client, namespace } = cliContext(opts);
         const ns = res.namespaced ? (opts.allNamespaces ? undefined : namespace) : undefined;

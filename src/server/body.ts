@@ -26,8 +26,8 @@ export function patchTypeOf(req: Request): PatchType {
   return t;
 }
 
-/** Reads the whole body (bounded) and decodes it by Content-Type. */
-export async function readBody(req: Request): Promise<unknown> {
+/** The whole request body, refused with 413 past MAX_BODY_BYTES. */
+export async function readRawBody(req: Request): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -35,7 +35,12 @@ export async function readBody(req: Request): Promise<unknown> {
     if (size > MAX_BODY_BYTES) throw errors.tooLarge(`the request body is larger than ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** Reads the whole body (bounded) and decodes it by Content-Type. */
+export async function readBody(req: Request): Promise<unknown> {
+  const text = (await readRawBody(req)).toString('utf8');
   if (text.trim() === '') return undefined;
   const type = mediaType(req);
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml' || type === 'text/yaml') {

@@ -8,7 +8,7 @@
 import type { Request } from 'express';
 import { errors } from '../api/errors.js';
 import type { KObject } from '../api/types.js';
-import { MAX_BODY_BYTES } from './body.js';
+import { readRawBody } from './body.js';
 import { PROTO_MESSAGES } from './protobuf-fields.js';
 
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
@@ -324,13 +324,6 @@ export function decodeKubernetesProtobuf(body: Buffer): KObject {
 
 /** Reads a protobuf request body (bounded) and decodes it. */
 export async function readProtobufBody(req: Request): Promise<KObject | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw errors.tooLarge(`the request body is larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  if (size === 0) return undefined;
-  return decodeKubernetesProtobuf(Buffer.concat(chunks));
+  const body = await readRawBody(req);
+  return body.length === 0 ? undefined : decodeKubernetesProtobuf(body);
 }

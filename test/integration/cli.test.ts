@@ -73,7 +73,7 @@ test.serial('get prints kubectl columns; -o yaml/json/name and -A work', async (
   t.is(short.code, 0);
   t.regex(short.stderr, /No resources found in default namespace/);
   const labels = await server.cli(['get', 'deploy', '--show-labels']);
-  t.regex(labels.stdout, /LABELS\n.*app=my-backend/);
+  t.regex(labels.stdout, /LABELS\n(.*\n)*my-backend .*app=my-backend/);
 });
 
 test.serial('describe shows the object and says when a Service has no endpoints', async (t) => {
