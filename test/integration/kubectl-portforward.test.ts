@@ -45,8 +45,8 @@ test('SPDY header blocks: our stored-block zlib stream inflates with the SPDY di
 test('forwardTarget: only Running Pods, only inside the pod network, loopback for host-network Pods', (t) => {
   const pod = (status: Pod['status'], hostNetwork = false) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [], hostNetwork }, status }) as Pod;
   t.deepEqual(forwardTarget(pod({ phase: 'Running', podIP: '10.244.1.5' }), 80, '10.244.0.0/16'), { host: '10.244.1.5', port: 80 });
-  t.deepEqual(forwardTarget(pod({ phase: 'Running', podIP: '192.168.1.5' }, true), 80, '10.244.0.0/16'), { host: '127.0.0.1', port: 80 });
-  t.regex((forwardTarget(pod({ phase: 'Running', podIP: '8.8.8.8' }), 80, '10.244.0.0/16') as { error: string }).error, /outside the pod network/);
+  t.deepEqual(forwardTarget(pod({ phase: 'Running', podIP: '10.99.1.5' }, true), 80, '10.244.0.0/16'), { host: '127.0.0.1', port: 80 });
+  t.regex((forwardTarget(pod({ phase: 'Running', podIP: '203.0.113.8' }), 80, '10.244.0.0/16') as { error: string }).error, /outside the pod network/);
   t.regex((forwardTarget(pod({ phase: 'Pending' }), 80, '10.244.0.0/16') as { error: string }).error, /not running/);
   t.regex((forwardTarget(pod({ phase: 'Running', podIP: '10.244.1.5' }), 70000, '10.244.0.0/16') as { error: string }).error, /invalid port/);
   t.deepEqual(parsePortForwardPath('/api/v1/namespaces/ns/pods/web-1/portforward?ports=80'), { namespace: 'ns', name: 'web-1' });

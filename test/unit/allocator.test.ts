@@ -116,35 +116,35 @@ function lbService(name: string, uid: string, created: string, opts: { ip?: stri
 }
 
 test('LB pool: one address per Service, loadBalancerIP honoured when in the pool and free', (t) => {
-  const pool = new LBPool('192.168.50.0/29', { random: zero });
+  const pool = new LBPool('10.97.50.0/29', { random: zero });
   const a = pool.assign(lbService('a', 'ua', '1'));
   t.true(a.ok);
   t.deepEqual(pool.assign(lbService('a', 'ua', '1')), a, 'stable for the same Service');
-  t.deepEqual(pool.assign(lbService('b', 'ub', '2', { lbIP: '192.168.50.5' })), { ok: true, ip: '192.168.50.5' });
-  const taken = pool.assign(lbService('c', 'uc', '3', { lbIP: '192.168.50.5' }));
+  t.deepEqual(pool.assign(lbService('b', 'ub', '2', { lbIP: '10.97.50.5' })), { ok: true, ip: '10.97.50.5' });
+  const taken = pool.assign(lbService('c', 'uc', '3', { lbIP: '10.97.50.5' }));
   t.false(taken.ok);
   t.regex((taken as { message: string }).message, /already assigned/);
   const outside = pool.assign(lbService('c', 'uc', '3', { lbIP: '10.0.0.1' }));
-  t.regex((outside as { message: string }).message, /not in the load balancer pool 192\.168\.50\.0\/29/);
+  t.regex((outside as { message: string }).message, /not in the load balancer pool 10\.97\.50\.0\/29/);
   t.true(pool.release('ub'));
-  t.deepEqual(pool.assign(lbService('c', 'uc', '3', { lbIP: '192.168.50.5' })), { ok: true, ip: '192.168.50.5' });
+  t.deepEqual(pool.assign(lbService('c', 'uc', '3', { lbIP: '10.97.50.5' })), { ok: true, ip: '10.97.50.5' });
 });
 
 test('LB pool: rebuilt from status, the older Service keeps a contested address', (t) => {
-  const pool = new LBPool('192.168.50.0/29', { random: zero });
-  const problems = pool.rebuild([lbService('new', 'un', '2024-02-01T00:00:00Z', { ip: '192.168.50.3' }), lbService('old', 'uo', '2024-01-01T00:00:00Z', { ip: '192.168.50.3' })]);
+  const pool = new LBPool('10.97.50.0/29', { random: zero });
+  const problems = pool.rebuild([lbService('new', 'un', '2024-02-01T00:00:00Z', { ip: '10.97.50.3' }), lbService('old', 'uo', '2024-01-01T00:00:00Z', { ip: '10.97.50.3' })]);
   t.is(problems.length, 1);
-  t.regex(problems[0], /default\/new.*192\.168\.50\.3/);
-  t.is(pool.held('uo'), '192.168.50.3');
-  const again = pool.assign(lbService('new', 'un', '2024-02-01T00:00:00Z', { ip: '192.168.50.3' }));
+  t.regex(problems[0], /default\/new.*10\.97\.50\.3/);
+  t.is(pool.held('uo'), '10.97.50.3');
+  const again = pool.assign(lbService('new', 'un', '2024-02-01T00:00:00Z', { ip: '10.97.50.3' }));
   t.true(again.ok);
-  t.not((again as { ip: string }).ip, '192.168.50.3');
+  t.not((again as { ip: string }).ip, '10.97.50.3');
 });
 
 test('LB pool: exhaustion gives a clear message', (t) => {
-  const pool = new LBPool('192.168.50.0/30'); // .1 and .2
+  const pool = new LBPool('10.97.50.0/30'); // .1 and .2
   t.true(pool.assign(lbService('a', 'a', '1')).ok);
   t.true(pool.assign(lbService('b', 'b', '1')).ok);
   const c = pool.assign(lbService('c', 'c', '1'));
-  t.deepEqual(c, { ok: false, message: 'no free address left in the load balancer pool 192.168.50.0/30' });
+  t.deepEqual(c, { ok: false, message: 'no free address left in the load balancer pool 10.97.50.0/30' });
 });

@@ -233,7 +233,7 @@ test('PTR negatives: unknown address inside our CIDRs is NXDOMAIN, outside is fo
   const ix = fixture();
   const c = { ...cfg, reverseCIDRs: ['10.96.0.0/12', '10.244.0.0/16'] };
   assertNegative(t, ix.answer({ name: '99.0.96.10.in-addr.arpa', type: 'PTR' }, c), 'NXDOMAIN', 'in-addr.arpa');
-  const out = ix.answer({ name: '8.8.8.8.in-addr.arpa', type: 'PTR' }, c);
+  const out = ix.answer({ name: '8.113.0.203.in-addr.arpa', type: 'PTR' }, c);
   t.true(out.forward);
   t.is(out.rcode, 'NOERROR');
   // without configured CIDRs every unknown reverse name falls through
@@ -261,7 +261,7 @@ test('Pod A records: verified by default, insecure and disabled modes', (t) => {
 test('Pods that finished, run on the host network or have no IP publish nothing', (t) => {
   const ix = new ClusterDNSIndex();
   ix.upsertPod(pod('default', 'done', '10.244.0.2', { phase: 'Succeeded' }));
-  ix.upsertPod(pod('default', 'host', '192.168.1.10', { hostNetwork: true }));
+  ix.upsertPod(pod('default', 'host', '10.99.1.10', { hostNetwork: true }));
   ix.upsertPod(pod('default', 'pending', undefined));
   t.deepEqual(ix.size, { services: 0, endpoints: 0, pods: 0 });
   ix.upsertPod(pod('default', 'p', '10.244.0.3'));

@@ -36,8 +36,8 @@ test('Default: the host resolv.conf; loopback stubs replaced by cluster DNS for 
 test('None: only dnsConfig', (t) => {
   t.is(podResolvConf(pod({ dnsPolicy: 'None' }), cfg), '');
   t.is(
-    podResolvConf(pod({ dnsPolicy: 'None', dnsConfig: { nameservers: ['1.1.1.1'], searches: ['a.example'], options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }] } }), cfg),
-    'nameserver 1.1.1.1\nsearch a.example\noptions ndots:2 edns0\n',
+    podResolvConf(pod({ dnsPolicy: 'None', dnsConfig: { nameservers: ['203.0.113.53'], searches: ['a.example'], options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }] } }), cfg),
+    'nameserver 203.0.113.53\nsearch a.example\noptions ndots:2 edns0\n',
   );
 });
 
@@ -72,7 +72,7 @@ test('search list limits: 32 domains and 2048 characters', (t) => {
 
 test('nothing hostile reaches the file: bad nameservers, searches and options are dropped', (t) => {
   const out = podResolvConf(
-    pod({ dnsPolicy: 'None', dnsConfig: { nameservers: ['1.1.1.1\nnameserver 6.6.6.6', 'not-an-ip'], searches: ['ok.example', 'bad domain', 'x\noptions'], options: [{ name: 'nd ots' }, { name: 'ok', value: '1 2' }, { name: 'rotate' }] } }),
+    pod({ dnsPolicy: 'None', dnsConfig: { nameservers: ['203.0.113.53\nnameserver 6.6.6.6', 'not-an-ip'], searches: ['ok.example', 'bad domain', 'x\noptions'], options: [{ name: 'nd ots' }, { name: 'ok', value: '1 2' }, { name: 'rotate' }] } }),
     cfg,
   );
   t.is(out, 'search ok.example\noptions rotate\n');

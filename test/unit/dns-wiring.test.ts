@@ -168,7 +168,7 @@ test('the lookup server: --server as given; the ClusterIP only when routed local
 });
 
 test('a route stays local only when it is local or goes, without a gateway, to a kubelite device', (t) => {
-  const viaUplink = parseIpRouteJson('[{"dst":"8.8.8.8","gateway":"192.0.2.1","dev":"eth0","prefsrc":"192.0.2.2","flags":[],"uid":0,"cache":[]}]');
+  const viaUplink = parseIpRouteJson('[{"dst":"203.0.113.8","gateway":"192.0.2.1","dev":"eth0","prefsrc":"192.0.2.2","flags":[],"uid":0,"cache":[]}]');
   const onLink = parseIpRouteJson('[{"dst":"192.0.2.9","dev":"eth0","prefsrc":"192.0.2.2"}]');
   const service = parseIpRouteJson('[{"dst":"10.201.5.10","dev":"klsvc-t5","prefsrc":"192.0.2.2","flags":[],"uid":0,"cache":[]}]');
   const local = parseIpRouteJson('[{"type":"local","dst":"10.200.5.1","dev":"lo","prefsrc":"10.200.5.1"}]');

@@ -261,7 +261,7 @@ const cases: Case[] = [
   },
   {
     name: 'Service externalIPs are atomic',
-    target: svc({ externalIPs: ['1.1.1.1'] }),
+    target: svc({ externalIPs: ['203.0.113.11'] }),
     patch: { spec: { externalIPs: ['2.2.2.2'] } },
     want: svc({ externalIPs: ['2.2.2.2'] }),
   },
