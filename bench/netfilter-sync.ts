@@ -21,6 +21,7 @@ import { iptablesRestore } from '../src/netfilter/iptables.js';
 import { buildProxyModel } from '../src/netfilter/model.js';
 import { Proxier } from '../src/netfilter/proxier.js';
 import { renderRules } from '../src/netfilter/render.js';
+import { writeSection } from './lib.js';
 
 const NETNS = 'klbench-nf';
 const SIZES = (process.argv[2] ?? '1000,5000,10000').split(',').map(Number);
@@ -210,8 +211,7 @@ server.close();
 
 const cmd = `node --import tsx bench/netfilter-sync.ts ${SIZES.join(',')} ${CONNECTS}`;
 const out: string[] = [];
-out.push(`### Service data plane: iptables sync time and per-connection cost`, '');
-out.push(`\`${cmd}\` — ${iptVersion}, kernel ${(await execOk('uname', ['-r'])).stdout.trim()}, run in a dedicated network namespace.`, '');
+out.push(`${iptVersion}, kernel ${(await execOk('uname', ['-r'])).stdout.trim()}, run in a dedicated network namespace. Targets: one change at 10,000 Services < 50 ms (b); (f) is reported, the case for the nftables backend.`, '');
 out.push('(b) Sync time, ClusterIP Services with 3 endpoints each (one changed endpoint = median of ' + PARTIAL_RUNS + ' syncs):', '');
 out.push('| Services | rules | render all (pure) | first sync (full) | **one changed endpoint** | of which render+diff | any 1-rule commit (floor) | kube-proxy-style full restore | full resync (read-back) | cleanup |');
 out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -236,4 +236,4 @@ if (lat) {
   out.push(`| the listener directly, no Service matches (walks the whole chain) | ${us(lat.direct.p50)} | ${us(lat.direct.p90)} | ${us(lat.direct.p99)} |`);
   out.push(`| the listener directly, before any rule existed (not interleaved) | ${us(baseline.p50)} | ${us(baseline.p90)} | ${us(baseline.p99)} |`);
 }
-console.log(out.join('\n'));
+writeSection('netfilter-sync', 'Service data plane: iptables sync time and per-connection cost (issue #4, benches b and f)', cmd, out.join('\n'));
