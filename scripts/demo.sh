@@ -53,6 +53,9 @@ server_answers || {
 }
 echo "API: $(grep -m1 'server:' "$KUBECONFIG" | awk '{print $2}')   kubeconfig: $KUBECONFIG"
 
+step "a TLS certificate for the Ingress (a local CA, kept in $data_dir/demo-tls)"
+"$kubelite" tls create --host demo.kubelite.test --out "$data_dir/demo-tls" --secret demo-tls | "$kubelite" apply -f -
+
 step "kubelite apply -f examples/"
 "$kubelite" apply -f examples/
 
@@ -77,12 +80,14 @@ step "LoadBalancer: the Service's EXTERNAL-IP on port 8080"
 lb=$("$kubelite" get svc my-backend-lb -o json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const i=(JSON.parse(s).status.loadBalancer||{}).ingress||[];console.log(i[0]?i[0].ip:"")})')
 if [ -n "$lb" ]; then curl -s --max-time 2 "http://$lb:8080/" || echo "(no answer)"; else echo "(no address yet)"; fi
 
-step "DNS: my-backend and the ExternalName alias"
+step "DNS: my-backend, and the ExternalName alias (asked for its CNAME only)"
 "$kubelite" dns lookup my-backend || true
-"$kubelite" dns lookup stripe || true
+"$kubelite" dns lookup stripe --type CNAME || true
 
-step "Ingress: curl --resolve demo.kubelite.test:80:127.0.0.1 http://demo.kubelite.test/api/"
-curl -s --max-time 2 --resolve demo.kubelite.test:80:127.0.0.1 http://demo.kubelite.test/api/ || echo "(no answer)"
+step "Ingress: the seed's road, /api -> my-backend and / -> frontend, over TLS"
+curl -s --max-time 2 --cacert "$data_dir/demo-tls/ca.crt" --resolve demo.kubelite.test:443:127.0.0.1 https://demo.kubelite.test/api/ || echo "(no answer)"
+curl -s --max-time 2 --cacert "$data_dir/demo-tls/ca.crt" --resolve demo.kubelite.test:443:127.0.0.1 https://demo.kubelite.test/ || echo "(no answer)"
+curl -s --max-time 2 -o /dev/null -w 'http://demo.kubelite.test/ -> %{http_code} %{redirect_url}\n' --resolve demo.kubelite.test:80:127.0.0.1 http://demo.kubelite.test/ || true
 
 cat <<EOF
 

@@ -52,7 +52,9 @@ export type Outcome =
  * name that exists without that type (NODATA) beats a server failure, which beats NXDOMAIN.
  */
 export function lookupOutcome(tried: readonly TriedName[]): Outcome {
-  const hit = tried.find((t) => t.rcode === 'NOERROR' && t.answers > 0);
+  // Records under any rcode mean the name exists: an ExternalName's CNAME comes back with the upstream's
+  // NXDOMAIN/SERVFAIL for its target (as CoreDNS answers), and the alias is still the answer.
+  const hit = tried.find((t) => t.answers > 0);
   if (hit) return { kind: 'answer', name: hit.name };
   const nodata = tried.find((t) => t.rcode === 'NOERROR');
   if (nodata) return { kind: 'nodata', name: nodata.name };
@@ -63,7 +65,7 @@ export function lookupOutcome(tried: readonly TriedName[]): Outcome {
 
 /** When to stop trying further names: as soon as one has records (NODATA, NXDOMAIN and failures go on, as glibc does). */
 export function isFinal(t: TriedName): boolean {
-  return t.rcode === 'NOERROR' && t.answers > 0;
+  return t.answers > 0;
 }
 
 function fqdn(n: string): string {
