@@ -5,20 +5,27 @@
 import '../src/agent/dockerode-lean.js';
 import { Command } from 'commander';
 import { KUBELITE_VERSION } from '../src/version.js';
-import { registerServer } from './commands/server.js';
-import { registerApply } from './commands/apply.js';
-import { registerGet } from './commands/get.js';
-import { registerDelete } from './commands/delete.js';
-import { registerVersion } from './commands/version.js';
-import { registerDescribe } from './commands/describe.js';
-import { registerImages } from './commands/images.js';
-import { registerScale } from './commands/scale.js';
-import { registerLogs } from './commands/logs.js';
-import { registerExec } from './commands/exec.js';
-import { registerRollout } from './commands/rollout.js';
-import { registerCleanup } from './commands/cleanup.js';
-import { registerDns } from './commands/dns.js';
-import { registerTls } from './commands/tls.js';
+
+type Register = (program: Command) => void;
+
+// Each command's module is loaded only when it can run: the long-running `kubelite server` process
+// then never keeps the client commands' code (and their dependencies) in memory.
+const COMMANDS: [string, () => Promise<Register>][] = [
+  ['server', async () => (await import('./commands/server.js')).registerServer],
+  ['apply', async () => (await import('./commands/apply.js')).registerApply],
+  ['get', async () => (await import('./commands/get.js')).registerGet],
+  ['describe', async () => (await import('./commands/describe.js')).registerDescribe],
+  ['delete', async () => (await import('./commands/delete.js')).registerDelete],
+  ['version', async () => (await import('./commands/version.js')).registerVersion],
+  ['images', async () => (await import('./commands/images.js')).registerImages],
+  ['logs', async () => (await import('./commands/logs.js')).registerLogs],
+  ['exec', async () => (await import('./commands/exec.js')).registerExec],
+  ['scale', async () => (await import('./commands/scale.js')).registerScale],
+  ['rollout', async () => (await import('./commands/rollout.js')).registerRollout],
+  ['cleanup', async () => (await import('./commands/cleanup.js')).registerCleanup],
+  ['dns', async () => (await import('./commands/dns.js')).registerDns],
+  ['tls', async () => (await import('./commands/tls.js')).registerTls],
+];
 
 const program = new Command();
 program
@@ -30,19 +37,8 @@ program
   .option('-n, --namespace <ns>', 'namespace (default: the context\'s, else default)')
   .showHelpAfterError();
 
-registerServer(program);
-registerApply(program);
-registerGet(program);
-registerDescribe(program);
-registerDelete(program);
-registerVersion(program);
-registerImages(program);
-registerLogs(program);
-registerExec(program);
-registerScale(program);
-registerRollout(program);
-registerCleanup(program);
-registerDns(program);
-registerTls(program);
+// The first word that names a command decides; anything else (help, typos) gets every command.
+const named = process.argv.slice(2).find((a) => COMMANDS.some(([name]) => name === a));
+for (const [name, load] of COMMANDS) if (!named || name === named) (await load())(program);
 
 await program.parseAsync(process.argv);

@@ -34,6 +34,8 @@ export interface AppContext {
   subresources?: Map<string, SubresourceHandler>;
   /** Readiness checks for /readyz (name -> ok). */
   readiness?: () => Record<string, boolean>;
+  /** Called on every API request (the idle collector counts them). */
+  onRequest?: () => void;
 }
 
 const requestDuration = new promClient.Histogram({
@@ -84,6 +86,7 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(async (req, res, next) => {
     const started = process.hrtime.bigint();
     let resourceName = '';
+    ctx.onRequest?.();
     res.on('finish', () => {
       if (req.query.watch === 'true' || req.query.watch === '1') return;
       requestDuration.observe({ verb: req.method, resource: resourceName, code: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
+import promClient from 'prom-client';
 import { hostNames, nthAddress, type ServerConfig } from '../config.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
@@ -21,6 +22,7 @@ import type { Component, ComponentContext, UpgradeHandler } from './component.js
 import { errors } from '../api/errors.js';
 import { KUBELITE_VERSION } from '../version.js';
 import { portForwardUpgradeHandler } from './portforward.js';
+import { IdleGC } from './idle-gc.js';
 
 export interface RunningServer {
   url: string;
@@ -68,7 +70,11 @@ export async function startServer(config: ServerConfig, components: Component[] 
   let port = config.apiPort;
   const serverAddress = () => `${config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress}:${port}`;
 
+  // Process metrics (RSS, heap, event-loop lag, GC) on /metrics beside the components' own.
+  if (!promClient.register.getSingleMetric('process_resident_memory_bytes')) promClient.collectDefaultMetrics();
+  const idleGC = new IdleGC();
   const app = createApp({
+    onRequest: () => idleGC.touch(),
     registry,
     token,
     kubeliteVersion: KUBELITE_VERSION,
@@ -160,6 +166,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
           }
         }
         informers.stop();
+        idleGC.stop();
         httpsServer.closeAllConnections?.();
         await new Promise<void>((resolve) => httpsServer.close(() => resolve()));
         await store.close();
