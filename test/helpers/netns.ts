@@ -174,3 +174,32 @@ export async function hostUplinkAddress(): Promise<string | undefined> {
   }
   return undefined;
 }
+
+/**
+ * One HTTP GET on a new connection from the host, after checking the address stays on this machine:
+ * the body (trimmed, or mapped by `pick`), or `error:<code>` when the connection fails.
+ */
+export async function localGet(addr: string, port: number, opts: { timeoutMs?: number; pick?: (body: string) => string } = {}): Promise<string> {
+  await assertLocalRoute(addr);
+  const { default: http } = await import('node:http');
+  return new Promise((resolve) => {
+    const req = http.get({ host: addr, port, path: '/', agent: false, timeout: opts.timeoutMs ?? 3000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(opts.pick ? opts.pick(body) : body.trim()));
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.on('error', (e: NodeJS.ErrnoException) => resolve(`error:${e.code ?? e.message}`));
+  });
+}
+
+/** `n` sequential localGet()s, counted by answer. */
+export async function localGetMany(addr: string, port: number, n: number, pick?: (body: string) => string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const b = await localGet(addr, port, { pick });
+    counts.set(b, (counts.get(b) ?? 0) + 1);
+  }
+  return counts;
+}

@@ -5,7 +5,6 @@
 
 import test from 'ava';
 import dgram from 'node:dgram';
-import http from 'node:http';
 import client from 'prom-client';
 import type { Endpoints, EndpointSubset, Service, ServiceSpec } from '../../src/api/types.js';
 import { hostNames } from '../../src/config.js';
@@ -13,7 +12,7 @@ import { exec, execOk } from '../../src/netfilter/exec.js';
 import { cleanupNetfilter } from '../../src/netfilter/cleanup.js';
 import { Proxier } from '../../src/netfilter/proxier.js';
 import { readDevice } from '../../src/netfilter/device.js';
-import { assertLocalRoute, createBridge, createPod, hostUplinkAddress, type FakePod, type TestBridge } from '../helpers/netns.js';
+import { assertLocalRoute, createBridge, createPod, hostUplinkAddress, type FakePod, type TestBridge, localGet } from '../helpers/netns.js';
 
 const names = hostNames({ instance: 'nft1' });
 const POD_CIDR = '10.250.0.0/24';
@@ -50,20 +49,7 @@ function eps(name: string, ips: string[], port = 8080, portName = 'http', protoc
   return { apiVersion: 'v1', kind: 'Endpoints', metadata: { namespace: 'nft', name }, subsets };
 }
 
-/** One new TCP connection from the host; the body or the error code. */
-async function hostGet(addr: string, port: number, timeoutMs = 3000): Promise<string> {
-  await assertLocalRoute(addr);
-  return new Promise((resolve) => {
-    const req = http.get({ host: addr, port, path: '/', agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(body.trim()));
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve(`error:${e.code ?? e.message}`));
-  });
-}
+const hostGet = (addr: string, port: number, timeoutMs?: number) => localGet(addr, port, { timeoutMs });
 
 async function podGet(pod: FakePod, addr: string, port: number): Promise<string> {
   await assertLocalRoute(addr);

@@ -4,7 +4,6 @@
 // assertLocalRoute first; the instance is cleaned up (containers, network, chains) even on failure.
 
 import test from 'ava';
-import http from 'node:http';
 import type { Deployment, Endpoints, Pod, Service } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
 import { hostNames } from '../../src/config.js';
@@ -12,7 +11,7 @@ import { exec } from '../../src/netfilter/exec.js';
 import { isStatusError } from '../../src/api/errors.js';
 import { LABELS } from '../../src/agent/labels.js';
 import { cleanupInstance, slotConfig, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
-import { assertLocalRoute, hostUplinkAddress } from '../helpers/netns.js';
+import { assertLocalRoute, hostUplinkAddress, localGet, localGetMany } from '../helpers/netns.js';
 import { dockerClient, execIn } from '../helpers/docker.js';
 
 const SLOT = 12;
@@ -32,28 +31,9 @@ function until<T>(fn: () => Promise<T | undefined | null | false | '' | 0>, time
 }
 
 /** The pod name from kubelite/echo's answer (`pod=NAME ip=... path=...`), or `error:<code>`. */
-async function hostAsk(addr: string, port: number, timeoutMs = 3000): Promise<string> {
-  await assertLocalRoute(addr);
-  return new Promise((resolve) => {
-    const req = http.get({ host: addr, port, path: '/', agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(/pod=(\S+)/.exec(body)?.[1] ?? `bad:${body.slice(0, 80)}`));
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve(`error:${e.code ?? e.message}`));
-  });
-}
-
-async function hostAskMany(addr: string, port: number, n: number): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
-    const who = await hostAsk(addr, port);
-    counts.set(who, (counts.get(who) ?? 0) + 1);
-  }
-  return counts;
-}
+const podName = (body: string) => /pod=(\S+)/.exec(body)?.[1] ?? `bad:${body.slice(0, 80)}`;
+const hostAsk = (addr: string, port: number, timeoutMs?: number) => localGet(addr, port, { timeoutMs, pick: podName });
+const hostAskMany = (addr: string, port: number, n: number) => localGetMany(addr, port, n, podName);
 
 async function containerOf(pod: string, container = 'echo'): Promise<string> {
   const list = await dockerClient().listContainers({ filters: { label: [`${LABELS.instance}=${slot.instance}`, `${LABELS.podName}=${pod}`, `${LABELS.containerName}=${container}`] } });

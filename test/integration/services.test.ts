@@ -7,7 +7,6 @@
 
 import test from 'ava';
 import fs from 'node:fs';
-import http from 'node:http';
 import type { Endpoints, Pod, Service } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
 import { isStatusError } from '../../src/api/errors.js';
@@ -20,7 +19,7 @@ import { cleanupInstance, runCli, slotConfig, startTestServer, waitFor, type Tes
 function until<T>(fn: () => Promise<T | undefined | null | false | '' | 0>, timeoutMs?: number, what?: string, intervalMs?: number): Promise<T> {
   return waitFor(fn, timeoutMs, what, intervalMs) as Promise<T>;
 }
-import { assertLocalRoute, createBridge, createPod, hostUplinkAddress, type FakePod, type TestBridge } from '../helpers/netns.js';
+import { assertLocalRoute, createBridge, createPod, hostUplinkAddress, type FakePod, type TestBridge, localGet, localGetMany } from '../helpers/netns.js';
 
 const SLOT = 4;
 const slot = slotConfig(SLOT);
@@ -41,29 +40,8 @@ function srv(): TestServer {
   return server;
 }
 
-/** One HTTP request on a new connection from the host: the body's first line, or `error:<code>`. */
-async function hostGet(addr: string, port: number, timeoutMs = 3000): Promise<string> {
-  await assertLocalRoute(addr);
-  return new Promise((resolve) => {
-    const req = http.get({ host: addr, port, path: '/', agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(body.trim()));
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve(`error:${e.code ?? e.message}`));
-  });
-}
-
-async function hostGetMany(addr: string, port: number, n: number): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
-    const b = await hostGet(addr, port);
-    counts.set(b, (counts.get(b) ?? 0) + 1);
-  }
-  return counts;
-}
+const hostGet = (addr: string, port: number, timeoutMs?: number) => localGet(addr, port, { timeoutMs });
+const hostGetMany = (addr: string, port: number, n: number) => localGetMany(addr, port, n);
 
 /** `n` requests from inside a fake Pod, each on its own connection (curl URL globbing + Connection: close). */
 async function podGetMany(pod: FakePod, addr: string, port: number, n: number): Promise<Map<string, number>> {
