@@ -179,3 +179,17 @@ export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 30_000, w
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
+
+/**
+ * Waits until the slot's service CIDR is routed to the instance's service device, so no packet to a VIP
+ * can leave through the uplink before the data plane owns the range.
+ */
+export async function waitForServiceRoute(slot: ReturnType<typeof slotConfig>): Promise<void> {
+  const { exec } = await import('../../src/netfilter/exec.js');
+  const { hostNames } = await import('../../src/config.js');
+  const probe = slot.serviceCIDR.replace(/0\/24$/, '2');
+  await waitFor(async () => {
+    const r = await exec('ip', ['-json', 'route', 'get', probe]);
+    return r.code === 0 && (JSON.parse(r.stdout) as { dev?: string }[])[0]?.dev === hostNames({ instance: slot.instance }).serviceDevice;
+  }, 60_000, 'the service CIDR routed to the service device');
+}

@@ -62,6 +62,7 @@ const POD_IP = `10.200.${SLOT}.250`;
 
 if (!KUBECTL) {
   process.stderr.write('\n*** kubectl port-forward tests SKIPPED: no kubectl on the PATH ***\n\n');
+  // Issue #6 allows exactly this: a loud skip only when no kubectl is installed (.ci/run installs one).
   test.skip('kubectl port-forward — SKIPPED: kubectl is not installed', () => {});
 } else {
   suite(KUBECTL);

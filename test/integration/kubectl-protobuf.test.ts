@@ -44,6 +44,7 @@ if (KUBECTL_132) {
   });
 } else {
   process.stderr.write('\n*** no kubectl 1.32 binary: src/server/protobuf-fields.ts is not re-checked against kubectl ***\n\n');
+  // Issue #6 allows exactly this: a loud skip only when no kubectl is installed (.ci/run installs one).
   test.skip('the field tables match kubectl 1.32 — SKIPPED: no kubectl 1.32 binary installed', () => {});
 }
 

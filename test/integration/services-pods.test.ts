@@ -6,11 +6,10 @@
 import test from 'ava';
 import type { Deployment, Endpoints, Pod, Service } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
-import { hostNames } from '../../src/config.js';
 import { exec } from '../../src/netfilter/exec.js';
 import { isStatusError } from '../../src/api/errors.js';
 import { LABELS } from '../../src/agent/labels.js';
-import { cleanupInstance, slotConfig, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
+import { cleanupInstance, slotConfig, startTestServer, waitFor, type TestServer, waitForServiceRoute } from '../helpers/server.js';
 import { assertLocalRoute, hostUplinkAddress, localGet, localGetMany } from '../helpers/netns.js';
 import { dockerClient, execIn } from '../helpers/docker.js';
 
@@ -83,20 +82,11 @@ async function echoPods(): Promise<Pod[]> {
 
 let vip = '';
 
-/** /readyz may pass before the proxy registered its check: no packet goes to a VIP before its range is routed locally. */
-async function serviceRangeRouted(): Promise<void> {
-  const probe = slot.serviceCIDR.replace(/0\/24$/, '2');
-  await waitFor(async () => {
-    const r = await exec('ip', ['-json', 'route', 'get', probe]);
-    return r.code === 0 && (JSON.parse(r.stdout) as { dev?: string }[])[0]?.dev === hostNames({ instance: slot.instance }).serviceDevice;
-  }, 60_000, 'the service CIDR routed to the service device');
-}
-
 test.before(async () => {
   if (process.getuid?.() !== 0) throw new Error('the services integration tests need root (iptables, Docker)');
   hostIP = (await hostUplinkAddress()) ?? '';
   server = await startTestServer({ slot: SLOT, args: ['--disable', 'dns,ingress'] });
-  await serviceRangeRouted();
+  await waitForServiceRoute(slot);
   const deploy: Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',

@@ -13,7 +13,7 @@ import { isStatusError } from '../../src/api/errors.js';
 import { hostNames } from '../../src/config.js';
 import { exec, execOk } from '../../src/netfilter/exec.js';
 import { cleanupInstance as cleanupHost } from '../../src/services/cleanup.js';
-import { cleanupInstance, runCli, slotConfig, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
+import { cleanupInstance, runCli, slotConfig, startTestServer, waitFor, type TestServer, waitForServiceRoute } from '../helpers/server.js';
 
 /** waitFor, typed for the truthy value it resolves with. */
 function until<T>(fn: () => Promise<T | undefined | null | false | '' | 0>, timeoutMs?: number, what?: string, intervalMs?: number): Promise<T> {
@@ -116,15 +116,6 @@ const FAKE = {
   client: '10.200.4.20',
 };
 
-/** /readyz may pass before the proxy registered its check: no packet goes to a VIP before its range is routed locally. */
-async function serviceRangeRouted(): Promise<void> {
-  const probe = slot.serviceCIDR.replace(/0\/24$/, '2');
-  await waitFor(async () => {
-    const r = await exec('ip', ['-json', 'route', 'get', probe]);
-    return r.code === 0 && (JSON.parse(r.stdout) as { dev?: string }[])[0]?.dev === hostNames({ instance: slot.instance }).serviceDevice;
-  }, 60_000, 'the service CIDR routed to the service device');
-}
-
 test.before(async () => {
   if (process.getuid?.() !== 0) throw new Error('the services integration tests need root (iptables, ip netns)');
   await cleanupHost({ names, serviceCIDR: slot.serviceCIDR, lbPool: slot.lbPool });
@@ -139,7 +130,7 @@ test.before(async () => {
   }
   for (const n of ['e1', 'e2', 'e3']) await pods[n].serveHttp(8080, `${n}\n`);
   server = await startTestServer({ slot: SLOT, args: DISABLED });
-  await serviceRangeRouted();
+  await waitForServiceRoute(slot);
   for (const n of ['e1', 'e2', 'e3']) {
     await srv().client.create(R.pods, podObject(n, n === 'e1' ? { app: 'echo', self: 'yes' } : { app: 'echo' }));
     await setPodStatus(n, FAKE[n as 'e1'], true);
