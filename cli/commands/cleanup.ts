@@ -3,10 +3,11 @@
 // that is not the instance's.
 
 import type { Command } from 'commander';
-import { hostNames, parseCIDR } from '../../src/config.js';
-import { cleanupInstance } from '../../src/services/cleanup.js';
+import { hostNames } from '../../src/config.js';
+import { cleanupInstance } from '../../src/main/cleanup.js';
 import { ingressRunDir, stopOrphanProxy } from '../../src/ingress/index.js';
 import { CliError, run } from '../context.js';
+import { parseCIDR } from '../../src/util/ip.js';
 
 interface CleanupFlags {
   instance?: string;

@@ -30,7 +30,8 @@ import { LABELS } from './labels.js';
 import { logsHandler } from './logs.js';
 import { podKey } from './names.js';
 import { decideNetwork, gatewayOf } from './network.js';
-import { nodeObject, nodeStatus, primaryIPv4, type DockerFacts, type NodeIdentity } from './node-status.js';
+import { nodeObject, nodeStatus, type DockerFacts, type NodeIdentity } from './node-status.js';
+import { hostPrimaryIPv4 } from '../host/node-ips.js';
 import { fromInspect } from './observed.js';
 import { ENDPOINTS_IP_INDEX, PodSyncer } from './pod-sync.js';
 import { ProbeManager, type ProbeChange } from './probes.js';
@@ -119,16 +120,10 @@ export class Agent implements Component {
       throw new Error(`the agent needs a Docker engine, and the one at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} does not answer (${dockerMessage(err)}): start it (scripts/ensure-docker.sh) or run with --disable agent`);
     }
     this.facts = await this.runtime.facts();
-    let routes = '';
-    try {
-      routes = fs.readFileSync('/proc/net/route', 'utf8');
-    } catch {
-      /* not Linux: fall back to the first address */
-    }
     this.identity = {
       name: config.nodeName,
       hostname: os.hostname(),
-      hostIP: primaryIPv4(routes, os.networkInterfaces() as Parameters<typeof primaryIPv4>[1]),
+      hostIP: hostPrimaryIPv4(),
       podCIDR: nodePodCIDR(config.podCIDR),
       kubeletVersion: KUBE_VERSION.gitVersion,
       machineID: readTrim('/etc/machine-id'),

@@ -12,7 +12,7 @@ import type { Informer } from '../client/informer.js';
 import type { EventRecorder } from '../client/events.js';
 import type { HostNames, ServerConfig } from '../config.js';
 import { ensureImages, imageKeyOf, IMAGES } from '../images/index.js';
-import { podResolvConf } from '../services/dns/resolv.js';
+import { podResolvConf } from '../dns/resolv.js';
 import { deepEqual } from '../util/equal.js';
 import { admitPod, type NodeAllocatable } from './admit.js';
 import { pullFailed, type BackoffConfig, type BackoffEntry } from './backoff.js';

@@ -5,12 +5,13 @@
 
 import type { Endpoints, Service } from '../api/types.js';
 import { R } from '../api/resources.js';
-import { nodePodCIDR, nthAddress } from '../config.js';
+import { nodePodCIDR } from '../config.js';
 import type { Component, ComponentContext } from '../server/component.js';
 import type { Logger } from '../util/log.js';
-import { ensureHairpin } from '../services/hairpin.js';
-import { hostPrimaryIPv4 } from '../services/node-ips.js';
+import { ensureHairpin } from '../host/hairpin.js';
+import { hostPrimaryIPv4 } from '../host/node-ips.js';
 import { Proxier, type NetfilterHost, type SyncResult } from './proxier.js';
+import { nthAddress } from '../util/ip.js';
 
 /** How often hairpin mode is re-checked on the pod bridge besides on every Endpoints change. */
 const HAIRPIN_INTERVAL_MS = 10_000;

@@ -15,7 +15,7 @@ import { applyPatch, serverSideApply } from '../api/patch/index.js';
 import type { AdmissionContext, AdmissionHook, AdmissionOp } from './admission.js';
 import { clone, deepEqual } from '../util/equal.js';
 import { rfc3339 } from '../util/time.js';
-import { qosClass } from '../scheduler/resources.js';
+import { qosClass } from '../api/qos.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 

@@ -8,7 +8,7 @@ import { R } from '../api/resources.js';
 import type { Component, ComponentContext } from '../server/component.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { LoadBalancerController } from './loadbalancer.js';
-import { hostPrimaryIPv4 } from './node-ips.js';
+import { hostPrimaryIPv4 } from '../host/node-ips.js';
 import { ServiceAllocators } from './service-admission.js';
 
 export class ServicesComponent implements Component {

@@ -15,7 +15,7 @@ import { clone, deepEqual } from '../util/equal.js';
 import type { Logger } from '../util/log.js';
 import { IPAllocator, RangeFullError, type Random } from './allocators.js';
 import { objKey } from './endpoints.js';
-import { nodeInternalIPs } from './node-ips.js';
+import { nodeInternalIPs } from '../host/node-ips.js';
 
 /** A LoadBalancer Service this controller serves (one with a loadBalancerClass belongs to another implementation). */
 export function servedByUs(svc: Service): boolean {

@@ -8,9 +8,9 @@ import type { KObject, Service, ServicePort, StatusCause } from '../api/types.js
 import { R } from '../api/resources.js';
 import { errors } from '../api/errors.js';
 import { invalid } from '../api/validation/field.js';
-import { nthAddress } from '../config.js';
 import type { AdmissionContext, AdmissionHook } from '../server/admission.js';
 import { IPAllocator, PortAllocator, RangeFullError, type AllocateResult, type Random } from './allocators.js';
+import { isIPv4, nthAddress } from '../util/ip.js';
 
 export const KUBERNETES_SERVICE_KEY = 'default/kubernetes';
 export const KUBE_DNS_SERVICE_KEY = 'kube-system/kube-dns';
@@ -29,7 +29,6 @@ export interface Held {
   nodePorts: number[];
 }
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 function keyOf(svc: KObject): string {
   return `${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`;
@@ -55,7 +54,7 @@ export function heldBy(svc: Service): Held {
   const held: Held = { nodePorts: [] };
   if (type !== 'ExternalName') {
     const ip = spec.clusterIP || spec.clusterIPs?.[0];
-    if (ip && ip !== 'None' && IPV4.test(ip)) held.clusterIP = ip;
+    if (ip && ip !== 'None' && isIPv4(ip)) held.clusterIP = ip;
   }
   if (isExternal(type)) {
     const ports = new Set<number>();

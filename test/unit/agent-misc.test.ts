@@ -7,8 +7,9 @@ import { encodeFrame, FrameDemuxer } from '../../src/agent/frames.js';
 import { CHANNEL, decodeMessage, encodeMessage, execQuery, exitStatus, parseExecQuery, parseResize, pickProtocol, readStatus } from '../../src/agent/channel.js';
 import { httpProbeURL, initialCounter, nextProbeDelay, probeTiming, recordProbe, resolvePort } from '../../src/agent/probe-state.js';
 import { admitPod, podRequests } from '../../src/agent/admit.js';
-import { cidrsOverlap, decideNetwork, type NetworkSummary } from '../../src/agent/network.js';
-import { goArch, nodeObject, primaryIPv4, readyCondition } from '../../src/agent/node-status.js';
+import { decideNetwork, type NetworkSummary } from '../../src/agent/network.js';
+import { goArch, nodeObject, readyCondition } from '../../src/agent/node-status.js';
+import { primaryIPv4 } from '../../src/host/node-ips.js';
 import { checkStreamable, logContainerId, parseLogQuery, selectContainer, statusHttpResponse } from '../../src/agent/stream-select.js';
 import { RuntimeCache } from '../../src/agent/runtime-cache.js';
 import { dockerTime, fromSummary } from '../../src/agent/observed.js';
@@ -16,6 +17,7 @@ import { instanceLock, refersTo } from '../../src/agent/agent.js';
 import { dockerMessage } from '../../src/agent/docker.js';
 import { errors } from '../../src/api/errors.js';
 import { app, container, iso, pod, sandbox, T0, UID } from './agent-fixtures.js';
+import { cidrsOverlap } from '../../src/util/ip.js';
 
 // ---------- back-off ----------
 

@@ -1,7 +1,8 @@
 // podStatusFrom: the kubelet's phase, conditions and container states from what Docker shows.
 
 import test from 'ava';
-import { podStatusFrom, qosClass, rejectedStatus, terminatedState, type StatusInput } from '../../src/agent/status.js';
+import { podStatusFrom, rejectedStatus, terminatedState, type StatusInput } from '../../src/agent/status.js';
+import { qosClass } from '../../src/api/qos.js';
 import type { Pod } from '../../src/api/types.js';
 import type { ObservedContainer, ProbeStatus, Waiting } from '../../src/agent/types.js';
 import { app, container, exited, iso, pod, sandbox, T0 } from './agent-fixtures.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
 import { defaultConfig } from '../../src/config.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
+import { startServer, type RunningServer } from '../../src/main/server.js';
 import { HttpClient } from '../../src/client/http-client.js';
 import { loadConnection } from '../../src/client/kubeconfig.js';
 import { R } from '../../src/api/resources.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { Endpoints, Pod, Service, ServiceSpec, EndpointSubset } from '../../src/api/types.js';
-import { ClusterDNSIndex, type AnswerConfig, type DNSAnswer } from '../../src/services/dns/records.js';
+import { ClusterDNSIndex, type AnswerConfig, type DNSAnswer } from '../../src/dns/records.js';
 
 const cfg: AnswerConfig = { domain: 'cluster.local', ttl: 5 };
 

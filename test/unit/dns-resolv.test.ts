@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { Pod, PodSpec } from '../../src/api/types.js';
-import { parseResolvConf, podResolvConf } from '../../src/services/dns/resolv.js';
-import { parseUpstream } from '../../src/services/dns/forward.js';
+import { parseResolvConf, podResolvConf } from '../../src/dns/resolv.js';
+import { parseUpstream } from '../../src/dns/forward.js';
 
 const host = `# generated
 nameserver 192.0.2.53

@@ -1,8 +1,8 @@
 import test from 'ava';
 import type { Endpoints, Pod, Service } from '../../src/api/types.js';
-import { ClusterDNSIndex } from '../../src/services/dns/records.js';
-import { attachIndex, type InformerLike } from '../../src/services/dns/sync.js';
-import { kubeDnsEndpoints, kubeDnsService } from '../../src/services/dns/publish.js';
+import { ClusterDNSIndex } from '../../src/dns/records.js';
+import { attachIndex, type InformerLike } from '../../src/dns/sync.js';
+import { kubeDnsEndpoints, kubeDnsService } from '../../src/dns/publish.js';
 
 type H<T> = Parameters<InformerLike<T>['on']>[0];
 class FakeInformer<T> implements InformerLike<T> {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import dnsPacket from 'dns-packet';
 import type { Answer } from 'dns-packet';
-import { buildResponse, emptyResponse, encodeName, parseQuery, patchCached, queryName, relayResponse, scanResponse, type ParsedQuery } from '../../src/services/dns/wire.js';
+import { buildResponse, emptyResponse, encodeName, parseQuery, patchCached, queryName, relayResponse, scanResponse, type ParsedQuery } from '../../src/dns/wire.js';
 
 function query(name: string, type: dnsPacket.RecordType = 'A', extra: Partial<dnsPacket.Packet> = {}): Buffer {
   return dnsPacket.encode({ type: 'query', id: 0x1234, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type, class: 'IN' }], ...extra });

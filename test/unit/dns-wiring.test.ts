@@ -4,9 +4,9 @@
 import test from 'ava';
 import type { Answer } from 'dns-packet';
 import type { Endpoints, Service } from '../../src/api/types.js';
-import { chooseListenAddress, isLocalAddress, isLoopback, upstreamsFor } from '../../src/services/dns/listen.js';
-import { planEndpoints, planService } from '../../src/services/dns/publish-plan.js';
-import { CLUSTER_DOMAIN_ANNOTATION, DNS_LISTEN_ANNOTATION, kubeDnsEndpoints, kubeDnsService } from '../../src/services/dns/publish.js';
+import { chooseListenAddress, isLocalAddress, isLoopback, upstreamsFor } from '../../src/dns/listen.js';
+import { planEndpoints, planService } from '../../src/dns/publish-plan.js';
+import { CLUSTER_DOMAIN_ANNOTATION, DNS_LISTEN_ANNOTATION, kubeDnsEndpoints, kubeDnsService } from '../../src/dns/publish.js';
 import {
   chooseLookupServer,
   formatRecord,
@@ -18,7 +18,7 @@ import {
   podSearchList,
   reverseName,
   routeStaysLocal,
-} from '../../src/services/dns/lookup.js';
+} from '../../src/dns/lookup.js';
 
 // ---------- listen address and upstreams ----------
 

@@ -12,7 +12,8 @@ import {
   unschedulableCondition,
   type ScheduleResult,
 } from '../../src/scheduler/schedule.js';
-import { nodeAllocatable, podNonZeroRequests, podRequests, qosClass } from '../../src/scheduler/resources.js';
+import { nodeAllocatable, podNonZeroRequests, podRequests } from '../../src/scheduler/resources.js';
+import { qosClass } from '../../src/api/qos.js';
 import { schedulingTaints, toleratesTaint } from '../../src/scheduler/taints.js';
 
 // ---------- fixtures ----------

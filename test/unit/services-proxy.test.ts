@@ -20,8 +20,8 @@ import { chainNames } from '../../src/netfilter/names.js';
 import { parseSave } from '../../src/netfilter/save-parse.js';
 import type { DeviceAction, DeviceState } from '../../src/netfilter/device.js';
 import { ProxyComponent } from '../../src/netfilter/component.js';
-import { ensureHairpin } from '../../src/services/hairpin.js';
-import { planDockerCleanup } from '../../src/services/cleanup.js';
+import { ensureHairpin } from '../../src/host/hairpin.js';
+import { planDockerCleanup } from '../../src/main/cleanup.js';
 
 class RecordingHost implements NetfilterHost {
   restores: string[] = [];

@@ -3,7 +3,7 @@
 // kubelite process, not in a Pod: the Service has no selector and its Endpoints are written by us,
 // pointing at an address Pods can reach (the pod bridge's gateway) and the port we listen on there.
 
-import type { Endpoints, Service } from '../../api/types.js';
+import type { Endpoints, Service } from '../api/types.js';
 
 export const KUBE_DNS_NAMESPACE = 'kube-system';
 export const KUBE_DNS_NAME = 'kube-dns';

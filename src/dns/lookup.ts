@@ -3,7 +3,8 @@
 // an answer is printed (a short dig). The sockets are in lookup-client.ts.
 
 import type { Answer } from 'dns-packet';
-import { isDNSName, isIPv4, normalizeName } from './names.js';
+import { isDNSName, normalizeName } from './names.js';
+import { isIPv4 } from '../util/ip.js';
 
 export const LOOKUP_TYPES = ['A', 'AAAA', 'SRV', 'PTR', 'CNAME', 'TXT', 'ANY'] as const;
 export type LookupType = (typeof LOOKUP_TYPES)[number];

@@ -4,12 +4,12 @@
 // that listen address. Pods then reach DNS through the proxier's DNAT like any other Service, and the
 // query path never touches the API.
 
-import type { Endpoints, Pod, Service } from '../../api/types.js';
-import { R, type ResourceInfo } from '../../api/resources.js';
-import { isStatusError } from '../../api/errors.js';
-import { nodePodCIDR, nthAddress } from '../../config.js';
-import type { Component, ComponentContext } from '../../server/component.js';
-import type { Logger } from '../../util/log.js';
+import type { Endpoints, Pod, Service } from '../api/types.js';
+import { R, type ResourceInfo } from '../api/resources.js';
+import { isStatusError } from '../api/errors.js';
+import { nodePodCIDR } from '../config.js';
+import type { Component, ComponentContext } from '../server/component.js';
+import type { Logger } from '../util/log.js';
 import type { AnswerConfig } from './records.js';
 import { ClusterDNSIndex } from './records.js';
 import { DNSServer } from './server.js';
@@ -19,6 +19,7 @@ import { KUBE_DNS_NAME, KUBE_DNS_NAMESPACE, kubeDnsEndpoints, kubeDnsService } f
 import { planEndpoints, planService, type PublishStep } from './publish-plan.js';
 import { chooseListenAddress, isLocalAddress, isLoopback, upstreamsFor } from './listen.js';
 import { registerDNSMetrics } from './metrics.js';
+import { nthAddress } from '../util/ip.js';
 
 export interface DNSComponentOptions {
   /** Listen here instead of the pod bridge's gateway (tests). */

@@ -3,7 +3,7 @@
 // applied. Pure: the agent writes the result into the container.
 
 import net from 'node:net';
-import type { Pod } from '../../api/types.js';
+import type { Pod } from '../api/types.js';
 import { isDNSName, normalizeName } from './names.js';
 
 export const MAX_NAMESERVERS = 3;

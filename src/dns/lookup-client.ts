@@ -8,8 +8,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import type { Answer, Packet } from 'dns-packet';
-import { isIPv4 } from './names.js';
 import { parseIpRouteJson, type RouteInfo } from './lookup.js';
+import { isIPv4 } from '../util/ip.js';
 
 export interface LookupAnswer {
   rcode: string;

@@ -2,8 +2,8 @@
 // Everything that ends up in a DNS answer or a Pod's resolv.conf passes through here first, so a
 // hostile object name can never smuggle a dot, a space or a newline into either.
 
+import { isIPv4 } from '../util/ip.js';
 const LABEL_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** An RFC 1123 label in lower case (Kubernetes' DNS_LABEL): what namespace, Service and hostnames are. */
 export function isDNSLabel(s: string): boolean {
@@ -25,15 +25,6 @@ export function isDNSName(s: string): boolean {
 export function normalizeName(s: string): string {
   const l = s.toLowerCase();
   return l.endsWith('.') ? l.slice(0, -1) : l;
-}
-
-export function isIPv4(s: string): boolean {
-  return IPV4_RE.test(s);
-}
-
-export function isIPv6(s: string): boolean {
-  // Good enough to tell an IPv6 literal from a name; net.isIPv6 is used where it must be exact.
-  return s.includes(':') && /^[0-9a-f:.]+$/i.test(s);
 }
 
 /** 10.244.0.5 -> 10-244-0-5: the label Kubernetes uses for pods and unnamed endpoints. */

@@ -2,7 +2,7 @@
 // Pure, so that publishing is idempotent (a restart writes nothing when nothing changed) and a
 // hand-edited or deleted object is repaired by the same decision.
 
-import type { Endpoints, EndpointSubset, Service, ServicePort } from '../../api/types.js';
+import type { Endpoints, EndpointSubset, Service, ServicePort } from '../api/types.js';
 
 export type PublishStep<T> =
   | { op: 'none' }

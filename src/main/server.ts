@@ -8,21 +8,22 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
 import promClient from 'prom-client';
-import { hostNames, nthAddress, type ServerConfig } from '../config.js';
+import { hostNames, type ServerConfig } from '../config.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
-import { Registry } from './registry.js';
-import { createApp, sendError, type SubresourceHandler } from './app.js';
+import { Registry } from '../server/registry.js';
+import { createApp, sendError, type SubresourceHandler } from '../server/app.js';
 import { loadOrCreatePki, loadOrCreateToken, prepareDataDir } from './datadir.js';
 import { renderKubeconfig } from '../client/kubeconfig.js';
 import { InformerFactory } from '../client/informer.js';
 import { EventRecorder } from '../client/events.js';
 import { createLogger, type Logger } from '../util/log.js';
-import type { Component, ComponentContext, UpgradeHandler } from './component.js';
+import type { Component, ComponentContext, UpgradeHandler } from '../server/component.js';
 import { errors } from '../api/errors.js';
 import { KUBELITE_VERSION } from '../version.js';
-import { portForwardUpgradeHandler } from './portforward.js';
+import { portForwardUpgradeHandler } from '../server/portforward.js';
 import { IdleGC } from './idle-gc.js';
+import { nthAddress } from '../util/ip.js';
 
 export interface RunningServer {
   url: string;

@@ -5,9 +5,9 @@
 // per object: with 10,000 Services the index must stay small.
 
 import type { Answer } from 'dns-packet';
-import type { Endpoints, Pod, Service } from '../../api/types.js';
-import { cidrContains } from '../../config.js';
-import { dashedIP, isDNSLabel, isDNSName, isIPv4, normalizeName, reverseToIPv4, undashIP } from './names.js';
+import type { Endpoints, Pod, Service } from '../api/types.js';
+import { dashedIP, isDNSLabel, isDNSName, normalizeName, reverseToIPv4, undashIP } from './names.js';
+import { cidrContains, isIPv4 } from '../util/ip.js';
 
 /** A resource record (OPT, a pseudo-record, is not one). */
 export type RR = Exclude<Answer, { type: 'OPT' }>;

@@ -4,7 +4,7 @@
 // are never imported).
 
 import type { ServerConfig } from '../config.js';
-import type { Component, ComponentContext } from './component.js';
+import type { Component, ComponentContext } from '../server/component.js';
 
 class LazyComponent implements Component {
   private inner?: Component;
@@ -38,7 +38,7 @@ export function defaultComponents(_config: ServerConfig): Component[] {
       return c;
     }),
     lazy('proxy', async () => (await import('../netfilter/component.js')).createProxy()),
-    lazy('dns', async () => (await import('../services/dns/component.js')).createDns()),
+    lazy('dns', async () => (await import('../dns/component.js')).createDns()),
     lazy('ingress', async () => (await import('../ingress/component.js')).createIngress()),
   ];
 }

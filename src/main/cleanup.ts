@@ -8,7 +8,7 @@ import path from 'node:path';
 import Dockerode from 'dockerode';
 import type { HostNames } from '../config.js';
 import { cleanupNetfilter, type CleanupResult } from '../netfilter/cleanup.js';
-import { exec } from '../netfilter/exec.js';
+import { exec } from '../util/exec.js';
 
 export interface ContainerSummary {
   id: string;

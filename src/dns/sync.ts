@@ -1,7 +1,7 @@
 // Feeds the record index from informers (list+watch caches): the query path never touches the API.
 // Typed structurally so it works with src/client/informer.ts or any source of add/update/delete.
 
-import type { Endpoints, Pod, Service } from '../../api/types.js';
+import type { Endpoints, Pod, Service } from '../api/types.js';
 import type { ClusterDNSIndex } from './records.js';
 
 export interface InformerLike<T> {
