@@ -9,10 +9,14 @@
 #   3. loads kubelite's own images (pause, echo) saved into the node image at build time;
 #   4. runs the command it was given (`kubelite server ...`; later `kubelite agent ...`), and on SIGTERM
 #      stops that command first and dockerd second, so both stop cleanly.
+# A kubelite command starts at once, beside dockerd: its engine socket (DOCKER_HOST) only appears once
+# the engine answers and has the images, and its agent waits for it (KUBELITE_DOCKER_WAIT). Any other
+# command starts after that.
 # Arguments are passed on as they are: no user string is ever evaluated by this shell.
 #
 # Environment:
 #   KUBELITE_DOCKERD_TIMEOUT  seconds to wait for dockerd [60]
+#   KUBELITE_DOCKERD_ARGS     extra dockerd arguments, split on blanks, never globbed or evaluated [none]
 #   KUBELITE_DOCKER_TCP       serve the Docker API on tcp://0.0.0.0:PORT, no TLS (CI services) [off]
 #   KUBELITE_POD_CIDR         accept forwarded traffic to this pod CIDR (routed from outside) [10.244.0.0/16]
 #   KUBELITE_TOKEN            the API bearer token (>= 16 characters) instead of a generated one
@@ -98,6 +102,10 @@ stop_all() {
 	if [ -n "$dockerd_pid" ] && kill -0 "$dockerd_pid" 2>/dev/null; then
 		log "stopping dockerd"
 		kill -TERM "$dockerd_pid" 2>/dev/null || true
+		# dockerd stops its containers first; one stuck in its start-up may ignore TERM
+		i=0
+		while kill -0 "$dockerd_pid" 2>/dev/null && [ "$i" -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -KILL "$dockerd_pid" 2>/dev/null || true
 		wait "$dockerd_pid" 2>/dev/null || true
 	fi
 	exit "$status"
@@ -106,6 +114,7 @@ stop_all() {
 dockerd_failed() {
 	log "$1; the last lines of $dockerd_log:"
 	tail -n 25 "$dockerd_log" >&2 || true
+	if [ -n "$child_pid" ]; then kill -KILL "$child_pid" 2>/dev/null || true; fi
 	if [ -n "$dockerd_pid" ]; then kill -KILL "$dockerd_pid" 2>/dev/null || true; fi
 	exit 1
 }
@@ -117,66 +126,79 @@ if [ -f /sys/fs/cgroup/cgroup.controllers ]; then mount_cgroup_v2; else mount_cg
 
 dockerd_args="--host=unix:///var/run/docker.sock"
 if [ -n "${KUBELITE_DOCKER_TCP:-}" ]; then
-	case $KUBELITE_DOCKER_TCP in *[!0-9]*)
+	case $KUBELITE_DOCKER_TCP in *[!0-9]* | "")
 		log "KUBELITE_DOCKER_TCP=$KUBELITE_DOCKER_TCP: expected a port number"
 		exit 2
 	esac
 	dockerd_args="$dockerd_args --host=tcp://0.0.0.0:$KUBELITE_DOCKER_TCP --tls=false"
 fi
-
 if ! awk '$5 == "/var/lib/docker" { found = 1 } END { exit found ? 0 : 1 }' /proc/self/mountinfo; then
 	log "warning: /var/lib/docker is not a volume; the inner engine falls back to a slow storage driver"
 fi
+timeout_s=${KUBELITE_DOCKERD_TIMEOUT:-60}
+case $timeout_s in *[!0-9]* | "") log "KUBELITE_DOCKERD_TIMEOUT=$timeout_s: expected seconds"; exit 2 ;; esac
 
 log "starting dockerd"
-# shellcheck disable=SC2086 # dockerd_args holds only words built above
-dockerd $dockerd_args >"$dockerd_log" 2>&1 &
+set -f
+# shellcheck disable=SC2086 # split on blanks on purpose; globbing is off
+dockerd $dockerd_args ${KUBELITE_DOCKERD_ARGS:-} >"$dockerd_log" 2>&1 &
 dockerd_pid=$!
+set +f
 
-waited=0
-limit=$(( ${KUBELITE_DOCKERD_TIMEOUT:-60} * 10 ))
-until docker version --format '{{.Server.Version}}' >/dev/null 2>&1; do
+if [ $# -eq 0 ]; then set -- kubelite server --bind-address 0.0.0.0; fi
+if [ -n "${KUBELITE_TOKEN:-}" ]; then
+	if [ "${#KUBELITE_TOKEN}" -lt 16 ]; then dockerd_failed "KUBELITE_TOKEN is too short: at least 16 characters"; fi
+	(umask 077 && mkdir -p /run/kubelite && printf '%s\n' "$KUBELITE_TOKEN" >/run/kubelite/token)
+	if [ "$1" = kubelite ] && [ "${2:-}" = server ]; then set -- "$@" --token-file /run/kubelite/token; fi
+fi
+unset KUBELITE_TOKEN
+
+# The socket kubelite is given: a link to the engine's, made once the engine is ready for it.
+mkdir -p /run/kubelite
+rm -f /run/kubelite/docker.sock
+early=
+if [ "$1" = kubelite ]; then
+	early=1
+	log "running $*"
+	# it waits longer than we do, so a dockerd that never answers is reported here, with its log
+	DOCKER_HOST=unix:///run/kubelite/docker.sock KUBELITE_DOCKER_WAIT=$((timeout_s + 30)) "$@" &
+	child_pid=$!
+fi
+
+deadline=$(($(date +%s) + timeout_s))
+# curl, not the docker CLI: a poll every 50 ms must cost next to nothing on a loaded machine
+until curl -sf -m 1 --unix-socket /var/run/docker.sock http://docker/_ping >/dev/null 2>&1; do
 	if ! kill -0 "$dockerd_pid" 2>/dev/null; then
 		wait "$dockerd_pid" 2>/dev/null && code=0 || code=$?
 		dockerd_pid=
 		dockerd_failed "dockerd exited (status $code) before it answered"
 	fi
-	waited=$((waited + 1))
-	if [ "$waited" -ge "$limit" ]; then
-		dockerd_failed "dockerd did not answer within ${KUBELITE_DOCKERD_TIMEOUT:-60}s"
+	if [ -n "$child_pid" ] && ! kill -0 "$child_pid" 2>/dev/null; then
+		wait "$child_pid" 2>/dev/null && code=0 || code=$?
+		child_pid=
+		dockerd_failed "$1 exited (status $code) while dockerd was starting"
 	fi
-	sleep 0.1
+	if [ "$(date +%s)" -ge "$deadline" ]; then dockerd_failed "dockerd did not answer within ${timeout_s}s"; fi
+	sleep 0.05
 done
 log "dockerd answers"
 
 # Pod traffic routed here from outside (the host's routes to the pod CIDR) is forwarded to the Pods.
 pod_cidr=${KUBELITE_POD_CIDR:-10.244.0.0/16}
-if iptables -w -C DOCKER-USER -d "$pod_cidr" -j ACCEPT 2>/dev/null || iptables -w -I DOCKER-USER -d "$pod_cidr" -j ACCEPT; then :; else
+if ! iptables -w -C DOCKER-USER -d "$pod_cidr" -j ACCEPT 2>/dev/null && ! iptables -w -I DOCKER-USER -d "$pod_cidr" -j ACCEPT; then
 	log "warning: could not accept forwarded traffic to $pod_cidr"
 fi
-
-for tar in /usr/share/kubelite/images/*.tar; do
-	[ -e "$tar" ] || continue
-	docker load -q -i "$tar" >/dev/null || log "warning: docker load $tar failed (the server builds the image itself)"
-done
-
-if [ $# -eq 0 ]; then set -- kubelite server --bind-address 0.0.0.0; fi
-if [ -n "${KUBELITE_TOKEN:-}" ]; then
-	if [ "${#KUBELITE_TOKEN}" -lt 16 ]; then
-		log "KUBELITE_TOKEN is too short: at least 16 characters"
-		stop_all 2
-	fi
-	umask 077
-	mkdir -p /run/kubelite
-	printf '%s\n' "$KUBELITE_TOKEN" >/run/kubelite/token
-	umask 022
-	if [ "$1" = kubelite ] && [ "${2:-}" = server ]; then set -- "$@" --token-file /run/kubelite/token; fi
+if [ -f /usr/share/kubelite/images.tar ]; then
+	docker load -q -i /usr/share/kubelite/images.tar >/dev/null || log "warning: loading kubelite's images failed (the server builds them itself)"
+	log "images loaded"
 fi
-unset KUBELITE_TOKEN
+ln -s /var/run/docker.sock /run/kubelite/docker.sock
 
-log "running $*"
-"$@" &
-child_pid=$!
+if [ -z "$early" ]; then
+	log "running $*"
+	"$@" &
+	child_pid=$!
+fi
 wait "$child_pid" && status=0 || status=$?
 child_pid=
 stop_all "$status"

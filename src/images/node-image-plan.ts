@@ -124,7 +124,8 @@ export const NODE_IMAGE_PATHS = {
   node: '/usr/local/bin/node',
   kubelite: '/usr/local/bin/kubelite',
   entrypoint: '/usr/local/bin/kubelite-node',
-  images: '/usr/share/kubelite/images',
+  /** `docker save` of kubelite's own images, loaded by the entry point. */
+  images: '/usr/share/kubelite/images.tar',
 } as const;
 
 export interface LayerInputs {
@@ -141,8 +142,8 @@ export interface LayerInputs {
   modules: string[];
   /** The entry point script. */
   entrypoint: string;
-  /** Saved images: file name (`pause.tar`) -> path of the tarball. */
-  images: Record<string, string>;
+  /** `docker save` of the images the inner engine gets at start. */
+  imagesTar: string;
 }
 
 export function layerEntries(i: LayerInputs): RootfsEntry[] {
@@ -159,10 +160,7 @@ export function layerEntries(i: LayerInputs): RootfsEntry[] {
     if (!/^node_modules\/[^\0]+$/.test(m) || m.split('/').some((p) => p === '..' || p === '.' || p === '')) throw new Error(`module dir ${JSON.stringify(m)}`);
     entries.push({ kind: 'tree', path: `${r}/${m}`, source: `${i.root}/${m}` });
   }
-  for (const [name, file] of Object.entries(i.images)) {
-    if (!/^[a-z0-9-]+\.tar$/.test(name)) throw new Error(`image tarball name ${JSON.stringify(name)}`);
-    entries.push({ kind: 'copy', path: `${NODE_IMAGE_PATHS.images}/${name}`, mode: 0o644, source: file });
-  }
+  entries.push({ kind: 'copy', path: NODE_IMAGE_PATHS.images, mode: 0o644, source: i.imagesTar });
   return normalizeEntries(entries);
 }
 
@@ -189,7 +187,7 @@ export interface NodeImageManifest {
   kubelite: string;
   modules: string;
   entrypoint: string;
-  /** Image file name -> image id of what was saved. */
+  /** Image ref -> id of what is saved into the image. */
   images: Record<string, string>;
 }
 

@@ -47,7 +47,7 @@ function secondsSince(start: number): number {
 }
 
 /** The images the inner engine gets at start: the Pod infra image and the demo image. */
-const SAVED_IMAGES = DEFAULT_IMAGE_KEYS.map((k) => ({ key: k, file: `${k}.tar`, ref: IMAGES[k] }));
+const SAVED_IMAGES = DEFAULT_IMAGE_KEYS.map((k) => ({ key: k, ref: IMAGES[k] }));
 
 const inflight = new Map<string, Promise<NodeImage>>();
 
@@ -89,7 +89,7 @@ async function build(ref: string, opts: NodeImageOptions): Promise<NodeImage> {
     kubelite: await kubeliteDigest(pkg),
     modules: modulesDigest(pkg, modules),
     entrypoint: await fileDigest(entrypoint),
-    images: Object.fromEntries(SAVED_IMAGES.map((s) => [s.file, saved.find((b) => b.key === s.key)?.id ?? ''])),
+    images: Object.fromEntries(SAVED_IMAGES.map((s) => [s.ref, saved.find((b) => b.key === s.key)?.id ?? ''])),
   };
   const hash = nodeImageHash(manifest);
   const current = async () => {
@@ -116,12 +116,10 @@ async function build(ref: string, opts: NodeImageOptions): Promise<NodeImage> {
       const t0 = performance.now();
       const dist = await compiledKubelite(pkg, path.join(work, 'dist'));
       const compileSeconds = secondsSince(t0);
-      await fs.mkdir(path.join(work, 'images'));
-      const images: Record<string, string> = {};
-      for (const s of SAVED_IMAGES) {
-        images[s.file] = path.join(work, 'images', s.file);
-        await pipeline(await docker.getImage(s.ref).get(), createWriteStream(images[s.file]));
-      }
+      // one tarball for all: one `docker load` at start
+      const imagesTar = path.join(work, 'images.tar');
+      const save = (docker as unknown as { getImages(o: { names: string[] }): Promise<NodeJS.ReadableStream> }).getImages({ names: SAVED_IMAGES.map((s) => s.ref) });
+      await pipeline(await save, createWriteStream(imagesTar));
       const layer = path.join(work, 'layer');
       await fs.mkdir(layer, { mode: 0o755 });
       await fs.chmod(layer, 0o755);
@@ -133,7 +131,7 @@ async function build(ref: string, opts: NodeImageOptions): Promise<NodeImage> {
         root: pkg.root,
         modules,
         entrypoint,
-        images,
+        imagesTar,
       });
       const bytes = await materializeRootfs(layer, entries);
       const t1 = performance.now();
