@@ -12,12 +12,14 @@ export interface ClusterDNS {
   domain: string;
 }
 
+/** A cluster bridge (names.ts): nothing else is ever handed to resolvectl. */
+const BRIDGE_RE = /^klc-[a-z0-9-]{1,11}$/;
 const DOMAIN_RE = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 function check(d: ClusterDNS): void {
   if (!isIPv4(d.server)) throw new Error(`cluster DNS ${JSON.stringify(d.server)} is not an IPv4 address`);
   if (!DOMAIN_RE.test(d.domain)) throw new Error(`cluster domain ${JSON.stringify(d.domain)} is not a DNS name`);
-  if (!/^[a-z0-9-]{1,15}$/.test(d.bridge)) throw new Error(`bridge ${JSON.stringify(d.bridge)}`);
+  if (!BRIDGE_RE.test(d.bridge)) throw new Error(`bridge ${JSON.stringify(d.bridge)}`);
 }
 
 /** `resolvectl` argument lists that send *.svc.<domain> (and reverse names) to the cluster's DNS. */
@@ -30,7 +32,7 @@ export function resolvedApply(d: ClusterDNS): string[][] {
 }
 
 export function resolvedRevert(d: Pick<ClusterDNS, 'bridge'>): string[][] {
-  if (!/^[a-z0-9-]{1,15}$/.test(d.bridge)) throw new Error(`bridge ${JSON.stringify(d.bridge)}`);
+  if (!BRIDGE_RE.test(d.bridge)) throw new Error(`bridge ${JSON.stringify(d.bridge)}`);
   return [['revert', d.bridge]];
 }
 
