@@ -148,6 +148,7 @@ export function registerCluster(program: Command): void {
             r.containers.length ? `container ${r.containers.join(', ')}` : '',
             r.volumes.length ? `volume ${r.volumes.join(', ')}` : '',
             r.network ? `network ${r.network}` : '',
+            r.disconnected.length ? `disconnected ${r.disconnected.join(', ')} from it` : '',
             r.routes.length ? `routes ${r.routes.join(', ')}` : '',
             r.resolver ? 'resolver settings' : '',
             r.contextRemovedFrom ? `context ${clusterNames(n).context} in ${r.contextRemovedFrom}` : '',

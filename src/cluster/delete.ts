@@ -23,6 +23,7 @@ export interface DeleteReport {
   name: string;
   found: boolean;
   containers: string[];
+  disconnected: string[];
   volumes: string[];
   network?: string;
   routes: string[];
@@ -36,7 +37,7 @@ export async function deleteCluster(o: DeleteClusterOptions): Promise<DeleteRepo
   const names = clusterNames(o.name);
   const docker = o.docker ?? new Dockerode();
   const clustersDir = o.clustersDir ?? defaultClustersDir();
-  const report: DeleteReport = { name: o.name, found: false, containers: [], volumes: [], routes: [], resolver: false, problems: [] };
+  const report: DeleteReport = { name: o.name, found: false, containers: [], disconnected: [], volumes: [], routes: [], resolver: false, problems: [] };
   const cluster: ClusterInfo = (await listClusters(docker)).find((c) => c.name === o.name) ?? { name: o.name, bridge: names.bridge, nodes: [], volumes: [] };
 
   // Routes first (while the bridge exists): only routes to this cluster's ranges through its own bridge.
@@ -55,6 +56,7 @@ export async function deleteCluster(o: DeleteClusterOptions): Promise<DeleteRepo
   }
   const removed = await removeClusterObjects(docker, cluster);
   report.containers = removed.containers;
+  report.disconnected = removed.disconnected;
   report.volumes = removed.volumes;
   report.network = removed.network;
   report.problems.push(...removed.problems);

@@ -70,6 +70,8 @@ export function demux(buf: Buffer): string {
 
 export interface RemovalReport {
   containers: string[];
+  /** Other containers that were on the cluster's network: disconnected, left running. */
+  disconnected: string[];
   volumes: string[];
   network?: string;
   problems: string[];
@@ -77,7 +79,7 @@ export interface RemovalReport {
 
 /** Removes the cluster's containers (with their volumes), its named volumes and its network. */
 export async function removeClusterObjects(docker: Dockerode, cluster: ClusterInfo): Promise<RemovalReport> {
-  const report: RemovalReport = { containers: [], volumes: [], problems: [] };
+  const report: RemovalReport = { containers: [], disconnected: [], volumes: [], problems: [] };
   for (const n of cluster.nodes) {
     try {
       await docker.getContainer(n.id).remove({ force: true, v: true });
@@ -96,7 +98,14 @@ export async function removeClusterObjects(docker: Dockerode, cluster: ClusterIn
   }
   if (cluster.network) {
     try {
-      await docker.getNetwork(cluster.network.id).remove();
+      // Containers of others joined to the cluster's network (a CI job, say) are let go, not removed.
+      const net = docker.getNetwork(cluster.network.id);
+      const info = (await net.inspect()) as { Containers?: Record<string, { Name?: string }> };
+      for (const [id, c] of Object.entries(info.Containers ?? {})) {
+        await net.disconnect({ Container: id, Force: true });
+        report.disconnected.push(c.Name ?? id.slice(0, 12));
+      }
+      await net.remove();
       report.network = cluster.network.name;
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 404) report.problems.push(`network ${cluster.network.name}: ${dockerMessage(err)}`);
