@@ -87,6 +87,7 @@ export function registerCluster(program: Command): void {
           keepOnFailure: f.keepOnFailure,
           log: (line) => process.stderr.write(line + '\n'),
         });
+        if (process.env.KUBELITE_TIMINGS === '1') process.stderr.write(`timings ${JSON.stringify(c.timings)}\n`);
         process.stdout.write(
           [
             `cluster ${c.name} is ready in ${c.seconds.toFixed(1)}s: node ${c.container} at ${c.address}`,
