@@ -24,7 +24,7 @@ import { nodeImageRef } from '../../src/images/node-image-plan.js';
 import { exec } from '../../src/util/exec.js';
 import { KUBELITE_VERSION } from '../../src/version.js';
 import { execIn } from '../helpers/docker.js';
-import { kubectl132Binary, kubectlFor, type Kubectl } from '../helpers/kubectl.js';
+import { findKubectl, kubectl132Binary, kubectlFor, type Kubectl } from '../helpers/kubectl.js';
 import { ROOT, waitFor } from '../helpers/server.js';
 
 const NAME = 'it27';
@@ -42,7 +42,8 @@ const docker = new Dockerode();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelite-it27-'));
 const clustersDir = path.join(tmp, 'clusters');
 const userKubeconfig = path.join(tmp, 'home-kubeconfig');
-const kubectlBin = kubectl132Binary();
+// the 1.32 build itself (the host's kubectl may be a dispatcher that cannot run inside a container)
+const kubectlBin = kubectl132Binary() ?? (findKubectl() ? fs.realpathSync(findKubectl()!) : undefined);
 let kubectl: Kubectl | undefined;
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
