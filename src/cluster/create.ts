@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import YAML from 'yaml';
+import { withBuildLock } from '../images/build-lock.js';
 import { buildNodeImage } from '../images/node-image.js';
 import { nodeImageRef } from '../images/node-image-plan.js';
 import { isIPv4 } from '../util/ip.js';
@@ -121,21 +122,27 @@ export async function createCluster(o: CreateClusterOptions): Promise<CreatedClu
   }
   mark('image');
 
-  const routes = await hostRoutes();
-  const taken: TakenRange[] = [
-    ...routedRanges(routes),
-    ...hostCriticalAddresses(routes),
-    ...existing.flatMap((c) => (c.cidrs ? Object.values(c.cidrs).map((cidr) => ({ cidr, why: `cluster ${c.name}` })) : [])),
-  ];
-  const cidrs = planClusterCIDRs(taken, o.cidrs ?? {});
   const security = await securityMode(docker, engine, image, path.join(clustersDir, 'engine.json'), log);
-  mark('plan');
-
   const token = crypto.randomBytes(24).toString('base64url');
   let created = false;
+  let cidrs: ClusterCIDRs;
   try {
-    await docker.createNetwork(networkSpec({ cluster: o.name, cidrs }));
-    created = true;
+    // Two creates at once must not pick the same ranges: plan and claim (the network) under one lock.
+    cidrs = await withBuildLock('cluster-plan', async () => {
+      const routes = await hostRoutes();
+      const others = await listClusters(docker);
+      if (others.some((c) => c.name === o.name)) throw new Error(`cluster ${o.name} was just created by another command`);
+      const taken: TakenRange[] = [
+        ...routedRanges(routes),
+        ...hostCriticalAddresses(routes),
+        ...others.flatMap((c) => (c.cidrs ? Object.values(c.cidrs).map((cidr) => ({ cidr, why: `cluster ${c.name}` })) : [])),
+      ];
+      const planned = planClusterCIDRs(taken, o.cidrs ?? {});
+      mark('plan');
+      await docker.createNetwork(networkSpec({ cluster: o.name, cidrs: planned }));
+      created = true;
+      return planned;
+    }, 60_000);
     const address = nodeAddress(cidrs.nodeCIDR, 'server', 0);
     await docker.createVolume(volumeSpec(o.name, serverName));
     const container = await docker.createContainer(
