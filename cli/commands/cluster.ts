@@ -75,7 +75,13 @@ export function registerCluster(program: Command): void {
         if (!Number.isInteger(wait) || wait < 1) throw new CliError(`error: --wait ${JSON.stringify(f.wait)}: a positive number of seconds`);
         const agents = Number(f.agents ?? 0);
         if (!Number.isInteger(agents) || agents < 0) throw new CliError(`error: --agents ${JSON.stringify(f.agents)}: a number`);
+        // Ctrl-C (or a TERM) while the node comes up: the create stops and removes what it made.
+        const abort = new AbortController();
+        const stop = () => abort.abort();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
         const c = await createCluster({
+          signal: abort.signal,
           name: name(n),
           image: f.image,
           apiPort: f.apiPort,

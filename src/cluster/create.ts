@@ -40,6 +40,8 @@ export interface CreateClusterOptions {
   clustersDir?: string;
   waitSeconds?: number;
   keepOnFailure?: boolean;
+  /** Aborting (Ctrl-C) stops the create and removes what it made. */
+  signal?: AbortSignal;
   docker?: Dockerode;
   log?: (line: string) => void;
 }
@@ -121,6 +123,7 @@ export async function createCluster(o: CreateClusterOptions): Promise<CreatedClu
     if (built.built) log(`built ${built.ref} in ${built.seconds}s`);
   }
   mark('image');
+  if (o.signal?.aborted) throw new Error('interrupted: nothing was created');
 
   const security = await securityMode(docker, engine, image, path.join(clustersDir, 'engine.json'), log);
   const token = crypto.randomBytes(24).toString('base64url');
@@ -161,6 +164,7 @@ export async function createCluster(o: CreateClusterOptions): Promise<CreatedClu
         serverArgs,
       }),
     );
+    if (o.signal?.aborted) throw new Error('interrupted; removing what was created');
     try {
       await container.start();
     } catch (err) {
@@ -179,6 +183,7 @@ export async function createCluster(o: CreateClusterOptions): Promise<CreatedClu
     const deadline = Date.now() + (o.waitSeconds ?? 180) * 1000;
     const base = `https://${address}:${API_PORT}`;
     const stillRunning = async (what: string) => {
+      if (o.signal?.aborted) throw new Error(`interrupted before ${what}; removing what was created`);
       const st = (await container.inspect()).State;
       if (!st.Running) throw new Error(`${serverName} stopped (exit status ${st.ExitCode}) before ${what}; its last lines:\n${await logTail(docker, container.id)}`);
       if (Date.now() > deadline) throw new Error(`${serverName}: ${what} did not happen within ${o.waitSeconds ?? 180}s; its last lines:\n${await logTail(docker, container.id)}`);
