@@ -38,13 +38,6 @@ export async function foreignObject(docker: Dockerode, kind: 'container' | 'netw
   }
 }
 
-export async function networkSubnet(docker: Dockerode, id: string): Promise<{ subnet: string; gateway?: string }> {
-  const info = (await docker.getNetwork(id).inspect()) as { IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] } };
-  const cfg = info.IPAM?.Config?.find((c) => c.Subnet && !c.Subnet.includes(':'));
-  if (!cfg?.Subnet) throw new Error(`network ${id} has no IPv4 subnet`);
-  return { subnet: cfg.Subnet, gateway: cfg.Gateway };
-}
-
 /** The last lines of a container's output (both streams, frames stripped). */
 export async function logTail(docker: Dockerode, id: string, lines = 25): Promise<string> {
   try {
