@@ -20,7 +20,6 @@ import { appCreateOptions, sandboxCreateOptions, type HostNaming } from './conta
 import { dockerMessage, type DockerRuntime } from './docker.js';
 import { ConfigError, expandCommand, resolveEnv } from './env.js';
 import { runHook } from './hooks.js';
-import { podKey } from './names.js';
 import { fromInspect, isRunning } from './observed.js';
 import { planPodSync, type Action, type Plan } from './plan.js';
 import type { ProbeManager } from './probes.js';
@@ -29,6 +28,7 @@ import { podStatusFrom, rejectedStatus, withoutNulls } from './status.js';
 import { INFRA_CONTAINER_NAME, type ObservedContainer, type Waiting } from './types.js';
 import { containerMounts, MountError } from './volumes-plan.js';
 import type { VolumeManager } from './volumes.js';
+import { keyFor } from '../api/keys.js';
 
 type Logger = { debug(o: unknown, m?: string): void; info(o: unknown, m?: string): void; warn(o: unknown, m?: string): void; error(o: unknown, m?: string): void };
 
@@ -130,7 +130,7 @@ export class PodSyncer {
       if (own().length > 0 || pod.status?.phase === 'Running') this.admitted.add(uid);
       else {
         // Pods already running here count even before their first sync after a restart of ours.
-        const runsHere = (p: Pod) => this.admitted.has(p.metadata.uid!) || p.status?.phase === 'Running' || this.d.cache.forPod(podKey(p.metadata.namespace ?? 'default', p.metadata.name!)).some((c) => c.podUid === p.metadata.uid);
+        const runsHere = (p: Pod) => this.admitted.has(p.metadata.uid!) || p.status?.phase === 'Running' || this.d.cache.forPod(keyFor(p.metadata.namespace ?? 'default', p.metadata.name!)).some((c) => c.podUid === p.metadata.uid);
         const others = this.d.pods.list().filter((p) => p.metadata.uid !== uid && !isTerminalPhase(p) && runsHere(p));
         const verdict = admitPod(pod, others, this.d.allocatable());
         if (!verdict.ok) {
@@ -203,7 +203,7 @@ export class PodSyncer {
       try {
         await this.act(pod, a, m);
       } catch (err) {
-        this.d.logger.warn({ pod: podKey(pod.metadata.namespace!, pod.metadata.name!), action: a.kind, err: dockerMessage(err) }, 'pod action failed');
+        this.d.logger.warn({ pod: keyFor(pod.metadata.namespace!, pod.metadata.name!), action: a.kind, err: dockerMessage(err) }, 'pod action failed');
         throw err;
       }
     }
@@ -453,7 +453,7 @@ export class PodSyncer {
 
   /** Computes the status from what Docker shows now and writes it if it differs from the API's. */
   private async writeStatus(pod: Pod, plan: Plan | undefined, sandbox: ObservedContainer | undefined, terminating: boolean): Promise<void> {
-    const key = podKey(pod.metadata.namespace ?? 'default', pod.metadata.name!);
+    const key = keyFor(pod.metadata.namespace ?? 'default', pod.metadata.name!);
     const uid = pod.metadata.uid!;
     const containers = this.d.cache.forPod(key).filter((c) => c.podUid === uid);
     const sb = sandbox ?? containers.filter((c) => c.role === 'infra' && isRunning(c)).sort((a, b) => b.restartCount - a.restartCount)[0];
@@ -519,7 +519,7 @@ export class PodSyncer {
   private startTermination(pod: Pod): void {
     const uid = pod.metadata.uid!;
     if (this.terminating.has(uid)) return;
-    const key = podKey(pod.metadata.namespace ?? 'default', pod.metadata.name!);
+    const key = keyFor(pod.metadata.namespace ?? 'default', pod.metadata.name!);
     const run = this.terminate(pod, key)
       .catch((err) => this.d.logger.warn({ pod: key, err: String(err) }, 'pod termination failed; will retry'))
       .finally(() => {

@@ -612,6 +612,3 @@ export interface IngressClass extends KObject {
 
 // ---------- helpers ----------
 
-export function nsName(obj: { metadata: ObjectMeta }): string {
-  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : `${obj.metadata.name}`;
-}

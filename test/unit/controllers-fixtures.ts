@@ -6,7 +6,8 @@ import type { Deployment, Event, KObject, Node, Pod, ReplicaSet } from '../../sr
 import { R } from '../../src/api/resources.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { Registry } from '../../src/server/registry.js';
-import { InformerFactory, objectKey, type Informer } from '../../src/client/informer.js';
+import { InformerFactory, type Informer } from '../../src/client/informer.js';
+import { objectKey } from '../../src/api/keys.js';
 import { WorkQueue } from '../../src/client/workqueue.js';
 import { EventRecorder } from '../../src/client/events.js';
 import type { Component, ComponentContext } from '../../src/server/component.js';
