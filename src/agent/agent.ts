@@ -32,7 +32,8 @@ import { decideNetwork, gatewayOf } from './network.js';
 import { nodeObject, nodeStatus, type DockerFacts, type NodeIdentity } from './node-status.js';
 import { hostPrimaryIPv4 } from '../host/node-ips.js';
 import { fromInspect } from './observed.js';
-import { ENDPOINTS_IP_INDEX, PodSyncer } from './pod-sync.js';
+import { PodSyncer } from './pod-sync.js';
+import { ENDPOINTS_IP_INDEX, PodTerminator } from './pod-terminate.js';
 import { ProbeManager, type ProbeChange } from './probes.js';
 import { RuntimeCache } from './runtime-cache.js';
 import { VolumeManager } from './volumes.js';
@@ -152,11 +153,29 @@ export class Agent extends QueueController<ComponentContext> implements Componen
 
     this.recorder = ctx.recorder(this.eventSource);
     this.probes = new ProbeManager(this.runtime, (c) => this.onProbe(c));
+    const volumes = new VolumeManager(config.dataDir);
+    const enqueue = (key: string, afterMs?: number) => this.requeue(key, afterMs);
+    const terminator = new PodTerminator(
+      {
+        client,
+        runtime: this.runtime,
+        cache: this.cache,
+        volumes,
+        probes: this.probes,
+        recorder: this.recorder,
+        logger: log,
+        endpoints: this.endpoints,
+        enqueue,
+        settleMs: this.agentOpts.settleMs ?? 250,
+        endpointsWaitCapMs: this.agentOpts.endpointsWaitCapMs ?? 5000,
+      },
+      { writeTerminatingStatus: (pod) => this.syncer.writeTerminatingStatus(pod), forget: (uid) => this.syncer.forget(uid) },
+    );
     this.syncer = new PodSyncer({
       client,
       runtime: this.runtime,
       cache: this.cache,
-      volumes: new VolumeManager(config.dataDir),
+      volumes,
       probes: this.probes,
       recorder: this.recorder,
       logger: log,
@@ -169,11 +188,9 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       pods: this.pods,
       configMaps: this.configMaps,
       secrets: this.secrets,
-      endpoints: this.endpoints,
       hostResolvConf,
-      enqueue: (key, afterMs) => this.requeue(key, afterMs),
-      settleMs: this.agentOpts.settleMs ?? 250,
-      endpointsWaitCapMs: this.agentOpts.endpointsWaitCapMs ?? 5000,
+      enqueue,
+      terminator,
     });
 
     ctx.addSubresource('pods/log', logsHandler({ client, runtime: this.runtime }));

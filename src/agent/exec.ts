@@ -19,8 +19,9 @@ import { isRunning } from './observed.js';
 import type { RuntimeCache } from './runtime-cache.js';
 import { checkStreamable, selectContainer, statusHttpResponse } from './stream-select.js';
 import { keyFor } from '../api/keys.js';
+import type { LeveledLogger } from '../util/log.js';
 
-type Logger = { debug(o: unknown, m?: string): void; warn(o: unknown, m?: string): void };
+type Logger = Pick<LeveledLogger, 'debug' | 'warn'>;
 
 export interface ExecDeps {
   client: ApiClient;
