@@ -153,32 +153,13 @@ export class Agent extends QueueController<ComponentContext> implements Componen
 
     this.recorder = ctx.recorder(this.eventSource);
     this.probes = new ProbeManager(this.runtime, (c) => this.onProbe(c));
-    const volumes = new VolumeManager(config.dataDir);
-    const enqueue = (key: string, afterMs?: number) => this.requeue(key, afterMs);
+    const common = { client, runtime: this.runtime, cache: this.cache, volumes: new VolumeManager(config.dataDir), probes: this.probes, recorder: this.recorder, logger: log, enqueue: (key: string, afterMs?: number) => this.requeue(key, afterMs) };
     const terminator = new PodTerminator(
-      {
-        client,
-        runtime: this.runtime,
-        cache: this.cache,
-        volumes,
-        probes: this.probes,
-        recorder: this.recorder,
-        logger: log,
-        endpoints: this.endpoints,
-        enqueue,
-        settleMs: this.agentOpts.settleMs ?? 250,
-        endpointsWaitCapMs: this.agentOpts.endpointsWaitCapMs ?? 5000,
-      },
+      { ...common, endpoints: this.endpoints, settleMs: this.agentOpts.settleMs ?? 250, endpointsWaitCapMs: this.agentOpts.endpointsWaitCapMs ?? 5000 },
       { writeTerminatingStatus: (pod) => this.syncer.writeTerminatingStatus(pod), forget: (uid) => this.syncer.forget(uid) },
     );
     this.syncer = new PodSyncer({
-      client,
-      runtime: this.runtime,
-      cache: this.cache,
-      volumes,
-      probes: this.probes,
-      recorder: this.recorder,
-      logger: log,
+      ...common,
       names,
       config,
       nodeName: this.identity.name,
@@ -189,7 +170,6 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       configMaps: this.configMaps,
       secrets: this.secrets,
       hostResolvConf,
-      enqueue,
       terminator,
     });
 
