@@ -12,13 +12,9 @@ import { ClusterDNSIndex, type AnswerConfig, type DNSAnswer, type RR } from './r
 import { Forwarder, parseUpstream, type ForwarderOptions } from './forward.js';
 import { RCODE, buildResponse, className, emptyResponse, parseQuery, patchCached, queryName, relayResponse, typeName, type ParsedQuery } from './wire.js';
 import { normalizeName } from './names.js';
+import type { LeveledLogger } from '../util/log.js';
 
-export interface DNSLogger {
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-  debug?(obj: unknown, msg?: string): void;
-}
+export type DNSLogger = Pick<LeveledLogger, 'info' | 'warn' | 'error'> & Partial<Pick<LeveledLogger, 'debug'>>;
 
 export interface DNSServerOptions {
   index: ClusterDNSIndex;

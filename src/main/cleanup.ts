@@ -1,7 +1,9 @@
-// `kubelite cleanup`: every trace one instance leaves on the host — its containers (by the instance
-// label), its Docker network (only if it carries our label), its chains, jump rules, routes and service
-// device, the pod bridge if Docker no longer owns it, and with `purge` its data dir (only if it has the
-// kubelite marker). Nothing else: other instances, Docker's own rules and foreign networks stay.
+// `kubelite cleanup`: every trace one instance leaves on the host — an ingress HAProxy a killed server
+// left running, its containers (by the instance label), its Docker network (only if it carries our
+// label), its chains, jump rules, routes and service device, the pod bridge if Docker no longer owns it,
+// and with `purge` its data dir (only if it has the kubelite marker). Nothing else: other instances,
+// Docker's own rules and foreign networks stay. The composition root's counterpart of main/server.ts:
+// it asks each component's own cleanup in turn.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +11,7 @@ import Dockerode from 'dockerode';
 import type { HostNames } from '../config.js';
 import { cleanupNetfilter, type CleanupResult } from '../netfilter/cleanup.js';
 import { exec } from '../util/exec.js';
+import { ingressRunDir, stopOrphanProxy } from '../ingress/index.js';
 
 export interface ContainerSummary {
   id: string;
@@ -44,12 +47,16 @@ export interface InstanceCleanupOptions {
   names: HostNames;
   serviceCIDR?: string;
   lbPool?: string;
-  /** Remove this data dir too (it must hold the kubelite marker). */
-  purgeDataDir?: string;
+  /** The instance's data dir: an ingress HAProxy left running under it is stopped. */
+  dataDir?: string;
+  /** Remove the data dir too (it must hold the kubelite marker). */
+  purge?: boolean;
   docker?: Dockerode;
 }
 
 export interface InstanceCleanupReport {
+  /** An ingress HAProxy that a killed server left holding the ingress ports was stopped. */
+  haproxyStopped: boolean;
   containersRemoved: string[];
   networkRemoved?: string;
   bridgeRemoved?: string;
@@ -68,7 +75,9 @@ function dockerError(err: unknown): string {
 
 export async function cleanupInstance(opts: InstanceCleanupOptions): Promise<InstanceCleanupReport> {
   const { names } = opts;
-  const report: InstanceCleanupReport = { containersRemoved: [], netfilter: { chainsDeleted: 0, jumpsDeleted: 0, deviceRemoved: false, routesDeleted: 0 }, warnings: [] };
+  const report: InstanceCleanupReport = { haproxyStopped: false, containersRemoved: [], netfilter: { chainsDeleted: 0, jumpsDeleted: 0, deviceRemoved: false, routesDeleted: 0 }, warnings: [] };
+  // A server killed with SIGKILL leaves its HAProxy holding the ingress ports.
+  if (opts.dataDir) report.haproxyStopped = await stopOrphanProxy(ingressRunDir(opts.dataDir, names.instanceValue === 'default' ? '' : names.instanceValue)).catch(() => false);
   const docker = opts.docker ?? new Dockerode();
   let dockerReachable = false;
   let networkGone = false;
@@ -121,8 +130,8 @@ export async function cleanupInstance(opts: InstanceCleanupOptions): Promise<Ins
       else report.warnings.push(`bridge ${names.podBridge}: ${del.stderr.trim()}`);
     }
   }
-  if (opts.purgeDataDir) {
-    const dir = path.resolve(opts.purgeDataDir);
+  if (opts.purge && opts.dataDir) {
+    const dir = path.resolve(opts.dataDir);
     if (!fs.existsSync(dir)) {
       // Nothing to purge: idempotent.
     } else if (!fs.existsSync(path.join(dir, DATA_DIR_MARKER))) {

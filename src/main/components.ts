@@ -31,7 +31,7 @@ export function defaultComponents(_config: ServerConfig): Component[] {
   return [
     lazy('services', async () => (await import('../services/component.js')).createServices()),
     lazy('agent', async () => (await import('../agent/index.js')).createAgent()),
-    lazy('scheduler', async () => (await import('../controllers/index.js')).createScheduler()),
+    lazy('scheduler', async () => (await import('../scheduler/index.js')).createScheduler()),
     lazy('controllers', async () => {
       // createControllers returns one Component named 'controllers' (so --disable controllers turns all off).
       const [c] = (await import('../controllers/index.js')).createControllers();

@@ -304,6 +304,3 @@ export function podEndpointsChanged(a: Pod, b: Pod): boolean {
   return JSON.stringify(a.spec?.containers?.map((c) => c.ports ?? [])) !== JSON.stringify(b.spec?.containers?.map((c) => c.ports ?? []));
 }
 
-export function objKey(o: KObject): string {
-  return `${o.metadata.namespace ?? 'default'}/${o.metadata.name ?? ''}`;
-}
