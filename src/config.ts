@@ -36,7 +36,33 @@ export interface ServerConfig {
   logLevel: string;
   /** Read the API bearer token from this file instead of the data dir's generated one (a node container given its token). */
   tokenFile?: string;
+  // --- many hosts (see src/podnet, src/controllers/node-*.ts, `kubelite agent`) ---
+  /** How Pods on different nodes reach each other: host routes where nodes share a link, VXLAN otherwise ('auto'), or one of them always. */
+  podNetwork: PodNetworkMode;
+  /** Prefix length of each Node's share of the pod CIDR (Kubernetes' --node-cidr-mask-size). */
+  nodeCIDRMaskSize: number;
+  /** A node whose Lease (or status) is not seen to change for this long is unreachable (Ready=Unknown). */
+  nodeMonitorGracePeriodSeconds: number;
+  /** tolerationSeconds of the not-ready / unreachable NoExecute tolerations admission adds to every Pod. */
+  defaultNotReadyTolerationSeconds: number;
+  defaultUnreachableTolerationSeconds: number;
+  /** How often an agent renews its node's Lease. */
+  nodeLeaseRenewIntervalMs: number;
+  /** This node's address (its Node's InternalIP); undefined: the address of the default route's interface. */
+  nodeIP?: string;
+  /** Port of the kubelet endpoint a joined agent serves (logs, exec, attach, port-forward, images). */
+  kubeletPort: number;
+  /** This node's share of the pod CIDR, set by the agent once the server assigned it (the proxier and DNS read it). */
+  nodePodCIDR?: string;
 }
+
+/** This node's pod CIDR: the one the server assigned, else the first share (the server's own node's). */
+export function thisNodePodCIDR(c: Pick<ServerConfig, 'nodePodCIDR' | 'podCIDR' | 'nodeCIDRMaskSize'>): string {
+  return c.nodePodCIDR ?? nodePodCIDR(c.podCIDR, c.nodeCIDRMaskSize);
+}
+
+export type PodNetworkMode = 'auto' | 'host-gw' | 'vxlan';
+export const POD_NETWORK_MODES: readonly PodNetworkMode[] = ['auto', 'host-gw', 'vxlan'];
 
 export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
   const serviceCIDR = overrides.serviceCIDR ?? '10.96.0.0/12';
@@ -58,6 +84,13 @@ export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConf
     ingressBindAddress: '0.0.0.0',
     disabled: new Set(),
     logLevel: 'info',
+    podNetwork: 'auto',
+    nodeCIDRMaskSize: 24,
+    nodeMonitorGracePeriodSeconds: 6,
+    defaultNotReadyTolerationSeconds: 3,
+    defaultUnreachableTolerationSeconds: 3,
+    nodeLeaseRenewIntervalMs: 1000,
+    kubeletPort: 10250,
     ...overrides,
   };
 }
@@ -81,6 +114,8 @@ export interface HostNames {
   shortChainPrefix: string;
   /** Name prefix of containers: `${containerPrefix}_<ns>_<pod>_<container>_<uid8>` */
   containerPrefix: string;
+  /** The VXLAN device joining this node's pod network to nodes it shares no link with. */
+  vxlanDevice: string;
 }
 
 export function hostNames(cfg: Pick<ServerConfig, 'instance'>): HostNames {
@@ -96,11 +131,12 @@ export function hostNames(cfg: Pick<ServerConfig, 'instance'>): HostNames {
     chainPrefix: `KUBELITE${tag.toUpperCase()}`,
     shortChainPrefix: `KL${tag.toUpperCase()}`,
     containerPrefix: `k8s${i ? `-${i}` : ''}`,
+    vxlanDevice: `klvx${tag}`,
   };
 }
 
-/** The pod /24 this single node uses out of the pod CIDR (the whole CIDR if it is already /24 or smaller). */
-export function nodePodCIDR(podCIDR: string): string {
+/** The first node share of the pod CIDR (the whole CIDR if it is already that small): the server's own node's. */
+export function nodePodCIDR(podCIDR: string, maskSize = 24): string {
   const { base, bits } = parseCIDR(podCIDR);
-  return `${intToIp(base)}/${Math.max(bits, 24)}`;
+  return `${intToIp(base)}/${Math.max(bits, maskSize)}`;
 }

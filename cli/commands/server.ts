@@ -6,7 +6,8 @@ import { startServer } from '../../src/main/server.js';
 import { defaultComponents } from '../../src/main/components.js';
 import { createLogger } from '../../src/util/log.js';
 import { CliError, run } from '../context.js';
-import { cidrContains, parseCIDR } from '../../src/util/ip.js';
+import { cidrContains, isIPv4, parseCIDR } from '../../src/util/ip.js';
+import { POD_NETWORK_MODES, type PodNetworkMode } from '../../src/config.js';
 
 interface ServerFlags {
   dataDir: string;
@@ -29,6 +30,12 @@ interface ServerFlags {
   disable?: string[];
   logLevel: string;
   tokenFile?: string;
+  podNetwork: string;
+  nodeCidrMaskSize: string;
+  nodeMonitorGracePeriod: string;
+  defaultNotReadyTolerationSeconds: string;
+  defaultUnreachableTolerationSeconds: string;
+  nodeIp?: string;
 }
 
 function int(name: string, v: string, min: number, max: number): number {
@@ -77,10 +84,35 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     disabled,
     logLevel: f.logLevel,
     tokenFile: f.tokenFile,
+    ...multiHostFlags(f),
   });
+  const mask = cfg.nodeCIDRMaskSize;
+  if (mask < parseCIDR(cfg.podCIDR).bits) throw new CliError(`error: --node-cidr-mask-size ${mask} is shorter than --pod-cidr ${cfg.podCIDR}'s prefix: a node's share must fit in the pod CIDR`);
   if (f.clusterDns) cfg.clusterDNS = f.clusterDns;
   if (!cidrContains(cfg.serviceCIDR, cfg.clusterDNS)) throw new CliError(`error: --cluster-dns ${cfg.clusterDNS} is outside --service-cidr ${cfg.serviceCIDR}`);
   return cfg;
+}
+
+/** The flags `kubelite server` and `kubelite agent` share for many hosts. */
+export function podNetworkFlag(v: string): PodNetworkMode {
+  if (!POD_NETWORK_MODES.includes(v as PodNetworkMode)) throw new CliError(`error: --pod-network ${JSON.stringify(v)}: one of ${POD_NETWORK_MODES.join(', ')}`);
+  return v as PodNetworkMode;
+}
+
+export function nodeIPFlag(v: string | undefined): string | undefined {
+  if (v !== undefined && !isIPv4(v)) throw new CliError(`error: --node-ip ${JSON.stringify(v)}: expected an IPv4 address of this host`);
+  return v;
+}
+
+function multiHostFlags(f: ServerFlags): Partial<ServerConfig> {
+  return {
+    podNetwork: podNetworkFlag(f.podNetwork),
+    nodeCIDRMaskSize: int('node-cidr-mask-size', f.nodeCidrMaskSize, 8, 30),
+    nodeMonitorGracePeriodSeconds: int('node-monitor-grace-period', f.nodeMonitorGracePeriod.replace(/s$/, ''), 2, 3600),
+    defaultNotReadyTolerationSeconds: int('default-not-ready-toleration-seconds', f.defaultNotReadyTolerationSeconds, 0, 86400),
+    defaultUnreachableTolerationSeconds: int('default-unreachable-toleration-seconds', f.defaultUnreachableTolerationSeconds, 0, 86400),
+    ...(f.nodeIp ? { nodeIP: nodeIPFlag(f.nodeIp) } : {}),
+  };
 }
 
 export function registerServer(program: Command): void {
@@ -107,6 +139,12 @@ export function registerServer(program: Command): void {
     .option('--disable <components...>', `turn components off: ${COMPONENTS.join(', ')}`)
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
     .option('--token-file <file>', 'use the API bearer token in this file (at least 16 characters) instead of a generated one')
+    .option('--pod-network <mode>', 'how Pods on different nodes reach each other: auto (host routes where nodes share a link, else VXLAN), host-gw, vxlan', 'auto')
+    .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s share of the pod CIDR', '24')
+    .option('--node-ip <ip>', 'this node\'s address (default: the address of the default route\'s interface)')
+    .option('--node-monitor-grace-period <seconds>', 'a node not heard from for this long is unreachable (Ready=Unknown)', '6')
+    .option('--default-not-ready-toleration-seconds <seconds>', 'how long Pods stay on a not-ready node before they are evicted', '3')
+    .option('--default-unreachable-toleration-seconds <seconds>', 'how long Pods stay on an unreachable node before they are evicted', '3')
     .action((flags: ServerFlags) =>
       run(async () => {
         const config = configFromFlags(flags);
@@ -119,6 +157,8 @@ export function registerServer(program: Command): void {
           throw new CliError(`error: cannot start kubelite server: ${(err as Error).message}`);
         }
         process.stdout.write(`kubelite server listening on ${server.url}\nkubeconfig: ${server.kubeconfigPath}  (export KUBECONFIG=${server.kubeconfigPath})\n`);
+        const local = config.bindAddress.startsWith('127.') ? '   (the API listens on loopback only: start the server with --bind-address 0.0.0.0 for agents on other hosts)' : '';
+        process.stdout.write(`to join another Docker host as a node, run there:\n  ${server.joinCommand}${local}\n`);
         await new Promise<void>((resolve) => {
           const stop = (sig: string) => {
             logger.info({ signal: sig }, 'shutting down');

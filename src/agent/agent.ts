@@ -17,7 +17,6 @@ import { Informer } from '../client/informer.js';
 import { keyFor, objectKey } from '../api/keys.js';
 import { QueueController, type Startable } from '../client/controller.js';
 import type { ApiClient } from '../client/types.js';
-import { nodePodCIDR } from '../config.js';
 import type { Component, ComponentContext } from '../server/component.js';
 import { KUBE_VERSION } from '../server/discovery.js';
 import { ensureImages, IMAGES } from '../images/index.js';
@@ -30,7 +29,9 @@ import { LABELS } from './labels.js';
 import { logsHandler } from './logs.js';
 import { decideNetwork, gatewayOf } from './network.js';
 import { nodeObject, nodeStatus, type DockerFacts, type NodeIdentity } from './node-status.js';
-import { hostPrimaryIPv4 } from '../host/node-ips.js';
+import { hostHasAddress, hostPrimaryIPv4 } from '../host/node-ips.js';
+import { LeaseRenewer, registerNode } from './node-lease.js';
+import { imageSources, listLocalImages, loadImage, statusImages } from './images-peer.js';
 import { fromInspect } from './observed.js';
 import { PodSyncer } from './pod-sync.js';
 import { ENDPOINTS_IP_INDEX, PodTerminator } from './pod-terminate.js';
@@ -48,6 +49,10 @@ export interface AgentOptions {
   /** Longest wait for the endpoints to drop a terminating Pod (default 5 s; also capped by its grace). */
   endpointsWaitCapMs?: number;
   heartbeatMs?: number;
+  /** The server's own node (default) carries the control-plane role; a joined agent's does not. */
+  controlPlane?: boolean;
+  /** The port of this node's kubelet endpoint, published in its Node status (a joined agent). */
+  kubeletPort?: number;
 }
 
 // 'create' is left out: a container is only interesting once it runs or stops (a relist finds half-made ones).
@@ -76,6 +81,9 @@ export class Agent extends QueueController<ComponentContext> implements Componen
   private readonly requeueAt = new Map<string, number>();
   private lock?: net.Server;
   private relisting?: Promise<void>;
+  private lease?: LeaseRenewer;
+  private node?: Node;
+  private nodes?: Informer<Node>;
 
   constructor(private readonly agentOpts: AgentOptions = {}) {
     super({ workers: agentOpts.workers ?? (Number(process.env.KUBELITE_AGENT_WORKERS) || 10), baseDelayMs: 200 });
@@ -134,14 +142,17 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       }
     }
     this.facts = await this.runtime.facts();
+    if (config.nodeIP && !hostHasAddress(config.nodeIP)) throw new Error(`--node-ip ${config.nodeIP} is not an address of this host: give one of its own addresses (ip -4 addr)`);
     this.identity = {
       name: config.nodeName,
       hostname: os.hostname(),
-      hostIP: hostPrimaryIPv4(),
-      podCIDR: nodePodCIDR(config.podCIDR),
+      hostIP: config.nodeIP ?? hostPrimaryIPv4(),
+      podCIDR: '',
       kubeletVersion: KUBE_VERSION.gitVersion,
       machineID: readTrim('/etc/machine-id'),
       bootID: readTrim('/proc/sys/kernel/random/boot_id'),
+      kubeletPort: this.agentOpts.kubeletPort,
+      controlPlane: this.agentOpts.controlPlane,
     };
     let hostResolvConf = '';
     try {
@@ -150,9 +161,16 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       /* no resolv.conf: dnsPolicy Default gets cluster DNS */
     }
 
+    // The Node first: its pod CIDR comes from the server, and the pod network is made from it.
+    this.node = await registerNode(ctx.client, nodeObject(this.identity, this.facts, { ok: true, message: '' }, Date.now()), { log, stopped: () => this.shutDown });
+    this.identity.podCIDR = this.node.spec!.podCIDR!;
+    // What the proxier and the DNS server of this host read (they start after the agent).
+    config.nodePodCIDR = this.identity.podCIDR;
     await this.ensureNetwork();
     await ensureImages(this.runtime.docker, [IMAGES.pause, IMAGES.echo], (line) => log.info(line));
     await this.registerNode();
+    this.lease = new LeaseRenewer(ctx.client, () => this.node!, config.nodeLeaseRenewIntervalMs, log);
+    this.lease.start();
 
     const client: ApiClient = ctx.client;
     this.pods = new Informer<Pod>(client, R.pods, { fieldSelector: `spec.nodeName=${this.identity.name}`, logger: log });
@@ -160,6 +178,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     this.secrets = ctx.informers.for<Secret>(R.secrets);
     this.endpoints = ctx.informers.for<Endpoints>(R.endpoints);
     this.endpoints.addIndex(ENDPOINTS_IP_INDEX, (ep) => (ep.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)));
+    this.nodes = ctx.informers.for<Node>(R.nodes);
 
     this.recorder = ctx.recorder(this.eventSource);
     this.probes = new ProbeManager(this.runtime, (c) => this.onProbe(c));
@@ -181,6 +200,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       secrets: this.secrets,
       hostResolvConf,
       terminator,
+      fetchImage: ctx.fetchNodeImage ? (image: string) => this.fetchImageFromPeers(image) : undefined,
     });
 
     ctx.addSubresource('pods/log', logsHandler({ client, runtime: this.runtime }));
@@ -235,7 +255,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     this.configMaps.on({ add: onObject('configMap'), update: (_o, n) => onObject('configMap')(n) });
     this.secrets.on({ add: onObject('secret'), update: (_o, n) => onObject('secret')(n) });
 
-    return [this.pods, this.configMaps, this.secrets, this.endpoints];
+    return [this.pods, this.configMaps, this.secrets, this.endpoints, this.nodes!];
   }
 
   protected override synced(): void {
@@ -252,6 +272,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     this.lock?.close();
     this.events?.stop();
     clearInterval(this.heartbeat);
+    this.lease?.stop();
     await this.resync?.stop();
     await this.resync?.destroy?.();
     this.probes?.stop();
@@ -393,31 +414,49 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     }
   }
 
+  /** Posts the node's status (Ready, capacity, addresses, images) after registration; re-registers a Node deleted meanwhile. */
   private async registerNode(): Promise<void> {
     const client = this.ctx.client;
     const ready = { ok: true, message: 'kubelet is posting ready status' };
-    const desired = nodeObject(this.identity, this.facts, ready, Date.now());
-    let existing: Node | undefined;
+    let existing: Node;
     try {
       existing = await client.get<Node>(R.nodes, undefined, this.identity.name);
     } catch (err) {
       if (!isStatusError(err, 'NotFound')) throw err;
+      existing = await registerNode(client, nodeObject(this.identity, this.facts, ready, Date.now()), { log: this.ctx.logger, stopped: () => this.shutDown });
+      if (existing.spec?.podCIDR !== this.identity.podCIDR) this.ctx.logger.error({ was: this.identity.podCIDR, now: existing.spec?.podCIDR }, 'the re-registered node got another pod CIDR: restart the agent to rebuild the pod network');
     }
-    if (!existing) {
+    const images = await this.images();
+    this.node = await client.update<Node>(R.nodes, { ...existing, metadata: { ...existing.metadata, resourceVersion: undefined }, status: nodeStatus(this.identity, this.facts, existing.status, ready, Date.now(), images) }, { subresource: 'status' });
+  }
+
+  /** status.images; undefined (keep what is there) when the engine does not answer. */
+  private async images(): Promise<ReturnType<typeof statusImages> | undefined> {
+    try {
+      return statusImages(await listLocalImages(this.runtime.docker));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Loads `image` from another node that has it (k3s's embedded mirror, through the API server); false if none has it. */
+  private async fetchImageFromPeers(image: string): Promise<boolean> {
+    const fetch = this.ctx.fetchNodeImage;
+    if (!fetch || !this.nodes) return false;
+    const log = this.ctx.logger;
+    for (const node of imageSources(this.nodes.list(), image, this.identity.name).slice(0, 8)) {
       try {
-        await client.create(R.nodes, desired);
-        return;
+        const tar = await fetch(node, image);
+        await loadImage(this.runtime.docker, tar);
+        if (await this.runtime.imagePresent(image)) {
+          log.info({ image, from: node }, 'image loaded from another node');
+          return true;
+        }
       } catch (err) {
-        if (!isStatusError(err, 'AlreadyExists')) throw err;
-        existing = await client.get<Node>(R.nodes, undefined, this.identity.name);
+        log.debug({ image, node, err: (err as Error).message }, 'node does not give the image');
       }
     }
-    const labels = { ...existing.metadata.labels, ...desired.metadata.labels };
-    const spec = { ...existing.spec, podCIDR: desired.spec.podCIDR, podCIDRs: desired.spec.podCIDRs };
-    if (!deepEqual(labels, existing.metadata.labels) || !deepEqual(spec, existing.spec)) {
-      existing = await client.update<Node>(R.nodes, { ...existing, metadata: { ...existing.metadata, labels }, spec });
-    }
-    await client.update<Node>(R.nodes, { ...existing, metadata: { ...existing.metadata, resourceVersion: undefined }, status: nodeStatus(this.identity, this.facts, existing.status, ready, Date.now()) }, { subresource: 'status' });
+    return false;
   }
 
   /** The heartbeat: is Docker answering? Refresh the Node's Ready condition either way. */
@@ -436,8 +475,8 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     this.dockerOk = ok;
     try {
       const node = await this.ctx.client.get<Node>(R.nodes, undefined, this.identity.name);
-      const status = nodeStatus(this.identity, this.facts, node.status, { ok, message }, Date.now());
-      await this.ctx.client.update<Node>(R.nodes, { ...node, metadata: { ...node.metadata, resourceVersion: undefined }, status }, { subresource: 'status' });
+      const status = nodeStatus(this.identity, this.facts, node.status, { ok, message }, Date.now(), ok ? await this.images() : undefined);
+      this.node = await this.ctx.client.update<Node>(R.nodes, { ...node, metadata: { ...node.metadata, resourceVersion: undefined }, status }, { subresource: 'status' });
     } catch (err) {
       if (isStatusError(err, 'NotFound')) {
         await this.registerNode().catch((e) => this.ctx.logger.warn({ err: String(e) }, 'node re-registration failed'));

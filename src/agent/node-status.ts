@@ -25,10 +25,15 @@ export interface NodeIdentity {
   name: string;
   hostname: string;
   hostIP: string;
+  /** Assigned by the server (node IPAM); empty until then. */
   podCIDR: string;
   kubeletVersion: string;
   machineID?: string;
   bootID?: string;
+  /** The port of this node's kubelet endpoint (a joined agent); 0 when the server serves its Pods itself. */
+  kubeletPort?: number;
+  /** The server's own node carries the control-plane role label. */
+  controlPlane?: boolean;
 }
 
 export function nodeCapacity(facts: DockerFacts): Record<string, string> {
@@ -55,7 +60,7 @@ function pressure(prev: Condition[] | undefined, type: string, reason: string, m
   return { type, status: 'False', reason, message, lastHeartbeatTime: ts, lastTransitionTime: old?.status === 'False' && old.lastTransitionTime ? old.lastTransitionTime : ts };
 }
 
-export function nodeStatus(id: NodeIdentity, facts: DockerFacts, prev: NodeStatus | undefined, ready: { ok: boolean; message: string }, now: number): NodeStatus {
+export function nodeStatus(id: NodeIdentity, facts: DockerFacts, prev: NodeStatus | undefined, ready: { ok: boolean; message: string }, now: number, images?: NodeStatus['images']): NodeStatus {
   const capacity = nodeCapacity(facts);
   const conds = prev?.conditions;
   return {
@@ -83,7 +88,8 @@ export function nodeStatus(id: NodeIdentity, facts: DockerFacts, prev: NodeStatu
       operatingSystem: facts.osType || 'linux',
       architecture: goArch(facts.architecture),
     },
-    daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: id.kubeletPort ?? 0 } },
+    ...(images ? { images } : prev?.images ? { images: prev.images } : {}),
   };
 }
 
@@ -97,10 +103,10 @@ export function nodeObject(id: NodeIdentity, facts: DockerFacts, ready: { ok: bo
         'kubernetes.io/hostname': id.name,
         'kubernetes.io/os': facts.osType || 'linux',
         'kubernetes.io/arch': goArch(facts.architecture),
-        'node-role.kubernetes.io/control-plane': '',
+        ...(id.controlPlane === false ? {} : { 'node-role.kubernetes.io/control-plane': '' }),
       },
     },
-    spec: { podCIDR: id.podCIDR, podCIDRs: [id.podCIDR] },
+    spec: id.podCIDR ? { podCIDR: id.podCIDR, podCIDRs: [id.podCIDR] } : {},
     status: nodeStatus(id, facts, undefined, ready, now),
   };
 }

@@ -39,6 +39,8 @@ export interface SyncDeps extends PodRuntimeDeps {
   secrets: Informer<Secret>;
   hostResolvConf: string;
   terminator: PodTerminator;
+  /** Loads an image from another node that has it; false when none does (images without a registry across hosts). */
+  fetchImage?(image: string): Promise<boolean>;
 }
 
 /** What the agent remembers about one Pod between syncs (all of it can be lost: it only tunes back-offs). */
@@ -340,6 +342,12 @@ export class PodSyncer {
       await this.writeStatus(pod, undefined, undefined, false).catch(() => undefined);
       this.d.recorder.normal(pod, 'Pulling', `Pulling image "${image}"`);
       const t0 = Date.now();
+      // Another node that has the image is this cluster's registry mirror (as k3s's embedded one).
+      if (this.d.fetchImage && (await this.d.fetchImage(image))) {
+        this.d.recorder.normal(pod, 'Pulled', `Successfully pulled image "${image}" from another node in ${((Date.now() - t0) / 1000).toFixed(3)}s`);
+        this.imagesSeen.delete(image);
+        return true;
+      }
       await this.d.runtime.pull(image);
       this.d.recorder.normal(pod, 'Pulled', `Successfully pulled image "${image}" in ${((Date.now() - t0) / 1000).toFixed(3)}s`);
       return true;

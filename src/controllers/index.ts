@@ -6,12 +6,15 @@ import { ReplicaSetController } from './replicaset.js';
 import { DeploymentController } from './deployment.js';
 import { GarbageCollector } from './gc.js';
 import { NamespaceController, type NamespaceControllerOptions } from './namespace.js';
+import { NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.js';
 
 export { ReplicaSetController } from './replicaset.js';
 export { DeploymentController } from './deployment.js';
 export { GarbageCollector, GC_RESOURCES } from './gc.js';
 export { NamespaceController, expiredEvents, FINALIZER_KUBERNETES, DEFAULT_EVENT_TTL_SECONDS } from './namespace.js';
 export { QueueController, type ControllerOptions } from '../client/controller.js';
+export { NodeLifecycleController, NODE_LEASE_NAMESPACE } from './node-lifecycle.js';
+export { NodeIpamController, createNodeIpam } from './node-ipam.js';
 export { rollbackDeployment, restartDeployment, setPaused, deploymentHistory, deploymentRolloutStatus, RolloutError, RESTARTED_AT_ANNOTATION, type RollbackResult, type RolloutStatus } from './rollout.js';
 
 /** Several components started and stopped as one. */
@@ -36,8 +39,11 @@ export class ControllerManager implements Component {
 
 export interface ControllersOptions {
   namespace?: NamespaceControllerOptions;
+  nodeLifecycle?: NodeLifecycleOptions;
 }
 
 export function createControllers(opts: ControllersOptions = {}): Component[] {
-  return [new ControllerManager([new ReplicaSetController(), new DeploymentController(), new GarbageCollector(), new NamespaceController(opts.namespace)])];
+  return [
+    new ControllerManager([new ReplicaSetController(), new DeploymentController(), new GarbageCollector(), new NamespaceController(opts.namespace), new NodeLifecycleController(opts.nodeLifecycle)]),
+  ];
 }

@@ -7,7 +7,7 @@
 import type { Endpoints, Pod, Service } from '../api/types.js';
 import { R, type ResourceInfo } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
-import { nodePodCIDR } from '../config.js';
+import { thisNodePodCIDR } from '../config.js';
 import type { Component, ComponentContext } from '../server/component.js';
 import type { Logger } from '../util/log.js';
 import type { AnswerConfig } from './records.js';
@@ -96,7 +96,7 @@ export class DNSComponent implements Component {
     endpoints.on(watchOurs);
     await Promise.all([services.start(), endpoints.start(), pods.start()]);
 
-    const gateway = nthAddress(nodePodCIDR(config.podCIDR), 1);
+    const gateway = nthAddress(thisNodePodCIDR(config), 1);
     const address = this.opts.listenAddress ?? (await this.initialAddress(gateway, !config.disabled.has('agent')));
     this.server = await this.bindServer(address);
     this.unregisterMetrics = registerDNSMetrics({ server: () => this.server, index: this.index });

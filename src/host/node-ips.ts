@@ -52,3 +52,8 @@ export function nodeInternalIPs(nodes: Iterable<Node>, nodeName?: string): strin
   }
   return [...out].sort();
 }
+
+/** Is `ip` one of this host's own addresses (any interface)? */
+export function hostHasAddress(ip: string, ifaces: ReturnType<typeof os.networkInterfaces> = os.networkInterfaces()): boolean {
+  return Object.values(ifaces).some((list) => (list ?? []).some((a) => a.address === ip));
+}

@@ -24,6 +24,7 @@ import { KUBELITE_VERSION } from '../version.js';
 import { portForwardUpgradeHandler } from '../server/portforward.js';
 import { IdleGC } from './idle-gc.js';
 import { nthAddress } from '../util/ip.js';
+import { advertisedURL, joinCommand, MultiHostServer, PUBLIC_JOIN_PATHS } from './multihost.js';
 
 export interface RunningServer {
   url: string;
@@ -35,6 +36,10 @@ export interface RunningServer {
   store: Store;
   logger: Logger;
   components: Component[];
+  /** The token `kubelite agent --token` takes (also in <data-dir>/join-token). */
+  joinToken: string;
+  /** `kubelite agent --server URL --token TOKEN` for other hosts. */
+  joinCommand: string;
   stop(): Promise<void>;
 }
 
@@ -58,7 +63,11 @@ export async function startServer(config: ServerConfig, components: Component[] 
   const registry = new Registry(store);
   await registry.bootstrapNamespaces();
 
+  const multi = new MultiHostServer({ config, dataDir: config.dataDir, registry, adminToken: token, ca: pki.ca, logger });
   const subresources = new Map<string, SubresourceHandler>();
+  // Pod streams of this server's own agent; those of Pods on other nodes go to their node's kubelet.
+  const localStreams = new Map<string, SubresourceHandler>();
+  subresources.set('pods/log', multi.routeSubresource(() => localStreams.get('pods/log')));
   // Components add routes while they start, after the app exists: they go on a sub-app mounted now.
   const lateRoutes = express();
   lateRoutes.disable('x-powered-by');
@@ -66,7 +75,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
   let componentsStarted = false;
   const readiness = new Map<string, () => boolean>([['components', () => componentsStarted]]);
   // kubectl port-forward is served here, not by the agent: Pods are on this host's pod bridge.
-  const upgradeHandlers: UpgradeHandler[] = [portForwardUpgradeHandler({ client: registry, podCIDR: config.podCIDR, logger })];
+  const localUpgrades: UpgradeHandler[] = [portForwardUpgradeHandler({ client: registry, podCIDR: config.podCIDR, logger })];
+  const upgradeHandlers: UpgradeHandler[] = [multi.upgradeHandler(() => localUpgrades), (req, socket, head) => localUpgrades.some((h) => h(req, socket, head))];
   subresources.set('pods/portforward', (_req, res) => {
     res.status(400).type('application/json').send(JSON.stringify(errors.badRequest('Upgrade request required').status));
   });
@@ -84,7 +94,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
     serverAddress,
     logger,
     subresources,
+    publicPaths: PUBLIC_JOIN_PATHS,
     extraRoutes: (a) => {
+      multi.mount(a);
       a.use(lateRoutes);
     },
     readiness: () => Object.fromEntries([...readiness].map(([n, f]) => [n, f()])),
@@ -113,10 +125,14 @@ export async function startServer(config: ServerConfig, components: Component[] 
     informers,
     logger,
     recorder: (component) => new EventRecorder(registry, component, config.nodeName, logger),
-    addSubresource: (key, handler) => subresources.set(key, handler),
+    addSubresource: (key, handler) => {
+      if (key === 'pods/log') localStreams.set(key, handler);
+      else subresources.set(key, handler);
+    },
     addRoutes: (mount) => mount(lateRoutes),
     addReadiness: (name, check) => readiness.set(name, check),
-    addUpgradeHandler: (h) => upgradeHandlers.push(h),
+    addUpgradeHandler: (h) => localUpgrades.push(h),
+    fetchNodeImage: (node, image) => multi.fetchNodeImage(node, image),
   };
 
   await new Promise<void>((resolve, reject) => {
@@ -153,6 +169,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
     url,
     port,
     kubeconfigPath,
+    joinToken: multi.joinToken,
+    joinCommand: joinCommand(advertisedURL(config, port), multi.joinToken),
     token,
     caPem: pki.ca.certPem,
     registry,

@@ -5,7 +5,7 @@
 
 import type { Endpoints, Service } from '../api/types.js';
 import { R } from '../api/resources.js';
-import { nodePodCIDR } from '../config.js';
+import { thisNodePodCIDR } from '../config.js';
 import type { Component, ComponentContext } from '../server/component.js';
 import type { Logger } from '../util/log.js';
 import { ensureHairpin } from '../host/hairpin.js';
@@ -44,9 +44,10 @@ export class ProxyComponent implements Component {
     this.log = log;
     this.stopped = false;
     this.bridge = names.podBridge;
-    const podCIDR = nodePodCIDR(config.podCIDR);
+    // The whole cluster's pod CIDR (kube-proxy's --cluster-cidr): Pods on every node are "inside".
+    const podCIDR = config.podCIDR;
     // The node's address and the pod bridge's gateway are both this host's.
-    const nodeIPs = [...new Set([hostPrimaryIPv4(), nthAddress(podCIDR, 1)])];
+    const nodeIPs = [...new Set([config.nodeIP ?? hostPrimaryIPv4(), nthAddress(thisNodePodCIDR(config), 1)])];
     // Registered first, so /readyz says "not ready" from the moment this component starts syncing.
     ctx.addReadiness('proxy', () => (this.ready ||= this.started && !this.stopped && this.proxier?.lastError === undefined));
     const proxier = new Proxier({

@@ -1,12 +1,11 @@
 // The REST API on Kubernetes paths. Every response is JSON — objects, lists, Tables, watch streams, or a
 // Status for every error (never an HTML page): that is what lets real kubectl and client-node drive us.
 
-import crypto from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import promClient from 'prom-client';
 import type { KObject, Status } from '../api/types.js';
 import { errors, isStatusError, StatusError } from '../api/errors.js';
-import type { ResourceInfo } from '../api/resources.js';
+import { R, type ResourceInfo } from '../api/resources.js';
 import type { DeleteOptions, ListOptions } from '../client/types.js';
 import type { Registry, RegistryWriteOpts } from './registry.js';
 import { parsePath, type ResourcePath } from './paths.js';
@@ -16,6 +15,7 @@ import { negotiate, shapeList, shapeObject, toTable, type Shape } from './table.
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { mountOpenAPI } from './openapi.js';
 import type { LeveledLogger } from '../util/log.js';
+import { authenticate, nodeForbidden, nodeMayUsePath, userName, type Principal, type RequestAttributes } from './node-auth.js';
 
 type Logger = Pick<LeveledLogger, 'info' | 'warn' | 'error'>;
 
@@ -37,6 +37,8 @@ export interface AppContext {
   readiness?: () => Record<string, boolean>;
   /** Called on every API request (the idle collector counts them). */
   onRequest?: () => void;
+  /** Paths served without a bearer token (they check what they need themselves: /cacerts, the join endpoint). */
+  publicPaths?: string[];
 }
 
 const requestDuration = new promClient.Histogram({
@@ -54,10 +56,17 @@ export function createApp(ctx: AppContext): express.Express {
   app.disable('etag');
   app.set('query parser', 'simple');
 
+  const publicPaths = new Set([...PUBLIC_PATHS, ...(ctx.publicPaths ?? [])]);
   app.use((req, res, next) => {
     // /healthz, /readyz and /version are public in Kubernetes too (system:public-info-viewer).
-    if (PUBLIC_PATHS.has(req.path)) return next();
-    if (!authorized(req.headers.authorization, ctx.token)) return sendError(res, errors.unauthorized());
+    if (publicPaths.has(req.path)) return next();
+    const principal = authenticate(req.headers.authorization, ctx.token);
+    if (!principal) return sendError(res, errors.unauthorized());
+    res.locals.principal = principal;
+    // A node's credentials reach the resources (checked per request below) and a few paths, nothing else.
+    if (principal.kind === 'node' && !nodeMayUsePath(req.method, req.path) && parsePath(req.path).kind !== 'resource') {
+      return sendError(res, forbidden(`User "${userName(principal)}" cannot ${req.method.toLowerCase()} path "${req.path}"`));
+    }
     next();
   });
 
@@ -127,11 +136,35 @@ export function createApp(ctx: AppContext): express.Express {
   return app;
 }
 
-function authorized(header: string | undefined, token: string): boolean {
-  if (!header?.startsWith('Bearer ')) return false;
-  const given = Buffer.from(header.slice(7).trim());
-  const want = Buffer.from(token);
-  return given.length === want.length && crypto.timingSafeEqual(given, want);
+/** The request as Kubernetes' authorizers see it. */
+function attributesOf(req: Request, path: ResourcePath, body?: KObject): RequestAttributes {
+  const r = path.resource;
+  const watch = path.watchPrefix || isTrue(q(req, 'watch'));
+  const verb: RequestAttributes['verb'] =
+    req.method === 'GET' ? (watch ? 'watch' : path.name ? 'get' : 'list')
+    : req.method === 'POST' ? 'create'
+    : req.method === 'PUT' ? 'update'
+    : req.method === 'PATCH' ? 'patch'
+    : path.name ? 'delete' : 'deletecollection';
+  const name = path.name ?? (verb === 'create' && !path.subresource ? body?.metadata?.name : undefined);
+  return { verb, group: r.group, resource: r.plural, subresource: path.subresource, namespace: path.namespace, name };
+}
+
+/**
+ * A node may write only its own objects (NodeRestriction): what it may do at all is decided by
+ * nodeForbidden; for Pods, the Pod must be bound to it.
+ */
+async function checkNode(ctx: AppContext, p: Extract<Principal, { kind: 'node' }>, a: RequestAttributes): Promise<void> {
+  const why = nodeForbidden(p.node, a);
+  if (why) throw forbidden(why);
+  if (a.resource === 'pods' && a.name && a.namespace && (a.subresource === 'status' || a.verb === 'delete')) {
+    const pod = (await ctx.registry.get(R.pods, a.namespace, a.name)) as { spec?: { nodeName?: string } };
+    if (pod.spec?.nodeName !== p.node) throw forbidden(`pods "${a.name}" is forbidden: node "${p.node}" can only ${a.verb} pods bound to it`);
+  }
+}
+
+function forbidden(message: string): StatusError {
+  return new StatusError({ code: 403, reason: 'Forbidden', message });
 }
 
 function notFoundPath(): StatusError {
@@ -192,6 +225,8 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
   if (sub && !r.subresources.includes(sub)) {
     throw new StatusError({ code: 404, reason: 'NotFound', message: `the server could not find the requested resource (${req.method.toLowerCase()} ${r.plural}/${sub})` });
   }
+  const principal = res.locals.principal as Principal | undefined;
+  if (principal?.kind === 'node' && req.method !== 'POST') await checkNode(ctx, principal, attributesOf(req, path));
   const streamHandler = sub ? ctx.subresources?.get(`${r.plural}/${sub}`) : undefined;
   if (streamHandler) return void (await streamHandler(req, res, path));
   if (sub && ['log', 'exec', 'attach', 'portforward'].includes(sub)) {
@@ -214,6 +249,7 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
     }
     case 'POST': {
       const body = (await readRequestBody(req)) as KObject;
+      if (principal?.kind === 'node') await checkNode(ctx, principal, attributesOf(req, path, body));
       if (sub) {
         if (!path.name) throw notFoundPath();
         const out = await registry.createSubresource(r, path.namespace, path.name, sub, body);

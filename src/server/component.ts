@@ -27,6 +27,8 @@ export interface ComponentContext {
   addReadiness(name: string, check: () => boolean): void;
   /** Handle HTTP upgrades (WebSocket exec/port-forward) for paths this returns true for. */
   addUpgradeHandler(handler: UpgradeHandler): void;
+  /** A `docker save` stream of `image` from another node (images without a registry across hosts). */
+  fetchNodeImage?(node: string, image: string): Promise<import('node:stream').Readable>;
 }
 
 export type UpgradeHandler = (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => boolean;
