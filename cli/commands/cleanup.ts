@@ -12,6 +12,7 @@ interface CleanupFlags {
   instance?: string;
   serviceCidr: string;
   lbPool?: string;
+  podCidr: string;
   dataDir?: string;
   purge?: boolean;
   clusters?: boolean;
@@ -35,6 +36,7 @@ export function registerCleanup(program: Command): void {
     .option('--instance <id>', 'the instance to clean up (default: the untagged one)')
     .option('--service-cidr <cidr>', 'the instance\'s service CIDR (its route is removed)', '10.96.0.0/12')
     .option('--lb-pool <cidr>', 'the instance\'s LoadBalancer pool, if it had one (its route is removed)')
+    .option('--pod-cidr <cidr>', 'the instance\'s pod CIDR (its routes to other nodes\' shares are removed)', '10.244.0.0/16')
     .option('--data-dir <dir>', 'the instance\'s data dir (removed only with --purge)', '/var/lib/kubelite')
     .option('--purge', 'also delete the data dir (state, PKI, token): the cluster is gone for good')
     .option('--clusters', 'also delete every `kubelite cluster` (the default without --instance)')
@@ -50,7 +52,8 @@ export function registerCleanup(program: Command): void {
         const serviceCIDR = cidr('service-cidr', flags.serviceCidr);
         const lbPool = cidr('lb-pool', flags.lbPool);
         if (process.getuid?.() !== 0) throw new CliError('error: kubelite cleanup needs root (it removes iptables rules, routes and devices)');
-        const r = await cleanupInstance({ names, serviceCIDR, lbPool, dataDir: flags.dataDir, purge: flags.purge });
+        const podCIDR = cidr('pod-cidr', flags.podCidr);
+        const r = await cleanupInstance({ names, serviceCIDR, lbPool, podCIDR, dataDir: flags.dataDir, purge: flags.purge });
         const label = flags.instance ? `instance ${flags.instance}` : 'the default instance';
         const lines: string[] = [];
         if (r.haproxyStopped) lines.push('stopped the ingress HAProxy the server left running');
@@ -61,6 +64,8 @@ export function registerCleanup(program: Command): void {
         if (nf.chainsDeleted || nf.jumpsDeleted) lines.push(`removed ${nf.chainsDeleted} iptables chain(s) and ${nf.jumpsDeleted} jump rule(s)`);
         if (nf.deviceRemoved) lines.push(`removed device ${names.serviceDevice} and its routes`);
         else if (nf.routesDeleted) lines.push(`removed ${nf.routesDeleted} route(s) to ${names.serviceDevice}`);
+        if (r.podnet?.routesDeleted) lines.push(`removed ${r.podnet.routesDeleted} pod network route(s)`);
+        if (r.podnet?.vxlanRemoved) lines.push(`removed device ${names.vxlanDevice}`);
         if (r.dataDirRemoved) lines.push(`removed data dir ${r.dataDirRemoved}`);
         if (lines.length === 0) lines.push(`nothing to clean up for ${label}`);
         else lines.unshift(`cleaned up ${label}:`);

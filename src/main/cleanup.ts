@@ -12,6 +12,7 @@ import type { HostNames } from '../config.js';
 import { cleanupNetfilter, type CleanupResult } from '../netfilter/cleanup.js';
 import { exec } from '../util/exec.js';
 import { ingressRunDir, stopOrphanProxy } from '../ingress/index.js';
+import { cleanupPodNet, type PodNetCleanup } from '../podnet/cleanup.js';
 
 export interface ContainerSummary {
   id: string;
@@ -47,6 +48,8 @@ export interface InstanceCleanupOptions {
   names: HostNames;
   serviceCIDR?: string;
   lbPool?: string;
+  /** The pod CIDR: our routes to other nodes' shares inside it go (the VXLAN device and our chains go anyway). */
+  podCIDR?: string;
   /** The instance's data dir: an ingress HAProxy left running under it is stopped. */
   dataDir?: string;
   /** Remove the data dir too (it must hold the kubelite marker). */
@@ -61,6 +64,7 @@ export interface InstanceCleanupReport {
   networkRemoved?: string;
   bridgeRemoved?: string;
   netfilter: CleanupResult;
+  podnet?: PodNetCleanup;
   dataDirRemoved?: string;
   /** Problems that did not stop the rest of the cleanup. */
   warnings: string[];
@@ -121,6 +125,7 @@ export async function cleanupInstance(opts: InstanceCleanupOptions): Promise<Ins
     report.warnings.push(`Docker engine not reachable (${dockerError(err)}): containers and network not checked`);
   }
   report.netfilter = await cleanupNetfilter(names, { serviceCIDR: opts.serviceCIDR, lbPool: opts.lbPool });
+  report.podnet = await cleanupPodNet(names, opts.podCIDR);
   // The pod bridge is ours by name; once Docker no longer has a network on it, nothing else can own it.
   if (dockerReachable && networkGone) {
     const r = await exec('ip', ['link', 'show', 'dev', names.podBridge]);

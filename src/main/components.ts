@@ -25,7 +25,7 @@ class LazyComponent implements Component {
 
 const lazy = (name: string, load: () => Promise<Component>) => new LazyComponent(name, load);
 
-export function defaultComponents(_config: ServerConfig): Component[] {
+export function defaultComponents(config: ServerConfig): Component[] {
   // 'services' first: its admission hooks (ClusterIP/NodePort allocation) must be in place before any
   // component creates a Service. It cannot be disabled; the proxy can (`--disable proxy`).
   return [
@@ -40,6 +40,8 @@ export function defaultComponents(_config: ServerConfig): Component[] {
       const [c] = (await import('../controllers/index.js')).createControllers();
       return c;
     }),
+    // This host's routes to the other nodes' Pods (after the agent: its share of the pod CIDR is known then).
+    ...(config.disabled.has('agent') && config.disabled.has('proxy') ? [] : [lazy('podnet', async () => (await import('../podnet/component.js')).createPodNet())]),
     lazy('proxy', async () => (await import('../netfilter/component.js')).createProxy()),
     lazy('dns', async () => (await import('../dns/component.js')).createDns()),
     lazy('ingress', async () => (await import('../ingress/component.js')).createIngress()),

@@ -159,7 +159,7 @@ export async function startTestServer(opts: StartOptions): Promise<TestServer> {
 /** Removes a test server's data dir and runs `kubelite cleanup` for its instance (containers, chains, routes, devices). */
 export function cleanupInstance(server: TestServer | undefined, opts: { keepDataDir?: boolean } = {}): void {
   if (!server) return;
-  const r = spawnSync(process.execPath, [...binArgs(), 'cleanup', '--instance', server.slot.instance, '--service-cidr', server.slot.serviceCIDR, '--lb-pool', server.slot.lbPool, '--data-dir', server.dataDir], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [...binArgs(), 'cleanup', '--instance', server.slot.instance, '--service-cidr', server.slot.serviceCIDR, '--lb-pool', server.slot.lbPool, '--pod-cidr', server.slot.podCIDR, '--data-dir', server.dataDir], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0 && !/unknown command/.test(r.stderr)) process.stderr.write(`cleanup of ${server.slot.instance} failed: ${r.stderr}\n`);
   if (!opts.keepDataDir) fs.rmSync(server.dataDir, { recursive: true, force: true });
 }
