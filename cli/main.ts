@@ -12,6 +12,7 @@ type Register = (program: Command) => void;
 // then never keeps the client commands' code (and their dependencies) in memory.
 const COMMANDS: [string, () => Promise<Register>][] = [
   ['server', async () => (await import('./commands/server.js')).registerServer],
+  ['agent', async () => (await import('./commands/agent.js')).registerAgent],
   ['apply', async () => (await import('./commands/apply.js')).registerApply],
   ['get', async () => (await import('./commands/get.js')).registerGet],
   ['describe', async () => (await import('./commands/describe.js')).registerDescribe],

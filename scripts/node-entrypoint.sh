@@ -7,8 +7,11 @@
 #      refused) and waits for it; a dockerd that exits or never answers ends the container with the last
 #      lines of its log;
 #   3. loads kubelite's own images (pause, echo) saved into the node image at build time;
-#   4. runs the command it was given (`kubelite server ...`; later `kubelite agent ...`), and on SIGTERM
-#      stops that command first and dockerd second, so both stop cleanly.
+#   4. runs the command it was given (`kubelite server ...` or `kubelite agent ...`), and on SIGTERM
+#      stops that command first and dockerd second, so both stop cleanly. A kubelite command that ends
+#      by itself after running a while (a crash, a kill) is started again, as systemd restarts a kubelet:
+#      the engine and its Pods keep running and the new process adopts them. One that ends within 10 s of
+#      its start ends the container (a bad flag must not loop).
 # A kubelite command starts at once, beside dockerd: its engine socket (DOCKER_HOST) only appears once
 # the engine answers and has the images, and its agent waits for it (KUBELITE_DOCKER_WAIT). Any other
 # command starts after that.
@@ -20,6 +23,7 @@
 #   KUBELITE_DOCKER_TCP       serve the Docker API on tcp://0.0.0.0:PORT, no TLS (CI services) [off]
 #   KUBELITE_POD_CIDR         accept forwarded traffic to this pod CIDR (routed from outside) [10.244.0.0/16]
 #   KUBELITE_TOKEN            the API bearer token (>= 16 characters) instead of a generated one
+#   KUBELITE_JOIN_TOKEN       an agent's join token (K10...), given to `kubelite agent` as --token-file
 #   KUBELITE_KUBECONFIG_OUT   also write a kubeconfig here once the API serves (a shared volume in CI)
 #   KUBELITE_SERVER_URL       the API URL that kubeconfig names [https://<hostname>:6443]
 set -eu
@@ -123,6 +127,11 @@ trap 'stop_all 143' TERM
 trap 'stop_all 130' INT
 
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then mount_cgroup_v2; else mount_cgroup_v1; fi
+# The pod bridge's hairpin mode (a Pod reaching itself through its Service) is set through sysfs, which
+# a container without --privileged gets read-only.
+if awk '$5 == "/sys" && ("," $6 ",") ~ /,ro,/ { found = 1 } END { exit found ? 0 : 1 }' /proc/self/mountinfo; then
+	mount -o remount,rw /sys 2>/dev/null || log "warning: /sys stays read-only: hairpin mode cannot be set on the pod bridge"
+fi
 
 dockerd_args="--host=unix:///var/run/docker.sock"
 if [ -n "${KUBELITE_DOCKER_TCP:-}" ]; then
@@ -139,6 +148,8 @@ timeout_s=${KUBELITE_DOCKERD_TIMEOUT:-60}
 case $timeout_s in *[!0-9]* | "") log "KUBELITE_DOCKERD_TIMEOUT=$timeout_s: expected seconds"; exit 2 ;; esac
 
 log "starting dockerd"
+# A container started again after a kill keeps the dead engine's pid files: they would stop the new one.
+rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
 set -f
 # shellcheck disable=SC2086 # split on blanks on purpose; globbing is off
 dockerd $dockerd_args ${KUBELITE_DOCKERD_ARGS:-} >"$dockerd_log" 2>&1 &
@@ -152,6 +163,11 @@ if [ -n "${KUBELITE_TOKEN:-}" ]; then
 	if [ "$1" = kubelite ] && [ "${2:-}" = server ]; then set -- "$@" --token-file /run/kubelite/token; fi
 fi
 unset KUBELITE_TOKEN
+if [ -n "${KUBELITE_JOIN_TOKEN:-}" ]; then
+	(umask 077 && mkdir -p /run/kubelite && printf '%s\n' "$KUBELITE_JOIN_TOKEN" >/run/kubelite/join-token)
+	if [ "$1" = kubelite ] && [ "${2:-}" = agent ]; then set -- "$@" --token-file /run/kubelite/join-token; fi
+fi
+unset KUBELITE_JOIN_TOKEN
 
 # The socket kubelite is given: a link to the engine's, made once the engine is ready for it.
 mkdir -p /run/kubelite
@@ -163,6 +179,7 @@ if [ "$1" = kubelite ]; then
 	# it waits longer than we do, so a dockerd that never answers is reported here, with its log
 	DOCKER_HOST=unix:///run/kubelite/docker.sock KUBELITE_DOCKER_WAIT=$((timeout_s + 30)) "$@" &
 	child_pid=$!
+	child_started=$(date +%s)
 fi
 
 deadline=$(($(date +%s) + timeout_s))
@@ -198,7 +215,16 @@ if [ -z "$early" ]; then
 	log "running $*"
 	"$@" &
 	child_pid=$!
+	child_started=$(date +%s)
 fi
-wait "$child_pid" && status=0 || status=$?
-child_pid=
+while :; do
+	wait "$child_pid" && status=0 || status=$?
+	child_pid=
+	if [ "$1" != kubelite ] || [ $(($(date +%s) - child_started)) -lt 10 ]; then break; fi
+	log "$1 $2 exited (status $status); starting it again (the engine and its containers kept running)"
+	sleep 1
+	DOCKER_HOST=unix:///run/kubelite/docker.sock KUBELITE_DOCKER_WAIT=$((timeout_s + 30)) "$@" &
+	child_pid=$!
+	child_started=$(date +%s)
+done
 stop_all "$status"

@@ -66,7 +66,7 @@ export function registerCluster(program: Command): void {
     .option('--node-cidr <cidr>', 'the cluster\'s Docker network (default: picked)')
     .option('--server-arg <arg...>', 'extra `kubelite server` arguments for the node, e.g. --server-arg=--upstream-dns=10.0.0.2')
     .option('--docker-api', 'serve the node\'s Docker API on tcp://NODE:2375 on the cluster network (no TLS: the host and that network only)')
-    .option('--agents <n>', 'agent nodes (not yet: the next release)', '0')
+    .option('--agents <n>', 'agent nodes kubelite-NAME-agent-0..N-1 that join the server (kubelite agent)', '0')
     .option('--wait <seconds>', 'how long to wait for the Node to be Ready', '180')
     .option('--keep-on-failure', 'leave the node container for inspection when the create fails')
     .action((n: string, f: CreateFlags) =>
@@ -102,10 +102,30 @@ export function registerCluster(program: Command): void {
             `  pods        ${c.cidrs.podCIDR}   services ${c.cidrs.serviceCIDR}   LoadBalancers ${c.cidrs.lbPool}   (routed from this host via ${c.address})`,
             `  DNS         ${c.dns}   (kubelite cluster dns ${c.name})`,
             `  NodePorts   ${c.address}:30000-32767`,
+            ...c.agents.map((a) => `  agent       ${a.container} at ${a.address}, pods ${a.podCIDR} (Ready ${a.seconds.toFixed(1)}s after its start)`),
             ...(c.dockerHost ? [`  Docker      export DOCKER_HOST=${c.dockerHost}`] : []),
             '',
           ].join('\n'),
         );
+      }),
+    );
+
+  cluster
+    .command('add-agent')
+    .description('Add agent nodes to a cluster: node containers running `kubelite agent`, joined to its server')
+    .argument('<name>', 'cluster name')
+    .option('--count <n>', 'how many', '1')
+    .option('--image <image>', 'node image (default: the server node\'s)')
+    .option('--wait <seconds>', 'how long to wait for their Nodes to be Ready', '180')
+    .action((n: string, f: { count: string; image?: string; wait: string }) =>
+      run(async () => {
+        const count = Number(f.count);
+        if (!Number.isInteger(count) || count < 1 || count > 200) throw new CliError(`error: --count ${JSON.stringify(f.count)}: a number from 1 to 200`);
+        const wait = Number(f.wait);
+        if (!Number.isInteger(wait) || wait < 1) throw new CliError(`error: --wait ${JSON.stringify(f.wait)}: a positive number of seconds`);
+        const { addAgents } = await import('../../src/cluster/agents.js');
+        const added = await addAgents({ name: name(n), count, image: f.image, waitSeconds: wait, log: (line) => process.stderr.write(line + '\n') });
+        for (const a of added) process.stdout.write(`agent ${a.container} at ${a.address} joined cluster ${n}: pods ${a.podCIDR} (Ready ${a.seconds.toFixed(1)}s after its start)\n`);
       }),
     );
 

@@ -15,6 +15,7 @@ import { nodeImageRef } from '../images/node-image-plan.js';
 import { isIPv4 } from '../util/ip.js';
 import { KUBELITE_VERSION } from '../version.js';
 import { apiGet } from './api.js';
+import { addAgents, type AddedAgent } from './agents.js';
 import { clusterDNS, planClusterCIDRs, type ClusterCIDRs, type TakenRange } from './cidrs.js';
 import { deleteCluster } from './delete.js';
 import { foreignObject, listClusters, logTail } from './docker.js';
@@ -35,7 +36,7 @@ export interface CreateClusterOptions {
   serverArgs?: string[];
   /** Serve the node's Docker API on ADDRESS:2375 of the cluster network (no TLS: the host's bridge only). */
   dockerApi?: boolean;
-  /** Agent nodes: the next issue. */
+  /** Agent nodes (`kubelite-NAME-agent-0..N-1`) that join the server. */
   agents?: number;
   clustersDir?: string;
   waitSeconds?: number;
@@ -56,6 +57,7 @@ export interface CreatedCluster {
   kubeconfig: string;
   dockerHost?: string;
   image: string;
+  agents: AddedAgent[];
   seconds: number;
   /** Seconds from the start to each step's end. */
   timings: Record<string, number>;
@@ -89,7 +91,7 @@ export async function createCluster(o: CreateClusterOptions): Promise<CreatedClu
   const log = o.log ?? (() => undefined);
   const names = clusterNames(o.name);
   const serverName = names.node('server', 0);
-  if (o.agents) throw new Error('--agents: agent nodes come with `kubelite agent` in the next release; a cluster has its server node only for now');
+  if (o.agents !== undefined && (!Number.isInteger(o.agents) || o.agents < 0 || o.agents > 200)) throw new Error(`--agents ${o.agents}: a number from 0 to 200`);
   const serverArgs = checkServerArgs(o.serverArgs ?? []);
   const apiPublish = o.apiPort !== undefined ? parseApiPort(o.apiPort) : undefined;
   if (process.getuid?.() !== 0) throw new Error('kubelite cluster create needs root: it adds host routes to the cluster\'s ranges');
@@ -213,6 +215,8 @@ export async function createCluster(o: CreateClusterOptions): Promise<CreatedClu
     const kubeconfig = kubeconfigFile(clustersDir, o.name);
     fs.writeFileSync(kubeconfig, kc.body, { mode: 0o600 });
     mark('kubeconfig');
+    const agents = await addAgents({ name: o.name, count: o.agents ?? 0, image, clustersDir, waitSeconds: Math.max(1, Math.round((deadline - Date.now()) / 1000)), signal: o.signal, docker, log });
+    if (agents.length) mark('agents');
     return {
       name: o.name,
       container: serverName,
@@ -223,6 +227,7 @@ export async function createCluster(o: CreateClusterOptions): Promise<CreatedClu
       kubeconfig,
       dockerHost: o.dockerApi ? `tcp://${address}:${DOCKER_TCP_PORT}` : undefined,
       image,
+      agents,
       seconds: Math.round(performance.now() - t0) / 1000,
       timings,
     };

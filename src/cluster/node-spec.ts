@@ -68,6 +68,7 @@ export interface NodeSpecInput {
   /** cgroup v2 engines need a private cgroup namespace for the nested engine. */
   cgroupV2: boolean;
   address: string;
+  /** The server: the API bearer token. An agent: the join token. */
   token: string;
   /** Publish the API on the host: `[address, port]`. */
   apiPublish?: [string, number];
@@ -75,12 +76,14 @@ export interface NodeSpecInput {
   dockerTcpPort?: number;
   /** Extra `kubelite server` flags, passed on as separate arguments (never through a shell). */
   serverArgs: string[];
+  /** An agent's server API (default https://kubelite-NAME-server-0:6443). */
+  serverURL?: string;
 }
 
 export const API_PORT = 6443;
 
 /** Flags a user may not override through --server-arg: the cluster depends on them. */
-const OWNED_FLAGS = ['--bind-address', '--api-port', '--node-name', '--service-cidr', '--pod-cidr', '--lb-pool', '--token-file', '--data-dir', '--instance'];
+const OWNED_FLAGS = ['--bind-address', '--api-port', '--node-name', '--node-ip', '--service-cidr', '--pod-cidr', '--lb-pool', '--token-file', '--data-dir', '--instance'];
 
 export function checkServerArgs(args: readonly string[]): string[] {
   for (const a of args) {
@@ -94,25 +97,30 @@ export function checkServerArgs(args: readonly string[]): string[] {
 export function nodeContainerSpec(i: NodeSpecInput): Dockerode.ContainerCreateOptions {
   const n = clusterNames(i.cluster);
   const container = n.node(i.role, i.index);
-  if (i.role !== 'server') throw new Error('agent nodes come with `kubelite agent` (not yet)');
-  const cmd = [
-    'kubelite',
-    'server',
-    '--bind-address',
-    '0.0.0.0',
-    '--api-port',
-    String(API_PORT),
-    '--node-name',
-    container,
-    '--pod-cidr',
-    i.cidrs.podCIDR,
-    '--service-cidr',
-    i.cidrs.serviceCIDR,
-    '--lb-pool',
-    i.cidrs.lbPool,
-    ...checkServerArgs(i.serverArgs),
-  ];
-  const env = [`KUBELITE_TOKEN=${i.token}`, `KUBELITE_POD_CIDR=${i.cidrs.podCIDR}`, `KUBELITE_CLUSTER_NAME=${i.cluster}`];
+  const agent = i.role === 'agent';
+  const cmd = agent
+    ? ['kubelite', 'agent', '--server', i.serverURL ?? `https://${n.node('server', 0)}:${API_PORT}`, '--node-name', container, '--node-ip', i.address]
+    : [
+        'kubelite',
+        'server',
+        '--bind-address',
+        '0.0.0.0',
+        '--api-port',
+        String(API_PORT),
+        '--node-name',
+        container,
+        '--node-ip',
+        i.address,
+        '--pod-cidr',
+        i.cidrs.podCIDR,
+        '--service-cidr',
+        i.cidrs.serviceCIDR,
+        '--lb-pool',
+        i.cidrs.lbPool,
+        ...checkServerArgs(i.serverArgs),
+      ];
+  // The entry point writes the token to a file and passes it with --token-file (server) or as the join token (agent).
+  const env = [agent ? `KUBELITE_JOIN_TOKEN=${i.token}` : `KUBELITE_TOKEN=${i.token}`, `KUBELITE_POD_CIDR=${i.cidrs.podCIDR}`, `KUBELITE_CLUSTER_NAME=${i.cluster}`];
   if (i.dockerTcpPort) env.push(`KUBELITE_DOCKER_TCP=${i.dockerTcpPort}`);
   const labels: Record<string, string> = {
     [CLUSTER_LABELS.cluster]: i.cluster,
@@ -130,8 +138,8 @@ export function nodeContainerSpec(i: NodeSpecInput): Dockerode.ContainerCreateOp
     RestartPolicy: { Name: 'no' },
   };
   if (i.cgroupV2) hostConfig.CgroupnsMode = 'private';
-  const exposed: Record<string, object> = { [`${API_PORT}/tcp`]: {} };
-  if (i.apiPublish) {
+  const exposed: Record<string, object> = agent ? {} : { [`${API_PORT}/tcp`]: {} };
+  if (i.apiPublish && !agent) {
     labels[CLUSTER_LABELS.apiPublished] = `${i.apiPublish[0]}:${i.apiPublish[1]}`;
     hostConfig.PortBindings = { [`${API_PORT}/tcp`]: [{ HostIp: i.apiPublish[0], HostPort: String(i.apiPublish[1]) }] };
   }

@@ -51,12 +51,33 @@ export function planRouteAdds(current: readonly HostRoute[], r: ClusterRoutes): 
 }
 
 /**
- * `ip route del` argument lists for the cluster's routes: only a route to one of its ranges that goes
- * through its own bridge, so a route someone else made to the same range is never touched.
+ * `ip route del` argument lists for the cluster's routes: only a route to one of its ranges (or inside
+ * its pod CIDR: a node's share) that goes through its own bridge, so a route someone else made to the
+ * same range is never touched.
  */
 export function planRouteDeletes(current: readonly HostRoute[], cidrs: ClusterCIDRs, bridge: string): string[][] {
   const dsts = new Set(clusterRouteDsts(cidrs));
-  return current.filter((h) => dsts.has(h.dst) && h.dev === bridge).map((h) => ['route', 'del', h.dst, 'dev', bridge]);
+  const inPods = (dst: string) => dst !== 'default' && cidrContains(normalizeCIDR(cidrs.podCIDR), dst.split('/')[0]);
+  return current.filter((h) => (dsts.has(h.dst) || inPods(h.dst)) && h.dev === bridge).map((h) => ['route', 'del', h.dst, 'dev', bridge]);
+}
+
+/**
+ * Host routes to each node's share of the pod CIDR through that node (more specific than the pod CIDR
+ * route through the server), so the host reaches every Pod directly and replies come back the same way.
+ * `nodes` pairs a share with its node's address; shares already routed there are left alone.
+ */
+export function planNodeRouteAdds(current: readonly HostRoute[], nodes: readonly { podCIDR: string; via: string }[], cidrs: ClusterCIDRs, bridge: string): string[][] {
+  const out: string[][] = [];
+  for (const n of nodes) {
+    if (!isIPv4(n.via)) throw new Error(`route gateway ${JSON.stringify(n.via)} is not an IPv4 address`);
+    const dst = normalizeCIDR(n.podCIDR);
+    if (!cidrContains(normalizeCIDR(cidrs.podCIDR), dst.split('/')[0]) || dst === normalizeCIDR(cidrs.podCIDR)) continue;
+    const have = current.find((h) => h.dst === dst);
+    if (have && have.gateway === n.via && have.dev === bridge) continue;
+    if (have && have.dev !== bridge) throw new Error(`the host already routes ${dst} via ${have.dev ?? have.gateway ?? '?'}`);
+    out.push(['route', 'replace', dst, 'via', n.via, 'dev', bridge]);
+  }
+  return out;
 }
 
 /** Ranges the host routes already (other than the default route), as taken ranges for the planner. */

@@ -4,7 +4,7 @@
 // that listen address. Pods then reach DNS through the proxier's DNAT like any other Service, and the
 // query path never touches the API.
 
-import type { Endpoints, Pod, Service } from '../api/types.js';
+import type { Endpoints, Node, Pod, Service } from '../api/types.js';
 import { R, type ResourceInfo } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
 import { thisNodePodCIDR } from '../config.js';
@@ -15,7 +15,7 @@ import { ClusterDNSIndex } from './records.js';
 import { DNSServer } from './server.js';
 import { readResolvConf } from './forward.js';
 import { attachIndex } from './sync.js';
-import { KUBE_DNS_NAME, KUBE_DNS_NAMESPACE, kubeDnsEndpoints, kubeDnsService } from './publish.js';
+import { DNS_NODE_ANNOTATION, KUBE_DNS_NAME, KUBE_DNS_NAMESPACE, kubeDnsEndpointsFrom, kubeDnsService, replicaOf } from './publish.js';
 import { planEndpoints, planService, type PublishStep } from './publish-plan.js';
 import { chooseListenAddress, isLocalAddress, isLoopback, upstreamsFor } from './listen.js';
 import { registerDNSMetrics } from './metrics.js';
@@ -32,6 +32,12 @@ export interface DNSComponentOptions {
   pods?: AnswerConfig['pods'];
   /** Default /etc/resolv.conf; used when --upstream-dns is not given. */
   resolvConfPath?: string;
+  /**
+   * 'server' (default): this replica, and the one that publishes kube-system/kube-dns (the Service and
+   * the Endpoints of every node's replica). 'node': a joined agent's replica, which only announces
+   * where it listens on its Node.
+   */
+  role?: 'server' | 'node';
 }
 
 const PUBLISH_DEBOUNCE_MS = 100;
@@ -86,6 +92,7 @@ export class DNSComponent implements Component {
     const services = ctx.informers.for<Service>(R.services);
     const endpoints = ctx.informers.for<Endpoints>(R.endpoints);
     const pods = ctx.informers.for<Pod>(R.pods);
+    const nodes = ctx.informers.for<Node>(R.nodes);
     attachIndex(this.index, { services, endpoints, pods });
     // Level-triggered: a kube-dns object deleted or edited by hand is put back.
     const ours = (o: Service | Endpoints) => {
@@ -94,7 +101,10 @@ export class DNSComponent implements Component {
     const watchOurs = { add: ours, update: (_o: Service | Endpoints, n: Service | Endpoints) => ours(n), delete: ours };
     services.on(watchOurs);
     endpoints.on(watchOurs);
-    await Promise.all([services.start(), endpoints.start(), pods.start()]);
+    // The replicas announce themselves on their Nodes; their readiness follows the node's.
+    const replicaChanged = (a: Node | undefined, b: Node) => JSON.stringify(a && replicaOf(a)) !== JSON.stringify(replicaOf(b));
+    nodes.on({ add: (n) => replicaChanged(undefined, n) && this.requestPublish(), update: (o, n) => replicaChanged(o, n) && this.requestPublish(), delete: () => this.requestPublish() });
+    await Promise.all([services.start(), endpoints.start(), pods.start(), nodes.start()]);
 
     const gateway = nthAddress(thisNodePodCIDR(config), 1);
     const address = this.opts.listenAddress ?? (await this.initialAddress(gateway, !config.disabled.has('agent')));
@@ -263,20 +273,40 @@ export class DNSComponent implements Component {
     }, PUBLISH_DEBOUNCE_MS);
   }
 
-  /** Brings kube-system/kube-dns (Service, then Endpoints) to what this server needs. Idempotent. */
+  /**
+   * Announces this replica on its Node and, on the server, brings kube-system/kube-dns (Service, then
+   * the Endpoints of every node's replica) to what it must be. Idempotent.
+   */
   private async publishOnce(): Promise<void> {
-    const { config, client } = this.ctx!;
+    const { config } = this.ctx!;
     const at = this.listen;
     if (!at) return;
-    const svc = kubeDnsService(config.clusterDNS, at.port, { domain: config.clusterDomain, listen: `${at.address}:${at.port}` });
-    const eps = kubeDnsEndpoints(at.address, at.port, config.nodeName);
-    // Endpoints may not name loopback (nor could a Pod reach it): without a pod network the VIP has no
-    // backend, and the host finds the server through the Service's dns-listen annotation.
-    if (isLoopback(at.address)) eps.subsets = [];
-    await this.apply('Service', planService(await this.stored<Service>(R.services), svc), R.services);
-    await this.apply('Endpoints', planEndpoints(await this.stored<Endpoints>(R.endpoints), eps), R.endpoints);
-    if (!this.published) this.log?.info({ clusterIP: config.clusterDNS, endpoint: `${at.address}:${at.port}` }, 'dns: published kube-system/kube-dns');
+    // Endpoints may not name loopback (nor could a Pod reach it): without a pod network this replica
+    // serves the host only, which finds it through the Service's dns-listen annotation.
+    const listen = `${at.address}:${at.port}`;
+    const announced = !isLoopback(at.address) && !config.disabled.has('agent');
+    if (announced) await this.announce(listen);
+    if ((this.opts.role ?? 'server') === 'server') {
+      const svc = kubeDnsService(config.clusterDNS, at.port, { domain: config.clusterDomain, listen });
+      // Our own announcement may not be back through the watch yet: count it as written.
+      const nodes = this.ctx!.informers.for<Node>(R.nodes).list().map((n) =>
+        announced && n.metadata.name === config.nodeName ? { ...n, metadata: { ...n.metadata, annotations: { ...n.metadata.annotations, [DNS_NODE_ANNOTATION]: listen } } } : n,
+      );
+      const eps = kubeDnsEndpointsFrom(nodes);
+      await this.apply('Service', planService(await this.stored<Service>(R.services), svc), R.services);
+      await this.apply('Endpoints', planEndpoints(await this.stored<Endpoints>(R.endpoints), eps), R.endpoints);
+    }
+    if (!this.published) this.log?.info({ clusterIP: config.clusterDNS, endpoint: `${at.address}:${at.port}`, role: this.opts.role ?? 'server' }, 'dns: published');
     this.published = true;
+  }
+
+  /** Writes where this replica listens on this host's Node (once it is not already there). */
+  private async announce(listen: string): Promise<void> {
+    const { config, client } = this.ctx!;
+    const node = this.ctx!.informers.for<Node>(R.nodes).get(undefined, config.nodeName);
+    if (node?.metadata.annotations?.[DNS_NODE_ANNOTATION] === listen) return;
+    if (!node) throw new Error(`this host's Node ${config.nodeName} is not registered yet`);
+    await client.patch(R.nodes, undefined, config.nodeName, 'merge', { metadata: { annotations: { [DNS_NODE_ANNOTATION]: listen } } });
   }
 
   private async stored<T extends Service | Endpoints>(res: ResourceInfo): Promise<T | undefined> {

@@ -36,6 +36,7 @@ export function planService(stored: Service | undefined, desired: Service): Publ
   const want = (desired.spec.ports ?? []).map(portKey).sort().join(',');
   if (have !== want) why.push(`ports ${have || 'none'} -> ${want}`);
   if (stored.spec.selector && Object.keys(stored.spec.selector).length > 0) why.push('it has a selector (its Endpoints are ours)');
+  if (desired.spec.internalTrafficPolicy && stored.spec.internalTrafficPolicy !== desired.spec.internalTrafficPolicy) why.push(`internalTrafficPolicy ${stored.spec.internalTrafficPolicy ?? 'unset'} -> ${desired.spec.internalTrafficPolicy}`);
   const labels = missingEntries(stored.metadata.labels, desired.metadata.labels);
   if (labels.length) why.push(`labels ${labels.join(',')}`);
   const annotations = missingEntries(stored.metadata.annotations, desired.metadata.annotations);
@@ -45,6 +46,7 @@ export function planService(stored: Service | undefined, desired: Service): Publ
   obj.metadata.labels = { ...obj.metadata.labels, ...desired.metadata.labels };
   if (desired.metadata.annotations) obj.metadata.annotations = { ...obj.metadata.annotations, ...desired.metadata.annotations };
   obj.spec.ports = clone(desired.spec.ports);
+  if (desired.spec.internalTrafficPolicy) obj.spec.internalTrafficPolicy = desired.spec.internalTrafficPolicy;
   delete obj.spec.selector;
   return { op: 'update', obj, why: why.join('; ') };
 }

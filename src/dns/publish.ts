@@ -3,7 +3,7 @@
 // kubelite process, not in a Pod: the Service has no selector and its Endpoints are written by us,
 // pointing at an address Pods can reach (the pod bridge's gateway) and the port we listen on there.
 
-import type { Endpoints, Service } from '../api/types.js';
+import type { EndpointAddress, Endpoints, Node, Service } from '../api/types.js';
 
 export const KUBE_DNS_NAMESPACE = 'kube-system';
 export const KUBE_DNS_NAME = 'kube-dns';
@@ -17,6 +17,13 @@ export const CLUSTER_DOMAIN_ANNOTATION = 'kubelite.io/cluster-domain';
  * listens on loopback, which Endpoints may not name, and this is how the host-side CLI finds it.
  */
 export const DNS_LISTEN_ANNOTATION = 'kubelite.io/dns-listen';
+
+/**
+ * Where a node's DNS replica listens ('ip:port'), on its Node: every host that runs an agent runs a
+ * replica, and the server publishes them all as kube-dns's Endpoints (internalTrafficPolicy Local keeps
+ * a node's queries on its own replica).
+ */
+export const DNS_NODE_ANNOTATION = 'kubelite.io/dns-listen';
 
 export function kubeDnsService(clusterDNS: string, targetPort = 53, opts: { domain?: string; listen?: string } = {}): Service {
   const annotations: Record<string, string> = {};
@@ -39,8 +46,42 @@ export function kubeDnsService(clusterDNS: string, targetPort = 53, opts: { doma
         { name: 'dns', port: 53, protocol: 'UDP', targetPort },
         { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort },
       ],
+      // Each node's Pods ask the replica on their own node (one per node, fed by watch).
+      internalTrafficPolicy: 'Local',
     },
   };
+}
+
+/** A replica's address from its Node's annotation, if valid. Pure. */
+export function replicaOf(node: Node): { ip: string; port: number; node: string; ready: boolean } | undefined {
+  const v = node.metadata.annotations?.[DNS_NODE_ANNOTATION];
+  const m = v ? /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(v) : null;
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) return undefined;
+  // A node that stopped reporting (Ready Unknown) is unreachable: its replica leaves the ready addresses.
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'Unknown';
+  return { ip: m[1], port: Number(m[2]), node: node.metadata.name ?? '', ready };
+}
+
+/** kube-dns's Endpoints from the replicas the Nodes announce: one subset per port, sorted. Pure. */
+export function kubeDnsEndpointsFrom(nodes: readonly Node[]): Endpoints {
+  const byPort = new Map<number, { addresses: EndpointAddress[]; notReadyAddresses: EndpointAddress[] }>();
+  for (const n of [...nodes].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1))) {
+    const r = replicaOf(n);
+    if (!r) continue;
+    let g = byPort.get(r.port);
+    if (!g) byPort.set(r.port, (g = { addresses: [], notReadyAddresses: [] }));
+    (r.ready ? g.addresses : g.notReadyAddresses).push({ ip: r.ip, nodeName: r.node });
+  }
+  const eps = kubeDnsEndpoints('0.0.0.0');
+  eps.subsets = [...byPort].sort(([a], [b]) => a - b).map(([port, g]) => ({
+    ...(g.addresses.length ? { addresses: g.addresses } : {}),
+    ...(g.notReadyAddresses.length ? { notReadyAddresses: g.notReadyAddresses } : {}),
+    ports: [
+      { name: 'dns', port, protocol: 'UDP' as const },
+      { name: 'dns-tcp', port, protocol: 'TCP' as const },
+    ],
+  }));
+  return eps;
 }
 
 /** Endpoints for the selector-less kube-dns Service: where the in-process server listens for Pods. */

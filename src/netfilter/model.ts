@@ -30,6 +30,8 @@ export interface ProxyService {
   /** Set when sessionAffinity is ClientIP. */
   affinityTimeoutSeconds?: number;
   externalTrafficPolicyLocal?: boolean;
+  /** internalTrafficPolicy Local: traffic to the clusterIP goes to this node's endpoints only. */
+  internalTrafficPolicyLocal?: boolean;
   endpoints: ProxyEndpoint[];
 }
 
@@ -225,6 +227,7 @@ export function buildServicePorts(svc: Service, sources: EndpointSource[], opts:
     if (nodePort !== undefined) ps.nodePort = nodePort;
     if (affinityTimeoutSeconds !== undefined) ps.affinityTimeoutSeconds = affinityTimeoutSeconds;
     if (externalTrafficPolicyLocal) ps.externalTrafficPolicyLocal = true;
+    if (spec.internalTrafficPolicy === 'Local' && ps.clusterIP) ps.internalTrafficPolicyLocal = true;
     // Nothing would reach a port without any address to match on.
     if (ps.clusterIP === undefined && ps.nodePort === undefined && ps.externalIPs.length === 0 && ps.loadBalancerIPs.length === 0) continue;
     model.push(ps);

@@ -233,46 +233,66 @@ function renderService(s: ProxyService, { cn, podCIDR }: Ctx): Fragment {
 
   const svc: string[] = [];
   f.nat.push([svcChain, svc]);
+  const local = ready.filter((e) => e.local !== false);
+  const svlChain = cn.servicePortChain('SVL', s.key, s.protocol);
+  let svl: string[] | undefined;
+  const localChain = () => {
+    if (!svl) {
+      svl = [];
+      f.nat.push([svlChain, svl]);
+    }
+    return svl;
+  };
   if (s.clusterIP) {
     const vip = `-d ${s.clusterIP}/32 -p ${proto} ${commentArgs(`${c} cluster IP`)} ${match(s.port)}`;
-    f.natServices.push(`-A ${cn.services} ${vip} -j ${svcChain}`);
-    // From the host (not a Pod): masquerade, or the endpoint's reply would not pass back through the DNAT.
-    svc.push(`-A ${svcChain} ! -s ${podCIDR} ${vip} -j ${cn.markMasq}`);
+    if (s.internalTrafficPolicyLocal) {
+      // internalTrafficPolicy Local: this node's endpoints only; none here means the packet is dropped.
+      if (local.length > 0) {
+        f.natServices.push(`-A ${cn.services} ${vip} -j ${svlChain}`);
+        localChain().push(`-A ${svlChain} ! -s ${podCIDR} ${vip} -j ${cn.markMasq}`);
+      } else {
+        f.filterServices.push(`-A ${cn.services} -d ${s.clusterIP}/32 -p ${proto} ${commentArgs(`${c} has no local endpoints`)} ${match(s.port)} -j DROP`);
+      }
+    } else {
+      f.natServices.push(`-A ${cn.services} ${vip} -j ${svcChain}`);
+      // From the host (not a Pod): masquerade, or the endpoint's reply would not pass back through the DNAT.
+      svc.push(`-A ${svcChain} ! -s ${podCIDR} ${vip} -j ${cn.markMasq}`);
+    }
   }
   svc.push(...endpointJumps(cn, s, svcChain, ready, c));
   for (const ep of ready) f.nat.push([cn.endpointChain(s.key, s.protocol, `${ep.ip}:${ep.port}`), endpointChain(cn, s, ep, c, proto)]);
 
-  if (!hasExternal) return f;
-  const ext: string[] = [];
-  f.nat.push([extChain, ext]);
-  for (const ip of s.externalIPs) {
-    f.natServices.push(`-A ${cn.services} -d ${ip}/32 -p ${proto} ${commentArgs(`${c} external IP`)} ${match(s.port)} -j ${extChain}`);
-  }
-  for (const ip of s.loadBalancerIPs) {
-    f.natServices.push(`-A ${cn.services} -d ${ip}/32 -p ${proto} ${commentArgs(`${c} loadbalancer IP`)} ${match(s.port)} -j ${extChain}`);
-  }
-  if (s.nodePort !== undefined) f.nodePorts.push(`-A ${cn.nodePorts} -p ${proto} ${commentArgs(c)} ${match(s.nodePort)} -j ${extChain}`);
+  if (hasExternal) {
+    const ext: string[] = [];
+    f.nat.push([extChain, ext]);
+    for (const ip of s.externalIPs) {
+      f.natServices.push(`-A ${cn.services} -d ${ip}/32 -p ${proto} ${commentArgs(`${c} external IP`)} ${match(s.port)} -j ${extChain}`);
+    }
+    for (const ip of s.loadBalancerIPs) {
+      f.natServices.push(`-A ${cn.services} -d ${ip}/32 -p ${proto} ${commentArgs(`${c} loadbalancer IP`)} ${match(s.port)} -j ${extChain}`);
+    }
+    if (s.nodePort !== undefined) f.nodePorts.push(`-A ${cn.nodePorts} -p ${proto} ${commentArgs(c)} ${match(s.nodePort)} -j ${extChain}`);
 
-  if (!s.externalTrafficPolicyLocal) {
-    ext.push(`-A ${extChain} ${commentArgs(`masquerade traffic for ${c} external destinations`)} -j ${cn.markMasq}`);
-    ext.push(`-A ${extChain} -j ${svcChain}`);
-    return f;
+    if (!s.externalTrafficPolicyLocal) {
+      ext.push(`-A ${extChain} ${commentArgs(`masquerade traffic for ${c} external destinations`)} -j ${cn.markMasq}`);
+      ext.push(`-A ${extChain} -j ${svcChain}`);
+    } else {
+      // externalTrafficPolicy Local keeps the client's address: only local endpoints, no masquerade,
+      // except for Pods and the host itself, which may use any endpoint (kube-proxy does the same).
+      ext.push(`-A ${extChain} -s ${podCIDR} ${commentArgs(`pod traffic for ${c} external destinations`)} -j ${svcChain}`);
+      ext.push(`-A ${extChain} ${commentArgs(`masquerade LOCAL traffic for ${c} external destinations`)} -m addrtype --src-type LOCAL -j ${cn.markMasq}`);
+      ext.push(`-A ${extChain} ${commentArgs(`route LOCAL traffic for ${c} external destinations`)} -m addrtype --src-type LOCAL -j ${svcChain}`);
+      if (local.length > 0) {
+        ext.push(`-A ${extChain} -j ${svlChain}`);
+        localChain();
+      } else {
+        // Un-DNATed external packets fall through to these rejects.
+        for (const ip of [...s.externalIPs, ...s.loadBalancerIPs]) f.extServices.push(reject(cn.extServices, `-d ${ip}/32 `, 'has no local endpoints', s.port));
+        if (s.nodePort !== undefined) f.extServices.push(rejectNodePort('has no local endpoints', s.nodePort));
+      }
+    }
   }
-  // externalTrafficPolicy Local keeps the client's address: only local endpoints, no masquerade,
-  // except for Pods and the host itself, which may use any endpoint (kube-proxy does the same).
-  ext.push(`-A ${extChain} -s ${podCIDR} ${commentArgs(`pod traffic for ${c} external destinations`)} -j ${svcChain}`);
-  ext.push(`-A ${extChain} ${commentArgs(`masquerade LOCAL traffic for ${c} external destinations`)} -m addrtype --src-type LOCAL -j ${cn.markMasq}`);
-  ext.push(`-A ${extChain} ${commentArgs(`route LOCAL traffic for ${c} external destinations`)} -m addrtype --src-type LOCAL -j ${svcChain}`);
-  const local = ready.filter((e) => e.local !== false);
-  if (local.length > 0) {
-    const svlChain = cn.servicePortChain('SVL', s.key, s.protocol);
-    ext.push(`-A ${extChain} -j ${svlChain}`);
-    f.nat.push([svlChain, endpointJumps(cn, s, svlChain, local, c)]);
-  } else {
-    // Un-DNATed external packets fall through to these rejects.
-    for (const ip of [...s.externalIPs, ...s.loadBalancerIPs]) f.extServices.push(reject(cn.extServices, `-d ${ip}/32 `, 'has no local endpoints', s.port));
-    if (s.nodePort !== undefined) f.extServices.push(rejectNodePort('has no local endpoints', s.nodePort));
-  }
+  if (svl) (svl as string[]).push(...endpointJumps(cn, s, svlChain, local, c));
   return f;
 }
 
