@@ -16,7 +16,7 @@ import { EventRecorder } from '../client/events.js';
 import type { Component, ComponentContext } from '../server/component.js';
 import type { Registry } from '../server/registry.js';
 import { portForwardUpgradeHandler } from '../server/portforward.js';
-import { hostPrimaryIPv4 } from '../host/node-ips.js';
+import { hostHasAddress, hostPrimaryIPv4 } from '../host/node-ips.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { join, loadJoin, loadOrCreatePassword, saveJoin, unreachable } from './agent-join.js';
 import { KubeletServer } from './kubelet.js';
@@ -94,6 +94,8 @@ export async function startAgent(o: AgentProcessOptions): Promise<RunningAgent> 
   const logger = o.logger ?? createLogger(o.logLevel ?? 'info');
   const nodeName = (o.nodeName ?? os.hostname()).toLowerCase();
   const nodeIP = o.nodeIP ?? hostPrimaryIPv4();
+  // Before anything is claimed on the server: the address must be this host's own.
+  if (!hostHasAddress(nodeIP)) throw new Error(`--node-ip ${nodeIP} is not an address of this host: give one of its own addresses (ip -4 addr)`);
   prepareAgentDir(o.dataDir);
   const { server, res } = await joinAny(o, nodeName, nodeIP, logger);
   const c = res.cluster;

@@ -23,7 +23,7 @@ test('the server node container', (t) => {
   t.is(s.name, 'kubelite-t27-server-0');
   t.is(s.Hostname, 'kubelite-t27-server-0');
   t.deepEqual(s.Cmd, [
-    'kubelite', 'server', '--bind-address', '0.0.0.0', '--api-port', '6443', '--node-name', 'kubelite-t27-server-0',
+    'kubelite', 'server', '--bind-address', '0.0.0.0', '--api-port', '6443', '--node-name', 'kubelite-t27-server-0', '--node-ip', '10.233.255.2',
     '--pod-cidr', '10.233.0.0/17', '--service-cidr', '10.233.128.0/18', '--lb-pool', '10.233.192.0/24', '--upstream-dns', '127.0.0.1:1',
   ]);
   t.deepEqual(s.Env, ['KUBELITE_TOKEN=tok-0123456789abcdef', 'KUBELITE_POD_CIDR=10.233.0.0/17', 'KUBELITE_CLUSTER_NAME=t27']);
@@ -53,7 +53,7 @@ test('flags the cluster owns cannot be passed through --server-arg', (t) => {
   t.throws(() => checkServerArgs(['--pod-cidr', '10.0.0.0/16']), { message: /--server-arg --pod-cidr: set by kubelite cluster itself/ });
   t.throws(() => checkServerArgs(['--token-file=/x']), { message: /--token-file/ });
   t.deepEqual(checkServerArgs(['--log-level', 'debug']), ['--log-level', 'debug']);
-  t.throws(() => nodeContainerSpec({ ...base, role: 'agent' }), { message: /kubelite agent/ });
+  t.throws(() => checkServerArgs(['--node-ip=1.2.3.4']), { message: /set by kubelite cluster itself/ });
 });
 
 test('the network: our bridge name, our subnet, the ranges as labels', (t) => {
@@ -69,4 +69,14 @@ test('node addresses: the server at .2, agents from .10', (t) => {
   t.is(nodeAddress('10.233.255.0/24', 'server', 0), '10.233.255.2');
   t.is(nodeAddress('10.233.255.0/24', 'agent', 1), '10.233.255.11');
   t.throws(() => nodeAddress('10.233.255.0/29', 'agent', 0));
+});
+
+test('an agent node container: kubelite agent joined to the server by name, the join token in the environment', (t) => {
+  const s = nodeContainerSpec({ ...base, role: 'agent', index: 1, address: '10.233.255.11', token: 'K10abc::node:secret' });
+  t.is(s.name, 'kubelite-t27-agent-1');
+  t.deepEqual(s.Cmd, ['kubelite', 'agent', '--server', 'https://kubelite-t27-server-0:6443', '--node-name', 'kubelite-t27-agent-1', '--node-ip', '10.233.255.11']);
+  t.deepEqual(s.Env, ['KUBELITE_JOIN_TOKEN=K10abc::node:secret', 'KUBELITE_POD_CIDR=10.233.0.0/17', 'KUBELITE_CLUSTER_NAME=t27']);
+  t.is(s.Labels!['io.kubelite.cluster.role'], 'agent');
+  t.deepEqual(s.ExposedPorts, {});
+  t.is(s.HostConfig?.PortBindings, undefined, 'an agent publishes no API');
 });

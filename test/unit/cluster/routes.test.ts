@@ -2,7 +2,7 @@
 // bridge, deleted only when they go through that bridge.
 
 import test from 'ava';
-import { parseIpRoutes, parseRouteGet, planRouteAdds, planRouteDeletes, probeAddresses, routedRanges } from '../../../src/cluster/routes.js';
+import { parseIpRoutes, parseRouteGet, planNodeRouteAdds, planRouteAdds, planRouteDeletes, probeAddresses, routedRanges } from '../../../src/cluster/routes.js';
 import { routeStaysLocal } from '../../../src/dns/lookup.js';
 
 const cidrs = { podCIDR: '10.233.0.0/17', serviceCIDR: '10.233.128.0/18', lbPool: '10.233.192.0/24', nodeCIDR: '10.233.255.0/24' };
@@ -62,4 +62,18 @@ test('route get and probe addresses', (t) => {
 test('kubelite dns lookup counts a cluster bridge route as staying on the host', (t) => {
   t.true(routeStaysLocal({ dev: 'klc-t27', gateway: '10.233.255.2' }));
   t.false(routeStaysLocal({ dev: 'eth0', gateway: '192.0.2.1' }));
+});
+
+test('each agent\'s share of the pod CIDR is routed through it; deletes take those too', (t) => {
+  const current = parseIpRoutes(JSON.stringify([
+    { dst: '10.233.0.0/17', gateway: '10.233.255.2', dev: 'klc-t27' },
+    { dst: '10.233.2.0/24', gateway: '10.233.255.11', dev: 'klc-t27' },
+    { dst: '10.233.9.0/24', gateway: '10.233.255.19', dev: 'other' },
+  ]));
+  t.deepEqual(planNodeRouteAdds(current, [{ podCIDR: '10.233.1.0/24', via: '10.233.255.10' }, { podCIDR: '10.233.2.0/24', via: '10.233.255.11' }, { podCIDR: '10.99.0.0/24', via: '10.233.255.12' }], cidrs, 'klc-t27'), [
+    ['route', 'replace', '10.233.1.0/24', 'via', '10.233.255.10', 'dev', 'klc-t27'],
+  ]);
+  t.throws(() => planNodeRouteAdds(current, [{ podCIDR: '10.233.9.0/24', via: '10.233.255.12' }], cidrs, 'klc-t27'), { message: /already routes 10\.233\.9\.0\/24 via other/ });
+  t.throws(() => planNodeRouteAdds(current, [{ podCIDR: '10.233.3.0/24', via: 'x; rm' }], cidrs, 'klc-t27'));
+  t.deepEqual(planRouteDeletes(current, cidrs, 'klc-t27').map((d) => d[2]), ['10.233.0.0/17', '10.233.2.0/24'], 'never another bridge\'s route');
 });

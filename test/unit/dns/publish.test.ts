@@ -181,3 +181,34 @@ test('a route stays local only when it is local or goes, without a gateway, to a
   t.false(routeStaysLocal(parseIpRouteJson('not json')));
   t.false(routeStaysLocal(undefined));
 });
+
+// ---------- one replica per node ----------
+
+test('kube-dns Endpoints from the replicas the Nodes announce; an unreachable node\'s replica is not ready', async (t) => {
+  const { kubeDnsEndpointsFrom, replicaOf, DNS_NODE_ANNOTATION } = await import('../../../src/dns/publish.js');
+  const node = (name: string, listen: string | undefined, ready: 'True' | 'False' | 'Unknown') =>
+    ({ apiVersion: 'v1', kind: 'Node', metadata: { name, ...(listen ? { annotations: { [DNS_NODE_ANNOTATION]: listen } } : {}) }, spec: {}, status: { conditions: [{ type: 'Ready', status: ready }] } }) as never;
+  const eps = kubeDnsEndpointsFrom([node('b', '10.64.1.1:53', 'True'), node('a', '10.64.0.1:53', 'False'), node('c', '10.64.2.1:53', 'Unknown'), node('d', undefined, 'True'), node('e', 'junk', 'True'), node('f', '10.64.5.1:5353', 'True')]);
+  t.deepEqual(eps.subsets, [
+    {
+      addresses: [{ ip: '10.64.0.1', nodeName: 'a' }, { ip: '10.64.1.1', nodeName: 'b' }],
+      notReadyAddresses: [{ ip: '10.64.2.1', nodeName: 'c' }],
+      ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }],
+    },
+    { addresses: [{ ip: '10.64.5.1', nodeName: 'f' }], ports: [{ name: 'dns', port: 5353, protocol: 'UDP' }, { name: 'dns-tcp', port: 5353, protocol: 'TCP' }] },
+  ]);
+  t.is(replicaOf(node('x', '300.1.1.1:53', 'True'))?.ip, '300.1.1.1', 'the shape is checked here; the proxier drops invalid addresses');
+  t.is(replicaOf(node('x', '10.0.0.1:0', 'True')), undefined);
+  t.deepEqual(kubeDnsEndpointsFrom([]).subsets, []);
+});
+
+test('the kube-dns Service keeps each node\'s queries on its own replica (internalTrafficPolicy Local)', (t) => {
+  const svc = kubeDnsService('10.96.0.10');
+  t.is(svc.spec.internalTrafficPolicy, 'Local');
+  const stored = kubeDnsService('10.96.0.10');
+  delete stored.spec.internalTrafficPolicy;
+  const step = planService(stored, svc);
+  t.is(step.op, 'update');
+  t.regex((step as { why: string }).why, /internalTrafficPolicy unset -> Local/);
+  t.is((step as { obj: Service }).obj.spec.internalTrafficPolicy, 'Local');
+});

@@ -374,3 +374,18 @@ test('large changes are sliced into restore inputs that never leave a dangling j
   // Small changes stay one atomic input.
   t.is(after.toRestoreBatches('nat', d.write.nat, d.del.nat).length, 1);
 });
+
+test('internalTrafficPolicy Local: the cluster IP goes to this node\'s endpoints only; none here: DROP', (t) => {
+  const s = svc('kube-system', 'dns', { type: 'ClusterIP', clusterIP: '10.96.0.10', internalTrafficPolicy: 'Local', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] });
+  const e = eps('kube-system', 'dns', [{ addresses: [{ ip: '10.244.0.1', nodeName: 'a' }, { ip: '10.244.1.1', nodeName: 'b' }], ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }]);
+  const on = (node: string) => renderRules(buildProxyModel([s], [e], { serviceCIDR: cfg.serviceCIDR, nodeName: node }), cfg).toRestore();
+  const a = on('a');
+  t.regex(a, /-A KUBELITE-GOLD-SERVICES -d 10\.96\.0\.10\/32 -p udp .*cluster IP.* -j KL-GOLD-SVL-/);
+  t.regex(a, /-A KL-GOLD-SVL-\S+ ! -s 10\.244\.0\.0\/16 -d 10\.96\.0\.10\/32 .* -j KUBELITE-GOLD-MARK-MASQ/);
+  const svl = a.split('\n').filter((l) => /^-A KL-GOLD-SVL-/.test(l) && / -j KL-GOLD-SEP-/.test(l));
+  t.is(svl.length, 1, 'one local endpoint');
+  t.notRegex(a, /-j KL-GOLD-SVC-\S+$/m, 'nothing jumps to the cluster-wide chain for the cluster IP');
+  const c = on('c');
+  t.regex(c, /-A KUBELITE-GOLD-SERVICES -d 10\.96\.0\.10\/32 -p udp .*has no local endpoints.* -j DROP/);
+  t.notRegex(c, /-d 10\.96\.0\.10\/32 -p udp .*cluster IP/);
+});
