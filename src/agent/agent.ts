@@ -249,6 +249,13 @@ export class Agent extends QueueController<ComponentContext> implements Componen
         this.enqueue(objectKey(p));
       },
     });
+    // Marked Unknown by the node lifecycle controller while we were cut off: say we are alive at once,
+    // not at the next heartbeat (the NoExecute taint's clock is running).
+    this.nodes?.on({
+      update: (_o, n) => {
+        if (n.metadata.name === this.identity.name && n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown') this.beatSoon();
+      },
+    });
     const onObject = (kind: 'configMap' | 'secret') => (obj: ConfigMap | Secret) => {
       for (const p of this.pods.list(obj.metadata.namespace)) if (refersTo(p, kind, obj.metadata.name!)) this.enqueue(objectKey(p));
     };
@@ -457,6 +464,15 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       }
     }
     return false;
+  }
+
+  private beatPending?: NodeJS.Timeout;
+  private beatSoon(): void {
+    if (this.beatPending || this.shutDown) return;
+    this.beatPending = setTimeout(() => {
+      this.beatPending = undefined;
+      void this.beat();
+    }, 50);
   }
 
   /** The heartbeat: is Docker answering? Refresh the Node's Ready condition either way. */

@@ -41,6 +41,8 @@ export class NodeLifecycleController extends QueueController<ComponentContext> i
   /** node -> when this controller last saw its Lease or heartbeat change (its own clock). */
   private readonly observedAt = new Map<string, number>();
   private readonly leaseVersion = new Map<string, string>();
+  private monitor?: NodeJS.Timeout;
+  private lastTick = 0;
 
   constructor(private readonly lifecycleOpts: NodeLifecycleOptions = {}) {
     super({ workers: 2, baseDelayMs: 100, ...lifecycleOpts });
@@ -91,11 +93,33 @@ export class NodeLifecycleController extends QueueController<ComponentContext> i
   protected override synced(): void {
     // Every node starts with a full grace period from now: whatever happened while no controller
     // watched is not held against it.
+    this.freshGrace();
+    // A process that was stopped (SIGSTOP, a paused container, a starved machine) saw no Lease change
+    // meanwhile either: after such a gap every node gets a fresh grace period too.
+    this.lastTick = Date.now();
+    this.monitor = setInterval(() => {
+      const now = Date.now();
+      const gap = now - this.lastTick;
+      this.lastTick = now;
+      if (gap > this.graceMs / 2) {
+        this.log.warn({ gapMs: gap }, 'the node lifecycle controller did not run for a while: every node gets a fresh grace period');
+        this.freshGrace();
+      }
+    }, 250);
+    this.monitor.unref();
+  }
+
+  private freshGrace(): void {
     const now = Date.now();
     for (const n of this.nodes.list()) {
       this.observedAt.set(n.metadata.name!, now);
       this.enqueue(n.metadata.name!);
     }
+  }
+
+  override async stop(): Promise<void> {
+    clearInterval(this.monitor);
+    await super.stop();
   }
 
   private podChanged(p: Pod): void {
@@ -110,6 +134,8 @@ export class NodeLifecycleController extends QueueController<ComponentContext> i
     const node = this.nodes.get(undefined, name);
     if (!node) return;
     const now = Date.now();
+    // A stall the monitor has not seen yet (this very timer fired late) is not the node's fault.
+    if (now - this.lastTick > this.graceMs / 2) this.freshGrace();
     const observed = this.observedAt.get(name) ?? now;
     if (!this.observedAt.has(name)) this.observedAt.set(name, now);
 
