@@ -116,7 +116,7 @@ export class MultiHostServer {
   /** A Pod stream subresource: this server's own agent serves local Pods, the Pod's node the others. */
   routeSubresource(local: () => SubresourceHandler | undefined): SubresourceHandler {
     return async (req: Request, res: Response, p: ResourcePath) => {
-      const route = await this.proxy.routeFor(p.namespace ?? 'default', p.name ?? '');
+      const route = await this.proxy.routeFor(p.namespace ?? 'default', p.name ?? '', p.subresource);
       if (route !== 'local') return this.proxy.forward(route, req.originalUrl, req, res);
       const h = local();
       if (!h) throw errors.serviceUnavailable(`pods/${p.subresource} is not available: this server runs no agent`);
@@ -131,7 +131,7 @@ export class MultiHostServer {
       if (!s) return false;
       socket.on('error', () => undefined);
       void this.proxy
-        .routeFor(s.namespace, s.name)
+        .routeFor(s.namespace, s.name, s.subresource)
         .then((route) => {
           if (route !== 'local') return this.proxy.upgrade(route, req, socket, head);
           for (const h of locals()) if (h(req, socket, head)) return;

@@ -55,13 +55,21 @@ export function podStreamOf(url: string | undefined): { namespace: string; name:
 export class NodeProxy {
   constructor(private readonly deps: NodeProxyDeps) {}
 
-  /** 'local' for a Pod this server's own agent runs; the kubelet to ask otherwise. */
-  async routeFor(namespace: string, name: string): Promise<'local' | KubeletTarget> {
+  /**
+   * 'local' for a Pod this server serves itself (its own agent's, or one bound to no node); the kubelet
+   * to ask otherwise. A port-forward to a node without a kubelet endpoint is served here too: it only
+   * needs the Pod's address, which the pod network routes from every host.
+   */
+  async routeFor(namespace: string, name: string, subresource?: string): Promise<'local' | KubeletTarget> {
     const pod = await this.deps.client.get<Pod>(R.pods, namespace, name);
     const node = pod.spec?.nodeName;
-    if (!node) throw errors.badRequest(`pod ${name} is not scheduled to a node yet`);
-    if (node === this.deps.localNode) return 'local';
-    return this.kubeletOf(node);
+    if (!node || node === this.deps.localNode) return 'local';
+    try {
+      return await this.kubeletOf(node);
+    } catch (err) {
+      if (subresource === 'portforward') return 'local';
+      throw err;
+    }
   }
 
   async kubeletOf(nodeName: string): Promise<KubeletTarget> {
