@@ -102,7 +102,11 @@ export class LeaseRenewer {
     const tick = async () => {
       if (this.stopped) return;
       const t0 = Date.now();
-      await this.renew().catch(() => undefined);
+      // A server that does not answer (paused, cut off) must not hold the renewals up: try again next tick.
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(2000, this.intervalMs * 3))));
+      await Promise.race([this.renew().catch(() => undefined), limit]);
+      clearTimeout(timer);
       if (!this.stopped) this.timer = setTimeout(tick, Math.max(0, this.intervalMs - (Date.now() - t0)));
       this.timer?.unref?.();
     };

@@ -71,6 +71,8 @@ export interface InstanceCleanupReport {
 }
 
 const DATA_DIR_MARKER = 'kubelite.json';
+/** A `kubelite agent`'s data dir (node password and credentials). */
+const AGENT_DIR_MARKER = 'kubelite-agent.json';
 
 function dockerError(err: unknown): string {
   const e = err as { statusCode?: number; json?: { message?: string }; message?: string; code?: string };
@@ -139,7 +141,7 @@ export async function cleanupInstance(opts: InstanceCleanupOptions): Promise<Ins
     const dir = path.resolve(opts.dataDir);
     if (!fs.existsSync(dir)) {
       // Nothing to purge: idempotent.
-    } else if (!fs.existsSync(path.join(dir, DATA_DIR_MARKER))) {
+    } else if (!fs.existsSync(path.join(dir, DATA_DIR_MARKER)) && !fs.existsSync(path.join(dir, AGENT_DIR_MARKER))) {
       report.warnings.push(`data dir ${dir} has no ${DATA_DIR_MARKER}: not a kubelite data dir, left alone`);
     } else {
       fs.rmSync(dir, { recursive: true, force: true });
