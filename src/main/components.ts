@@ -30,9 +30,6 @@ export function defaultComponents(config: ServerConfig): Component[] {
   // component creates a Service. It cannot be disabled; the proxy can (`--disable proxy`).
   return [
     lazy('services', async () => (await import('../services/component.js')).createServices()),
-    // Before the agent: a node's agent waits for the pod CIDR this controller assigns (cluster-wide work,
-    // the leader's with several servers; not turned off with the controllers, agents depend on it).
-    lazy('node-ipam', async () => (await import('../controllers/node-ipam.js')).createNodeIpam()),
     lazy('agent', async () => (await import('../agent/index.js')).createAgent()),
     lazy('scheduler', async () => (await import('../scheduler/index.js')).createScheduler()),
     lazy('controllers', async () => {

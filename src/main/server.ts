@@ -49,6 +49,10 @@ function hostIPv4s(): string[] {
   return out;
 }
 
+async function nodeIpam(): Promise<Component> {
+  return (await import('../controllers/node-ipam.js')).createNodeIpam();
+}
+
 export async function startServer(config: ServerConfig, components: Component[] = [], logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const names = hostNames(config);
   prepareDataDir(config.dataDir);
@@ -146,9 +150,12 @@ export async function startServer(config: ServerConfig, components: Component[] 
   const kubeconfigPath = path.join(config.dataDir, 'kubeconfig');
   fs.writeFileSync(kubeconfigPath, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
 
+  // Node IPAM is part of every server (whatever components it was given): an agent, this server's own or
+  // a joined one, waits for the pod CIDR it assigns. Cluster-wide work: with several servers, the leader's.
+  const all = components.some((c) => c.name === 'node-ipam') ? components : [await nodeIpam(), ...components];
   const started: Component[] = [];
   try {
-    for (const c of components) {
+    for (const c of all) {
       if (config.disabled.has(c.name as never)) continue;
       const t0 = Date.now();
       await c.start(ctx);
