@@ -10,6 +10,7 @@
 //      another host (what one DNS server for the whole cluster would mean), sequential A queries.
 // Bench slot 60: cluster mhb60 in 10.240.0.0/16.
 //   node --import tsx bench/multihost.ts [rounds] [seconds per wrk run] [pod network: host-gw|vxlan]
+// PARTS=join,loss,pods (default all) picks the parts; each group writes its own section of BENCHMARKS.md.
 
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +25,7 @@ const SECONDS = Number(process.argv[3] ?? 6);
 const MODE = process.argv[4] === 'vxlan' ? 'vxlan' : 'host-gw';
 const NAME = MODE === 'vxlan' ? 'mhb61' : 'mhb60';
 const CONNECTIONS = 8;
+const PARTS = new Set((process.env.PARTS ?? 'join,loss,pods').split(','));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -177,56 +179,9 @@ async function clientNetns(node: string, pod: Pod): Promise<number> {
   return hostPidOf(nodePid, inner);
 }
 
-try {
-  await buildTestNodeImage();
-  const block = NAME === 'mhb61' ? 241 : 240;
-  c = await createTestCluster({ name: NAME, block, agents: 2, serverArgs: MODE === 'vxlan' ? ['--pod-network=vxlan'] : [] });
-  const [a0, a1] = cl().agents;
-  const lines: string[] = [];
-
-  // ---------------- (a) join
-  const joins: Awaited<ReturnType<typeof joinOnce>>[] = [];
-  if (MODE === 'host-gw') {
-    for (let i = 0; i < ROUNDS; i++) {
-      const j = await joinOnce();
-      joins.push(j);
-      process.stderr.write(`join ${i + 1}: agent start -> Ready ${secs(j.startToReady)} (engine answering -> Ready ${secs(j.engineToReady)}, container start -> Ready ${secs(j.containerToReady)})\n`);
-      const extra = (await cl().client.list<Node>(R.nodes)).items.map((n) => n.metadata.name!).filter((n) => !cl().nodes.includes(n));
-      for (const n of extra) await removeAgent(n);
-    }
-  }
-
-  // ---------------- (b) node loss
-  await apply(`
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: loss}
-spec:
-  replicas: 6
-  selector: {matchLabels: {app: loss}}
-  template:
-    metadata: {labels: {app: loss}}
-    spec: {containers: [{name: echo, image: "kubelite/echo:1", readinessProbe: {httpGet: {path: /ready, port: 8080}, periodSeconds: 1}}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: loss}
-spec: {selector: {app: loss}, ports: [{port: 80, targetPort: 8080}]}
-`);
-  const losses: { endpoints: number; replaced: number }[] = [];
-  if (MODE === 'host-gw') {
-    for (let i = 0; i < ROUNDS; i++) {
-      const l = await lossOnce(a1);
-      losses.push(l);
-      process.stderr.write(`loss ${i + 1}: out of the Endpoints ${secs(l.endpoints)}, replacements Ready ${secs(l.replaced)}\n`);
-      await docker.getContainer(a1).start();
-      await until(async () => readyStatus(await cl().client.get<Node>(R.nodes, undefined, a1)) === 'True', 90_000, 'the node back');
-      await until(async () => (await webPods('loss')).every((p) => p.spec.nodeName !== a1 || podReady(p)), 90_000, 'the old Pods gone');
-    }
-  }
-  await cl().kubectl(['delete', 'deployment/loss', 'service/loss']);
-
-  // ---------------- (c) Pod to Pod across hosts vs on one host
+/** (c) and (d): Pod to Pod across hosts vs on one host, and DNS from a Pod. */
+async function podToPod(a0: string, a1: string): Promise<string[]> {
+  const out: string[] = [];
   const pinned = (name: string, node: string) => `
 apiVersion: apps/v1
 kind: Deployment
@@ -259,8 +214,12 @@ spec: {selector: {app: ${name}}, ports: [{port: 80, targetPort: static}]}
   };
   const res: Record<keyof typeof targets, WrkResult[]> = { same: [], cross: [], sameVip: [], crossVip: [] };
   for (const u of Object.values(targets)) await wrk(u, netns); // warm-ups
-  for (let i = 0; i < ROUNDS; i++) {
-    for (const k of Object.keys(targets) as (keyof typeof targets)[]) res[k].push(await wrk(targets[k], netns));
+  // More rounds than for the rest, each in the opposite order to the one before, so drift in the machine's
+  // load hits every path alike.
+  const rounds = 2 * ROUNDS + 1;
+  for (let i = 0; i < rounds; i++) {
+    const order = Object.keys(targets) as (keyof typeof targets)[];
+    for (const k of i % 2 ? order.reverse() : order) res[k].push(await wrk(targets[k], netns));
     process.stderr.write(`round ${i + 1}: same ${res.same[i].rps.toFixed(0)}/s, cross ${res.cross[i].rps.toFixed(0)}/s, same VIP ${res.sameVip[i].rps.toFixed(0)}/s, cross VIP ${res.crossVip[i].rps.toFixed(0)}/s\n`);
   }
   // (d) DNS: the client Pod's own node's replica vs the server node's, by address (the VIP always picks the local one)
@@ -274,7 +233,91 @@ spec: {selector: {app: ${name}}, ports: [{port: 80, targetPort: static}]}
   const ratio = m(res.cross, (r) => r.rps) / m(res.same, (r) => r.rps);
   const ratioVip = m(res.crossVip, (r) => r.rps) / m(res.sameVip, (r) => r.rps);
 
-  if (MODE === 'host-gw') {
+  out.push(
+    `#### Pod to Pod across hosts vs on one host (${MODE}${MODE === 'host-gw' ? ': host routes, no encapsulation' : ': VXLAN, MTU 50 below the link'})`,
+    '',
+    `\`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s --latency\` in a client Pod's network namespace on ${a0}, against kubelite/echo's static busybox`,
+    `httpd (a new connection per request); one server Pod on the same node, one on ${a1}; ${2 * ROUNDS + 1} rounds (alternating order), medians.`,
+    '',
+    '| path | requests/s | p50 | p99 | errors |',
+    '|---|---|---|---|---|',
+    row('same node, Pod IP', res.same),
+    row('across hosts, Pod IP', res.cross),
+    row('same node, through a ClusterIP', res.sameVip),
+    row('across hosts, through a ClusterIP', res.crossVip),
+    '',
+    `Across hosts / same node: **${ratio.toFixed(2)}x** straight to the Pod, **${ratioVip.toFixed(2)}x** through a ClusterIP (target >= 0.9x with host routes: ${MODE === 'host-gw' ? (Math.min(ratio, ratioVip) >= 0.9 ? 'met' : 'missed') : 'n/a for VXLAN'}).`,
+    'The "hosts" are node containers on one machine: a packet between them crosses two veths and a Linux bridge,',
+    'not a physical link, so this measures what the pod network adds (routing, forwarding rules, no NAT), not a wire.',
+    '',
+    `#### Cluster DNS from a Pod: a replica on its own node vs one on another host (3,000 sequential A queries each)`,
+    '',
+    '| replica asked | p50 | p99 | failed |',
+    '|---|---|---|---|',
+    `| this node's (what the kube-dns VIP gives a Pod: internalTrafficPolicy Local) | ${dnsLocal.p50.toFixed(3)} ms | ${dnsLocal.p99.toFixed(3)} ms | ${dnsLocal.failed} |`,
+    `| another host's (what one DNS server for the cluster would give) | ${dnsRemote.p50.toFixed(3)} ms | ${dnsRemote.p99.toFixed(3)} ms | ${dnsRemote.failed} |`,
+    '',
+    'Chosen: a replica per node fed by watch. Every query stays on its node (no hop, and here no second veth pair and',
+    'bridge), and a node keeps answering its Pods whichever other host is down; the cost is one watch of Services,',
+    'Endpoints and Pods per node.',
+    `Host load average ${os.loadavg()[0].toFixed(1)} (1 min) at the end; 3 node containers with their engines share the 2 cores.`,
+  );
+  return out;
+}
+
+try {
+  await buildTestNodeImage();
+  const block = NAME === 'mhb61' ? 241 : 240;
+  c = await createTestCluster({ name: NAME, block, agents: 2, serverArgs: MODE === 'vxlan' ? ['--pod-network=vxlan'] : [] });
+  const [a0, a1] = cl().agents;
+  const lines: string[] = [];
+
+  // ---------------- (a) join
+  const joins: Awaited<ReturnType<typeof joinOnce>>[] = [];
+  if (MODE === 'host-gw' && PARTS.has('join')) {
+    for (let i = 0; i < ROUNDS; i++) {
+      const j = await joinOnce();
+      joins.push(j);
+      process.stderr.write(`join ${i + 1}: agent start -> Ready ${secs(j.startToReady)} (engine answering -> Ready ${secs(j.engineToReady)}, container start -> Ready ${secs(j.containerToReady)})\n`);
+      const extra = (await cl().client.list<Node>(R.nodes)).items.map((n) => n.metadata.name!).filter((n) => !cl().nodes.includes(n));
+      for (const n of extra) await removeAgent(n);
+    }
+  }
+
+  // ---------------- (b) node loss
+  await apply(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: loss}
+spec:
+  replicas: 6
+  selector: {matchLabels: {app: loss}}
+  template:
+    metadata: {labels: {app: loss}}
+    spec: {containers: [{name: echo, image: "kubelite/echo:1", readinessProbe: {httpGet: {path: /ready, port: 8080}, periodSeconds: 1}}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: loss}
+spec: {selector: {app: loss}, ports: [{port: 80, targetPort: 8080}]}
+`);
+  const losses: { endpoints: number; replaced: number }[] = [];
+  if (MODE === 'host-gw' && PARTS.has('loss')) {
+    for (let i = 0; i < ROUNDS; i++) {
+      const l = await lossOnce(a1);
+      losses.push(l);
+      process.stderr.write(`loss ${i + 1}: out of the Endpoints ${secs(l.endpoints)}, replacements Ready ${secs(l.replaced)}\n`);
+      await docker.getContainer(a1).start();
+      await until(async () => readyStatus(await cl().client.get<Node>(R.nodes, undefined, a1)) === 'True', 90_000, 'the node back');
+      await until(async () => (await webPods('loss')).every((p) => p.spec.nodeName !== a1 || podReady(p)), 90_000, 'the old Pods gone');
+    }
+  }
+  await cl().kubectl(['delete', 'deployment/loss', 'service/loss']);
+
+  const podLines: string[] = [];
+  if (PARTS.has('pods')) podLines.push(...(await podToPod(a0, a1)));
+
+  if (MODE === 'host-gw' && joins.length && losses.length) {
     const jm = (f: (j: (typeof joins)[number]) => number) => secs(median(joins.map(f)));
     const worstJoin = Math.max(...joins.map((j) => j.startToReady));
     const lm = (f: (l: (typeof losses)[number]) => number) => secs(median(losses.map(f)));
@@ -312,41 +355,18 @@ spec: {selector: {app: ${name}}, ports: [{port: 80, targetPort: static}]}
       '',
     );
   }
-  lines.push(
-    `#### Pod to Pod across hosts vs on one host (${MODE}${MODE === 'host-gw' ? ': host routes, no encapsulation' : ': VXLAN, MTU 50 below the link'})`,
-    '',
-    `\`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s --latency\` in a client Pod's network namespace on ${a0}, against kubelite/echo's static busybox`,
-    `httpd (a new connection per request); one server Pod on the same node, one on ${a1}; ${ROUNDS} rounds, medians.`,
-    '',
-    '| path | requests/s | p50 | p99 | errors |',
-    '|---|---|---|---|---|',
-    row('same node, Pod IP', res.same),
-    row('across hosts, Pod IP', res.cross),
-    row('same node, through a ClusterIP', res.sameVip),
-    row('across hosts, through a ClusterIP', res.crossVip),
-    '',
-    `Across hosts / same node: **${ratio.toFixed(2)}x** straight to the Pod, **${ratioVip.toFixed(2)}x** through a ClusterIP (target >= 0.9x with host routes: ${MODE === 'host-gw' ? (Math.min(ratio, ratioVip) >= 0.9 ? 'met' : 'missed') : 'n/a for VXLAN'}).`,
-    'The "hosts" are node containers on one machine: a packet between them crosses two veths and a Linux bridge,',
-    'not a physical link, so this measures what the pod network adds (routing, forwarding rules, no NAT), not a wire.',
-    '',
-    `#### Cluster DNS from a Pod: a replica on its own node vs one on another host (3,000 sequential A queries each)`,
-    '',
-    '| replica asked | p50 | p99 | failed |',
-    '|---|---|---|---|',
-    `| this node's (what the kube-dns VIP gives a Pod: internalTrafficPolicy Local) | ${dnsLocal.p50.toFixed(3)} ms | ${dnsLocal.p99.toFixed(3)} ms | ${dnsLocal.failed} |`,
-    `| another host's (what one DNS server for the cluster would give) | ${dnsRemote.p50.toFixed(3)} ms | ${dnsRemote.p99.toFixed(3)} ms | ${dnsRemote.failed} |`,
-    '',
-    'Chosen: a replica per node fed by watch. Every query stays on its node (no hop, and here no second veth pair and',
-    'bridge), and a node keeps answering its Pods whichever other host is down; the cost is one watch of Services,',
-    'Endpoints and Pods per node.',
-    `Host load average ${os.loadavg()[0].toFixed(1)} (1 min) at the end; 3 node containers with their engines share the 2 cores.`,
-  );
-  writeSection(
-    MODE === 'host-gw' ? 'multihost' : 'multihost-vxlan',
-    MODE === 'host-gw' ? 'Many hosts: join, node loss, Pod to Pod across hosts (issue #12)' : 'Many hosts over VXLAN: Pod to Pod across hosts (issue #12)',
-    `node --import tsx bench/multihost.ts ${ROUNDS} ${SECONDS}${MODE === 'vxlan' ? ' vxlan' : ''}`,
-    lines.join('\n'),
-  );
+  if (lines.length) {
+    lines.push(`Host load average ${os.loadavg()[0].toFixed(1)} (1 min) at the end; 3 node containers with their engines share the 2 cores.`);
+    writeSection('multihost', 'Many hosts: join and node loss (issue #12)', `PARTS=join,loss node --import tsx bench/multihost.ts ${ROUNDS}`, lines.join('\n'));
+  }
+  if (podLines.length) {
+    writeSection(
+      MODE === 'host-gw' ? 'multihost-pods' : 'multihost-pods-vxlan',
+      MODE === 'host-gw' ? 'Many hosts: Pod to Pod across hosts, and cluster DNS (issue #12)' : 'Many hosts over VXLAN: Pod to Pod across hosts (issue #12)',
+      `PARTS=pods node --import tsx bench/multihost.ts ${ROUNDS} ${SECONDS}${MODE === 'vxlan' ? ' vxlan' : ''}`,
+      podLines.join('\n'),
+    );
+  }
 } finally {
   await c?.destroy();
 }
