@@ -11,3 +11,5 @@ export * from './rollout-history.js';
 export * from './gc.js';
 export { statusEqual } from './status-equal.js';
 export { isoSeconds } from './time.js';
+export * from './job.js';
+export * from './cronjob.js';
