@@ -2,11 +2,17 @@
 
 import type { Component } from '../server/component.js';
 import { CronJobController } from './cronjob.js';
+import { DaemonSetController } from './daemonset.js';
 import { JobController } from './job.js';
+import { StatefulSetController } from './statefulset.js';
+import { VolumeController } from './volume.js';
 
 export { CronJobController } from './cronjob.js';
+export { DaemonSetController } from './daemonset.js';
 export { JobController } from './job.js';
+export { StatefulSetController } from './statefulset.js';
+export { VolumeController, defaultStorageClassObject } from './volume.js';
 
 export function workloadControllers(): Component[] {
-  return [new JobController(), new CronJobController()];
+  return [new VolumeController(), new StatefulSetController(), new DaemonSetController(), new JobController(), new CronJobController()];
 }

@@ -53,6 +53,8 @@ function claimUpdate(obj: Obj, old: Obj): Causes {
   const out: Causes = [];
   // The binder fills in volumeName once; a bound claim may only grow (not enforced on directories).
   if (!oldSpec.volumeName && spec.volumeName) oldSpec.volumeName = spec.volumeName;
+  // Retroactive default class assignment: a claim without a class may get one.
+  if (oldSpec.storageClassName === undefined && typeof spec.storageClassName === 'string') oldSpec.storageClassName = spec.storageClassName;
   if (storage !== undefined && oldStorage !== undefined && parseQuantity(storage as string) < parseQuantity(oldStorage as string) && strAt(objAt(old.status).phase) === 'Bound') {
     out.push(forbidden('spec.resources.requests.storage', 'field can not be less than status.capacity'));
   }

@@ -13,3 +13,7 @@ export { statusEqual } from './status-equal.js';
 export { isoSeconds } from './time.js';
 export * from './job.js';
 export * from './cronjob.js';
+export * from './history.js';
+export * from './statefulset.js';
+export * from './daemonset.js';
+export * from './volume-binding.js';
