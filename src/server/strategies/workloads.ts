@@ -17,6 +17,8 @@ export function generateJobSelector(job: Job): void {
   const meta = (template.metadata ??= {});
   meta.labels = { ...(meta.labels ?? {}), [JOB_CONTROLLER_UID]: uid, [JOB_NAME]: name, [LEGACY_JOB_CONTROLLER_UID]: uid, [LEGACY_JOB_NAME]: name };
   job.spec.selector ??= { matchLabels: { [JOB_CONTROLLER_UID]: uid } };
+  // batch/v1 defaulting: a Job without labels takes its pod template's.
+  if (!job.metadata.labels || Object.keys(job.metadata.labels).length === 0) job.metadata.labels = { ...meta.labels };
 }
 
 function withFinalizer(obj: KObject, finalizer: string): void {
