@@ -239,4 +239,29 @@ spec:
 `);
     t.is(ok.code, 0, ok.stderr);
   });
+
+  test('kubectl explain and describe know the batch kinds', async (t) => {
+    const e = await k(['explain', 'cronjob.spec.schedule']);
+    t.is(e.code, 0, e.stderr);
+    t.regex(e.stdout, /GROUP:\s+batch\nKIND:\s+CronJob\nVERSION:\s+v1/);
+    t.regex(e.stdout, /schedule in Cron format/);
+    const j = await k(['explain', 'job.spec.completionMode']);
+    t.regex(j.stdout, /JOB_COMPLETION_INDEX/);
+    const a = await apply('described.yaml', `apiVersion: batch/v1
+kind: Job
+metadata: {name: described}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: d, image: kubelite/echo:1, command: [sh, -c, 'true']}]
+`);
+    t.is(a.code, 0, a.stderr);
+    const w = await k(['wait', '--for=condition=complete', 'job/described', '--timeout=60s'], { timeoutMs: 70_000 });
+    t.is(w.code, 0, w.stderr);
+    const d = await k(['describe', 'job', 'described']);
+    t.is(d.code, 0, d.stderr);
+    t.regex(d.stdout, /Pods Statuses:\s+0 Active \(0 Ready\) \/ 1 Succeeded \/ 0 Failed/);
+    t.regex(d.stdout, /Normal\s+Completed\s+\S+\s+job-controller\s+Job completed/);
+  });
 }

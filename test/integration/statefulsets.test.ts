@@ -122,6 +122,14 @@ spec:
     const pvRows = tableRows(pv.stdout);
     t.deepEqual(pvRows[0], ['NAME', 'CAPACITY', 'ACCESS MODES', 'RECLAIM POLICY', 'STATUS', 'CLAIM', 'STORAGECLASS', 'VOLUMEATTRIBUTESCLASS', 'REASON', 'AGE']);
     t.deepEqual(pvRows.slice(1).map((r) => r[5]).sort(), ['default/data-web-0', 'default/data-web-1', 'default/data-web-2']);
+    const d = await k(['describe', 'sts', 'web']);
+    t.is(d.code, 0, d.stderr);
+    t.regex(d.stdout, /Pods Status:\s+3 Running \/ 0 Waiting \/ 0 Succeeded \/ 0 Failed/);
+    const dc = await k(['describe', 'pvc', 'data-web-0']);
+    t.regex(dc.stdout, /Used By:\s+web-0/);
+    const ex = await k(['explain', 'sts.spec.volumeClaimTemplates']);
+    t.is(ex.code, 0, ex.stderr);
+    t.regex(ex.stdout, /KIND:\s+StatefulSet/);
     const sc = await k(['get', 'sc']);
     t.regex(normalizeTable(sc.stdout), /^local-path \(default\)  kubelite\.io\/local-path  Delete  WaitForFirstConsumer  false  AGE$/m);
   });

@@ -303,7 +303,8 @@ export function planJob(job: Job, ownedPods: readonly Pod[], now: Date, opts: Jo
   if (conditions.length) status.conditions = conditions;
   else delete status.conditions;
   status.uncountedTerminatedPods = {};
-  for (const k of ['active', 'ready', 'terminating', 'succeeded', 'failed'] as const) if (!status[k]) delete status[k];
+  // active/succeeded/failed are omitted at zero (omitempty); ready and terminating are pointers in 1.32 and stay.
+  for (const k of ['active', 'succeeded', 'failed'] as const) if (!status[k]) delete status[k];
   plan.status = status;
   plan.statusChanged = !statusEqual(prev, status);
 
