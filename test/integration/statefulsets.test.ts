@@ -252,6 +252,38 @@ spec:
     t.truthy(r);
   });
 
+  test.serial('reclaimPolicy Delete: deleting a claim (after its Pod) removes its volume and directory', async (t) => {
+    await apply('scratch.yaml', `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: scratch}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 100Mi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: writer}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: w, image: kubelite/echo:1, volumeMounts: [{name: s, mountPath: /s}]}
+  volumes: [{name: s, persistentVolumeClaim: {claimName: scratch}}]
+`);
+    await waitFor(async () => (await k(['get', 'pod', 'writer', '-o', 'jsonpath={.status.phase}'])).stdout === 'Running', 60_000, 'writer running');
+    const pvName = (await k(['get', 'pvc', 'scratch', '-o', 'jsonpath={.spec.volumeName}'])).stdout;
+    const dir = (await k(['get', 'pv', pvName, '-o', 'jsonpath={.spec.hostPath.path}'])).stdout;
+    t.is((await k(['exec', 'writer', '--', 'sh', '-c', 'echo x > /s/f'])).code, 0);
+    t.true(fs.existsSync(path.join(dir, 'f')));
+    // In use: the claim waits (pvc-protection) until its Pod is gone.
+    const del = await k(['delete', 'pvc', 'scratch', '--wait=false']);
+    t.is(del.code, 0, del.stderr);
+    t.is((await k(['get', 'pvc', 'scratch', '-o', 'jsonpath={.metadata.finalizers}'])).stdout, '["kubernetes.io/pvc-protection"]');
+    t.is((await k(['delete', 'pod', 'writer'])).code, 0);
+    await waitFor(async () => (await k(['get', 'pv', pvName])).code !== 0, 60_000, 'the volume deleted');
+    t.false(fs.existsSync(dir), 'the directory went with it');
+    t.not((await k(['get', 'pvc', 'scratch'])).code, 0);
+  });
+
   test.serial('a volume directory deleted by hand: the new Pod does not start, and FailedMount says why', async (t) => {
     const dir = (await k(['get', 'pv', (await k(['get', 'pvc', 'data-web-1', '-o', 'jsonpath={.spec.volumeName}'])).stdout, '-o', 'jsonpath={.spec.hostPath.path}'])).stdout;
     t.true(dir.startsWith(path.join(server!.dataDir, 'storage') + path.sep), dir);
