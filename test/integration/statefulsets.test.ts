@@ -214,7 +214,7 @@ spec:
       const r = await k(['get', 'events', '--field-selector', 'involvedObject.name=fast-claim', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
       return r.stdout.includes('ProvisioningFailed') ? r.stdout : undefined;
     }, 30_000, 'a ProvisioningFailed event');
-    t.regex(ev, /ProvisioningFailed: storageclass\.storage\.k8s\.io "fast" not found/);
+    t.regex(ev ?? "", /ProvisioningFailed: storageclass\.storage\.k8s\.io "fast" not found/);
     t.is((await k(['get', 'pvc', 'fast-claim', '-o', 'jsonpath={.status.phase}'])).stdout, 'Pending');
     const d = await k(['delete', 'pvc', 'fast-claim']);
     t.is(d.code, 0, d.stderr);
@@ -294,7 +294,7 @@ spec:
       const r = await k(['get', 'events', '--field-selector', 'involvedObject.name=web-1,reason=FailedMount', '-o', 'jsonpath={.items[*].message}']);
       return r.stdout || undefined;
     }, 60_000, 'a FailedMount event for web-1');
-    t.regex(ev, /MountVolume\.SetUp failed for volume "data" : the directory .* of persistent volume "pvc-[0-9a-f-]+" is missing/);
+    t.regex(ev ?? "", /MountVolume\.SetUp failed for volume "data" : the directory .* of persistent volume "pvc-[0-9a-f-]+" is missing/);
     const pod = await json<{ status: { phase: string; containerStatuses?: { ready: boolean; state: { running?: unknown } }[] } }>(['get', 'pod', 'web-1']);
     t.false(pod.status.containerStatuses?.some((c) => c.state.running) ?? false, 'no container runs on an empty stand-in');
     t.false(fs.existsSync(dir), 'the directory was not silently re-created');

@@ -52,7 +52,7 @@ test('OrderedReady: one ordinal at a time, claims before their pod, the next onl
   t.deepEqual(p0.spec.volumes, [{ name: 'cfg', emptyDir: {} }, { name: 'data', persistentVolumeClaim: { claimName: 'data-web-0' } }]);
   t.is(p0.metadata.labels!['statefulset.kubernetes.io/pod-name'], 'web-0');
   t.is(p0.metadata.labels!['apps.kubernetes.io/pod-index'], '0');
-  t.is(p0.metadata.labels!['controller-revision-hash'], r.metadata.name);
+  t.is(p0.metadata.labels!['controller-revision-hash'], r.metadata.name!);
   plan = planStatefulSet({ set, pods: [pod('web-0', r.metadata.name!, { ready: false })], claims: new Set(['data-web-0']), current: r, update: r, now: NOW });
   t.deepEqual(kinds(plan.actions), [], 'web-1 waits for web-0 to be Ready');
   plan = planStatefulSet({ set, pods: [pod('web-0', r.metadata.name!)], claims: new Set(['data-web-0', 'data-web-1']), current: r, update: r, now: NOW });
