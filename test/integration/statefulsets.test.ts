@@ -148,6 +148,9 @@ spec:
     t.regex(ping.stdout, new RegExp(`^PING web-1\\.nginx \\(${ip.replace(/\./g, '\\.')}\\)`));
     const fqdn = await k(['exec', 'client', '--', 'nslookup', 'web-1.nginx.default.svc.cluster.local.']);
     t.regex(fqdn.stdout, new RegExp(`Address: ${ip.replace(/\./g, '\\.')}`));
+    // SRV per named port of the headless Service, one target per Pod hostname.
+    const srv = await k(['exec', 'client', '--', 'nslookup', '-type=SRV', '_http._tcp.nginx.default.svc.cluster.local.']);
+    for (const n of ['web-0', 'web-1', 'web-2']) t.true(srv.stdout.includes(`8080 ${n}.nginx.default.svc.cluster.local`), srv.stdout);
     const self = await k(['exec', 'web-2', '--', 'hostname', '-f']);
     t.is(self.stdout.trim(), 'web-2.nginx.default.svc.cluster.local');
   });
