@@ -134,6 +134,9 @@ export class PodSyncer {
       const ns = pod.metadata.namespace ?? 'default';
       const waiting = unboundClaims(pod, (name) => this.d.claims!.get(ns, name));
       if (waiting.length) {
+        // Not yet bound is the normal WaitForFirstConsumer path (it takes a moment); a missing claim is not.
+        const missing = waiting.filter((name) => !this.d.claims!.get(ns, name));
+        if (missing.length) this.d.recorder.warning(pod, 'FailedMount', `Unable to attach or mount volumes: persistentvolumeclaim "${missing[0]}" not found`);
         this.d.enqueue(key, UNBOUND_CLAIM_RECHECK_MS);
         return;
       }
