@@ -166,7 +166,7 @@ async function rawDockerJob(): Promise<number> {
   const worker = async () => {
     while (next < 20) {
       next++;
-      await run('docker', ['run', '--rm', '--label', `io.kubelite.instance=${server.instance}`, 'kubelite/echo:1', 'true']);
+      await run('docker', ['run', '--rm', '--network', `kubelite-${server.instance}`, '--label', `io.kubelite.instance=${server.instance}`, 'kubelite/echo:1', 'true']);
     }
   };
   await Promise.all(Array.from({ length: 5 }, worker));
