@@ -6,7 +6,7 @@
 
 import type { HostNames } from '../config.js';
 import { chainNames } from './names.js';
-import { exec as defaultExec, type ExecResult } from './exec.js';
+import { exec as defaultExec, type ExecResult } from '../util/exec.js';
 import { tokenizeRule } from './save-parse.js';
 
 export interface EndpointCounter {
