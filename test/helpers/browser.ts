@@ -1,0 +1,68 @@
+// Headless Chromium for browser tests and benchmarks: Debian's /usr/bin/chromium driven by
+// playwright-core (never a downloaded browser), a fresh profile per launch, no background traffic,
+// always closed and its profile removed, even when a test fails.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.KUBELITE_CHROMIUM ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-default-apps',
+  '--disable-extensions',
+  '--metrics-recording-only',
+  '--no-default-browser-check',
+];
+
+export interface TestBrowser {
+  context: BrowserContext;
+  newPage(): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/** A browser with its own fresh --user-data-dir; `caPem` is not needed: the test server's CA is accepted for its address only through ignoreHTTPSErrors. */
+export async function launchBrowser(opts: { viewport?: { width: number; height: number } } = {}): Promise<TestBrowser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (scripts/setup.sh and .ci/run do)`);
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelite-chromium-'));
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      ignoreHTTPSErrors: true,
+      viewport: opts.viewport ?? { width: 1500, height: 900 },
+    });
+  } catch (err) {
+    fs.rmSync(profile, { recursive: true, force: true });
+    throw err;
+  }
+  let closed = false;
+  return {
+    context,
+    newPage: () => context.newPage(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await context.close().catch(() => undefined);
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Logs a page in by pasting the token into the login form, as a person would. */
+export async function loginWithToken(page: Page, baseUrl: string, token: string): Promise<void> {
+  await page.goto(`${baseUrl}/ui/`);
+  await page.fill('#token', token);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#conn[data-conn=live]', { timeout: 20_000 });
+}
