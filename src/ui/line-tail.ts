@@ -8,7 +8,7 @@ export interface TailResult {
 }
 
 export class LineTail {
-  private readonly done: string[] = [];
+  private readonly done: { text: string; cut: boolean }[] = [];
   private parts: Buffer[] = [];
   private kept = 0;
   private seen = 0;
@@ -41,15 +41,13 @@ export class LineTail {
 
   private finishLine(): void {
     let text = Buffer.concat(this.parts).toString('utf8').replace(/\r$/, '');
-    if (this.seen > this.maxLineBytes) {
+    const cut = this.seen > this.maxLineBytes;
+    if (cut) {
       text += ` … [line cut: ${this.seen - this.maxLineBytes} more bytes]`;
       this.cut++;
     }
-    this.done.push(text);
-    if (this.done.length > this.maxLines) {
-      const dropped = this.done.shift()!;
-      if (dropped.includes(' … [line cut: ')) this.cut = Math.max(0, this.cut - 1);
-    }
+    this.done.push({ text, cut });
+    if (this.done.length > this.maxLines && this.done.shift()!.cut) this.cut--;
     this.parts = [];
     this.kept = 0;
     this.seen = 0;
@@ -58,6 +56,6 @@ export class LineTail {
   /** The lines so far, plus an unterminated last line if there is one. */
   result(): TailResult {
     if (this.seen > 0) this.finishLine();
-    return { lines: [...this.done], cutLines: this.cut };
+    return { lines: this.done.map((l) => l.text), cutLines: this.cut };
   }
 }
