@@ -38,7 +38,7 @@ test('the seed: entry points -> ClusterIP my-backend -> 3 Ready Pods', (t) => {
 test('a deleted Pod turns red and its endpoint is terminating; its replacement appears as a candidate, then not Ready', (t) => {
   const { objects, pods } = seed();
   const [a, b, c] = pods;
-  const dying = pod(a.metadata.name, { rs: 'my-backend-5d8f7', ip: a.status!.podIP, deleting: true });
+  const dying = pod(a.metadata.name!, { rs: 'my-backend-5d8f7', ip: a.status!.podIP, deleting: true });
   const fresh = pod('my-backend-5d8f7-ddddd', { rs: 'my-backend-5d8f7', ip: '', phase: 'Pending', ready: false });
   const svcObj = objects.find((o) => o.kind === 'Service')!;
   let r = buildRoad(stateOf([...objects.filter((o) => o.kind !== 'Pod' && o.kind !== 'EndpointSlice'), dying, b, c, fresh, svcObj, slice('my-backend', [{ pod: dying, ready: false, terminating: true }, { pod: b }, { pod: c }])]), opts);
