@@ -59,9 +59,26 @@ export async function launchBrowser(opts: { viewport?: { width: number; height: 
   };
 }
 
+/**
+ * page.goto, again when Chromium aborts it with ERR_NETWORK_CHANGED: on a machine where Docker and
+ * other tests add and remove interfaces all the time, Chromium's network-change detection cancels
+ * whatever navigation is in flight (a person would press reload).
+ */
+export async function gotoRetry(page: Page, url: string, attempts = 5): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await page.goto(url);
+      return;
+    } catch (err) {
+      if (i >= attempts || !/ERR_NETWORK_CHANGED|ERR_NETWORK_IO_SUSPENDED/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 /** Logs a page in by pasting the token into the login form, as a person would. */
 export async function loginWithToken(page: Page, baseUrl: string, token: string): Promise<void> {
-  await page.goto(`${baseUrl}/ui/`);
+  await gotoRetry(page, `${baseUrl}/ui/`);
   await page.fill('#token', token);
   await page.click('button[type=submit]');
   await page.waitForSelector('#conn[data-conn=live]', { timeout: 20_000 });

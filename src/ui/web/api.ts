@@ -18,14 +18,29 @@ async function failure(res: Response): Promise<Error> {
   return res.status === 401 ? new Unauthorized(message) : new Error(message);
 }
 
+/**
+ * fetch, again after a network error (not an HTTP error): browsers abort requests in flight when the
+ * machine's interfaces change (ERR_NETWORK_CHANGED), which on a Docker host happens all the time.
+ */
+async function fetchRetry(url: string, init: RequestInit, tries = 3): Promise<Response> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      if (i >= tries || init.signal?.aborted) throw err;
+      await new Promise((r) => setTimeout(r, 250 * i));
+    }
+  }
+}
+
 async function getJSON<T>(url: string): Promise<T> {
-  const res = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
+  const res = await fetchRetry(url, { credentials: 'same-origin', cache: 'no-store' });
   if (!res.ok) throw await failure(res);
   return (await res.json()) as T;
 }
 
 export async function login(body: { token: string } | { code: string }): Promise<void> {
-  const res = await fetch('/ui/api/login', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetchRetry('/ui/api/login', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   if (!res.ok) throw await failure(res);
 }
 
@@ -34,7 +49,7 @@ export async function logout(): Promise<void> {
 }
 
 export async function hasSession(): Promise<boolean> {
-  const res = await fetch('/ui/api/session', { credentials: 'same-origin', cache: 'no-store' });
+  const res = await fetchRetry('/ui/api/session', { credentials: 'same-origin', cache: 'no-store' });
   return res.ok;
 }
 
