@@ -132,10 +132,8 @@ export class StreamHub {
     this.clients.add(c);
     sink.on('close', () => this.close(c));
     // Snapshot and registration in one turn of the event loop: no change can fall between them.
-    const objects: WObject[] = [];
-    for (const inf of this.informers) for (const o of inf.list(ns || undefined)) objects.push(slim(o)!);
     this.send(c, { t: 'hello', version: this.opts.version, clusterDomain: this.opts.clusterDomain, namespace: ns, readOnly: true });
-    this.send(c, { t: 'snapshot', objects, namespaces: this.namespaces(), nodes: this.nodes() });
+    this.sendSnapshot(c);
     if (this.lastSample) this.sendCounters(c, this.lastSample.at, this.lastSample.items);
     else this.send(c, { t: 'counters', at: Date.now(), full: true, items: [], status: this.counterStatus });
     this.watchEvents(c);
@@ -163,6 +161,29 @@ export class StreamHub {
       this.opts.logger.warn({ buffered: c.sink.writableLength }, 'ui: a page stopped reading its stream; dropped');
       this.close(c, true);
     }
+  }
+
+  /**
+   * The snapshot message, written object by object: one event on the wire, but never one string (or
+   * one array) of a thousand Pods in memory — a page opening must not grow the server's heap.
+   */
+  private sendSnapshot(c: Client): void {
+    const head = JSON.stringify({ t: 'snapshot', namespaces: this.namespaces(), nodes: this.nodes() });
+    let chunk = `data: ${head.slice(0, -1)},"objects":[`;
+    let first = true;
+    for (const inf of this.informers) {
+      for (const o of inf.list(c.ns || undefined)) {
+        const w = slim(o);
+        if (!w) continue;
+        chunk += (first ? '' : ',') + JSON.stringify(w);
+        first = false;
+        if (chunk.length > 16 * 1024) {
+          c.sink.write(chunk);
+          chunk = '';
+        }
+      }
+    }
+    c.sink.write(`${chunk}]}\n\n`);
   }
 
   private broadcast(msg: ServerMessage): void {

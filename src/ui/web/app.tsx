@@ -15,6 +15,14 @@ import { Detail } from './detail.js';
 
 type Auth = { kind: 'checking' } | { kind: 'in' } | { kind: 'out'; message: string };
 
+const marked = new Set<string>();
+/** User Timing marks of the first snapshot's way to the screen (read by bench/ui.ts); once each. */
+function firstMark(name: string): void {
+  if (marked.has(name)) return;
+  marked.add(name);
+  performance.mark(name);
+}
+
 export function App() {
   const [auth, setAuth] = useState<Auth>({ kind: 'checking' });
   useEffect(() => {
@@ -149,6 +157,7 @@ function Live({ onOut, onLogout }: { onOut(msg: string): void; onLogout(): void 
           return;
         case 'snapshot':
           state.reset(m.objects, m.namespaces, m.nodes);
+          firstMark('kl:snapshot');
           break;
         case 'changes':
           state.apply(m.put, m.del);
@@ -203,11 +212,19 @@ function Live({ onOut, onLogout }: { onOut(msg: string): void; onLogout(): void 
     }
   }
   const now = Date.now();
-  const road = useMemo(
-    () => buildRoad(state, { now, clusterDomain: domain, labelFilter, search: q, collapsed }),
-    [state.version, label, q, collapsed, domain, minute],
-  );
-  const layout = useMemo(() => layoutRoad(road, cache), [road]);
+  const road = useMemo(() => {
+    const r = buildRoad(state, { now, clusterDomain: domain, labelFilter, search: q, collapsed });
+    if (state.version > 0) firstMark('kl:road');
+    return r;
+  }, [state.version, label, q, collapsed, domain, minute]);
+  const layout = useMemo(() => {
+    const l = layoutRoad(road, cache);
+    if (state.version > 0) firstMark('kl:layout');
+    return l;
+  }, [road]);
+  useEffect(() => {
+    if (state.version > 0) firstMark('kl:drawn');
+  }, [layout]);
   const onSelect = useCallback((n: GNode) => n.ref && setSelected({ id: n.id, ref: n.ref }), []);
   const onToggle = useCallback((key: string, c: boolean) => setCollapsed((m) => new Map(m).set(key, c)), []);
   const selectRef = (ref: NodeRef) => {

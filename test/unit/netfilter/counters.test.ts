@@ -7,7 +7,7 @@ import type { EndpointSubset, Service, ServiceSpec, Endpoints } from '../../../s
 import { hostNames } from '../../../src/config.js';
 import { buildProxyModel } from '../../../src/netfilter/model.js';
 import { renderRules } from '../../../src/netfilter/render.js';
-import { parseEndpointCounters, readIptablesEndpointCounters } from '../../../src/netfilter/counters.js';
+import { EndpointCounterParser, parseEndpointCounters, readIptablesEndpointCounters } from '../../../src/netfilter/counters.js';
 
 const names = hostNames({ instance: 'ctr' });
 const other = hostNames({ instance: 'ctr2' });
@@ -84,4 +84,13 @@ test('the adapter runs iptables-save -c -t nat with an argument array and report
   t.deepEqual(calls, [['iptables-save', '-c', '-t', 'nat']]);
   t.is(ok.length, 5);
   await t.throwsAsync(readIptablesEndpointCounters(names, { exec: async () => ({ code: 4, stdout: '', stderr: 'iptables-save: permission denied' }) }), { message: /exit 4.*permission denied/ });
+});
+
+test('the streaming parser gives the same answer whatever the chunks', (t) => {
+  const text = savedWithCounters(names, (_l, i) => [i, i * 60]);
+  const whole = parseEndpointCounters(text, names);
+  const p = new EndpointCounterParser(names);
+  for (let i = 0; i < text.length; i += 7) p.push(text.slice(i, i + 7));
+  t.deepEqual(p.end(), whole);
+  t.is(whole.length, 5);
 });

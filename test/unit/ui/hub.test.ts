@@ -18,11 +18,17 @@ class Sink implements StreamSink {
   messages: ServerMessage[] = [];
   writableLength = 0;
   ended = false;
+  private buf = '';
   private closers: (() => void)[] = [];
+  /** Chunks may end anywhere (the snapshot is written object by object); events end with a blank line. */
   write(chunk: string): boolean {
-    const m = /^data: (.*)\n\n$/s.exec(chunk);
-    if (!m) throw new Error(`not an SSE event: ${chunk.slice(0, 80)}`);
-    this.messages.push(JSON.parse(m[1]));
+    this.buf += chunk;
+    for (let i = this.buf.indexOf('\n\n'); i >= 0; i = this.buf.indexOf('\n\n')) {
+      const event = this.buf.slice(0, i);
+      this.buf = this.buf.slice(i + 2);
+      if (!event.startsWith('data: ') || event.includes('\n')) throw new Error(`not a one-line SSE event: ${event.slice(0, 80)}`);
+      this.messages.push(JSON.parse(event.slice(6)));
+    }
     return true;
   }
   end(): void {
@@ -93,6 +99,16 @@ test('snapshot of the namespace, then its changes only', async (t) => {
   await until(() => sink.of('changes').some((c) => c.put.some((o) => o.kind === 'Event')), 'the Event');
   sink.close();
   t.is(s.hub.size, 0);
+});
+
+test('a large snapshot arrives as one event, written in pieces', async (t) => {
+  const s = await setup();
+  t.teardown(() => s.stop());
+  for (let i = 0; i < 60; i++) await create(s.registry, pod(`p${i}`, { annotations: { note: 'x'.repeat(900) } }));
+  const sink = new Sink();
+  await s.hub.open(sink, 'default');
+  t.is(sink.of('snapshot').length, 1);
+  t.is(sink.of('snapshot')[0].objects.length, 60);
 });
 
 test('all namespaces with ""', async (t) => {
