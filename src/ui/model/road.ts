@@ -108,12 +108,37 @@ export function buildRoad(state: ClusterState, opts: RoadOptions): Road {
   const search = opts.search?.trim().toLowerCase() ?? '';
   const hit = (s: string) => search !== '' && s.toLowerCase().includes(search);
   const pods = [...state.pods.values()];
-  const podsByNs = new Map<string, WPod[]>();
-  for (const p of pods) {
-    const list = podsByNs.get(p.meta.namespace) ?? [];
-    list.push(p);
-    podsByNs.set(p.meta.namespace, list);
+  // Per namespace: Pods by name, by IP and by label pair, so matching 200 Services against 1,000
+  // Pods looks at each Service's own Pods only (not S x P).
+  interface NsIndex {
+    byName: Map<string, WPod>;
+    byIP: Map<string, WPod>;
+    byLabel: Map<string, WPod[]>;
   }
+  const index = new Map<string, NsIndex>();
+  for (const p of pods) {
+    let ix = index.get(p.meta.namespace);
+    if (!ix) index.set(p.meta.namespace, (ix = { byName: new Map(), byIP: new Map(), byLabel: new Map() }));
+    ix.byName.set(p.meta.name, p);
+    if (p.ip) ix.byIP.set(p.ip, p);
+    for (const [k, v] of Object.entries(p.meta.labels)) {
+      const pair = `${k}=${v}`;
+      const list = ix.byLabel.get(pair);
+      if (list) list.push(p);
+      else ix.byLabel.set(pair, [p]);
+    }
+  }
+  const noPods: WPod[] = [];
+  /** The Pods a selector might match: those having its rarest label pair. */
+  const candidates = (ix: NsIndex | undefined, selector: Record<string, string>): WPod[] => {
+    if (!ix) return noPods;
+    let best: WPod[] | undefined;
+    for (const [k, v] of Object.entries(selector)) {
+      const list = ix.byLabel.get(`${k}=${v}`) ?? noPods;
+      if (!best || list.length < best.length) best = list;
+    }
+    return best ?? noPods;
+  };
   const slicesBySvc = new Map<string, WSlice[]>();
   for (const s of state.slices.values()) {
     const k = `${s.meta.namespace}/${s.service}`;
@@ -128,13 +153,11 @@ export function buildRoad(state: ClusterState, opts: RoadOptions): Road {
     const v: ServiceView = { svc, id: `svc:${nsName(svc)}`, members: new Map(), addresses: [], endpoints: [] };
     const eps = sliceEndpoints(svc, slicesBySvc.get(nsName(svc)) ?? []);
     v.endpoints = eps.map((e) => e.ep);
-    const nsPods = podsByNs.get(svc.meta.namespace) ?? [];
-    const byName = new Map(nsPods.map((p) => [p.meta.name, p]));
-    const byIP = new Map(nsPods.filter((p) => p.ip).map((p) => [p.ip!, p]));
+    const ix = index.get(svc.meta.namespace);
     const perPod = new Map<string, { eps: WEndpoint[]; keys: string[] }>();
     const perAddr = new Map<string, { eps: WEndpoint[]; keys: string[] }>();
     for (const { ep, counterKeys } of eps) {
-      const pod = ep.pod ? byName.get(ep.pod) : byIP.get(ep.ip);
+      const pod = ep.pod ? ix?.byName.get(ep.pod) : ix?.byIP.get(ep.ip);
       const target = pod ? perPod : perAddr;
       const k = pod ? podKey(pod) : ep.ip;
       const e = target.get(k) ?? { eps: [], keys: [] };
@@ -145,7 +168,7 @@ export function buildRoad(state: ClusterState, opts: RoadOptions): Road {
     for (const [k, e] of perPod) v.members.set(k, { state: endpointState(e.eps), counterKeys: e.keys });
     for (const [ip, e] of perAddr) v.addresses.push({ ip, state: endpointState(e.eps), counterKeys: e.keys });
     if (svc.selector && svc.type !== 'ExternalName') {
-      for (const p of nsPods) {
+      for (const p of candidates(ix, svc.selector)) {
         if (v.members.has(podKey(p)) || !matchSelector(svc.selector, p.meta.labels).matches) continue;
         if (p.phase === 'Succeeded' || p.phase === 'Failed') continue;
         v.members.set(podKey(p), { state: p.meta.deleting ? 'terminating' : 'candidate', counterKeys: [] });
