@@ -10,7 +10,7 @@ import type { ApiClient, Watch } from '../client/types.js';
 import type { Informer, InformerFactory } from '../client/informer.js';
 import { slim, slimEvent, slimNode } from './slim.js';
 import { counterUpdate, type CounterSource } from './counters-feed.js';
-import { wkey, type CounterStatus, type ServerMessage, type WCounter, type WNode, type WObject } from './wire.js';
+import { wkey, type CounterStatus, type ServerMessage, type WCounter, type WEvent, type WNode, type WObject } from './wire.js';
 
 type Logger = { warn(o: unknown, m?: string): void; debug(o: unknown, m?: string): void };
 
@@ -39,6 +39,7 @@ export interface HubOptions {
 
 /** Events a page starts with (the newest). */
 export const INITIAL_EVENTS = 30;
+const EVENT_RETRY_MS = 1000;
 /** A page that stops reading is dropped (it resynchronises when it reconnects). */
 const MAX_BUFFERED = 16 * 1024 * 1024;
 const COUNTER_RETRY_MS = 10_000;
@@ -49,8 +50,6 @@ interface Client {
   put: Map<string, WObject>;
   del: Set<string>;
   timer?: NodeJS.Timeout;
-  events?: Watch;
-  eventsRetry?: NodeJS.Timeout;
   counters?: Map<string, WCounter>;
   closed: boolean;
 }
@@ -127,6 +126,7 @@ export class StreamHub {
   /** Serves one page's stream: hello, the snapshot of `ns` ('' = all namespaces), then changes. */
   async open(sink: StreamSink, ns: string): Promise<void> {
     await Promise.all([...this.informers, this.nsInf, this.nodeInf].map((i) => i.synced()));
+    await this.startEvents();
     if (this.stopped) return sink.end();
     const c: Client = { ns, sink, put: new Map(), del: new Set(), closed: false };
     this.clients.add(c);
@@ -136,7 +136,6 @@ export class StreamHub {
     this.sendSnapshot(c);
     if (this.lastSample) this.sendCounters(c, this.lastSample.at, this.lastSample.items);
     else this.send(c, { t: 'counters', at: Date.now(), full: true, items: [], status: this.counterStatus });
-    this.watchEvents(c);
     this.ensureSampling();
   }
 
@@ -144,13 +143,12 @@ export class StreamHub {
     if (c.closed) return;
     c.closed = true;
     clearTimeout(c.timer);
-    clearTimeout(c.eventsRetry);
-    c.events?.stop();
     this.clients.delete(c);
     if (end) c.sink.end();
     if (this.clients.size === 0) {
       clearInterval(this.sampleTimer);
       this.sampleTimer = undefined;
+      this.stopEvents();
     }
   }
 
@@ -182,6 +180,10 @@ export class StreamHub {
           chunk = '';
         }
       }
+    }
+    for (const [ns, ring] of this.rings) {
+      if (c.ns && ns !== c.ns) continue;
+      for (const e of ring) chunk += (first ? '' : ',') + JSON.stringify(e), (first = false);
     }
     c.sink.write(`${chunk}]}\n\n`);
   }
@@ -225,42 +227,82 @@ export class StreamHub {
     }, this.opts.flushMs ?? 15);
   }
 
-  /** The namespace's Events: the newest few, then every change (a 410 or a broken watch re-lists). */
-  private watchEvents(c: Client): void {
-    if (c.closed) return;
-    const retry = () => {
-      c.events = undefined;
-      if (!c.closed) c.eventsRetry = setTimeout(() => this.watchEvents(c), 1000);
-    };
-    this.opts.client
-      .list<KEvent>(R.events, c.ns ? { namespace: c.ns } : {})
+  /**
+   * The newest Events of each namespace, for the ticker: one list and one cluster-wide watch while any
+   * page is open (not one per page), kept as a ring of INITIAL_EVENTS per namespace.
+   */
+  private readonly rings = new Map<string, WEvent[]>();
+  private eventsWatch?: Watch;
+  private eventsStarting?: Promise<void>;
+  private eventsRetry?: NodeJS.Timeout;
+
+  private startEvents(): Promise<void> {
+    this.eventsStarting ??= this.opts.client
+      .list<KEvent>(R.events)
       .then((list) => {
-        if (c.closed) return;
-        const newest = list.items.map(slimEvent).sort((a, b) => (a.last < b.last ? 1 : -1)).slice(0, INITIAL_EVENTS);
-        for (const e of newest) c.put.set(wkey(e), e);
-        this.schedule(c);
-        c.events = this.opts.client.watch<KEvent>(R.events, { ...(c.ns ? { namespace: c.ns } : {}), resourceVersion: list.metadata.resourceVersion }, {
+        this.rings.clear();
+        for (const e of list.items) this.remember(slimEvent(e));
+        this.eventsWatch = this.opts.client.watch<KEvent>(R.events, { resourceVersion: list.metadata.resourceVersion }, {
           onEvent: (ev) => {
             if (ev.type === 'ADDED' || ev.type === 'MODIFIED') {
               const e = slimEvent(ev.object);
-              c.put.set(wkey(e), e);
-              this.schedule(c);
+              if (this.remember(e)) this.fanOut(e.meta.namespace, (c) => (c.del.delete(wkey(e)), c.put.set(wkey(e), e)));
             } else if (ev.type === 'DELETED') {
-              const k = wkey(slimEvent(ev.object));
-              c.put.delete(k);
-              c.del.add(k);
-              this.schedule(c);
+              const e = slimEvent(ev.object);
+              if (this.forget(e)) this.fanOut(e.meta.namespace, (c) => (c.put.delete(wkey(e)), c.del.add(wkey(e))));
             }
           },
           onClose: (err) => {
-            if (err) retry();
+            if (!err || this.clients.size === 0) return;
+            // Start over (a 410 after a long watch, a broken one): the next page, or a retry, re-lists.
+            this.stopEvents();
+            this.eventsRetry = setTimeout(() => void this.startEvents().catch(() => undefined), EVENT_RETRY_MS);
           },
         });
       })
       .catch((err) => {
-        this.opts.logger.debug({ err: String(err) }, 'ui: listing events failed; retrying');
-        retry();
+        this.opts.logger.debug({ err: String(err) }, 'ui: listing events failed');
+        this.eventsStarting = undefined;
       });
+    return this.eventsStarting;
+  }
+
+  private stopEvents(): void {
+    clearTimeout(this.eventsRetry);
+    this.eventsWatch?.stop();
+    this.eventsWatch = undefined;
+    this.eventsStarting = undefined;
+    this.rings.clear();
+  }
+
+  /** Keeps `e` if it is among its namespace's newest; true when the ring changed. */
+  private remember(e: WEvent): boolean {
+    const ring = this.rings.get(e.meta.namespace) ?? [];
+    const i = ring.findIndex((x) => x.meta.name === e.meta.name);
+    if (i >= 0) ring.splice(i, 1);
+    else if (ring.length >= INITIAL_EVENTS && e.last <= ring[ring.length - 1].last) return false;
+    let at = ring.findIndex((x) => x.last < e.last);
+    if (at < 0) at = ring.length;
+    ring.splice(at, 0, e);
+    if (ring.length > INITIAL_EVENTS) ring.pop();
+    this.rings.set(e.meta.namespace, ring);
+    return true;
+  }
+
+  private forget(e: WEvent): boolean {
+    const ring = this.rings.get(e.meta.namespace);
+    const i = ring?.findIndex((x) => x.meta.name === e.meta.name) ?? -1;
+    if (i < 0) return false;
+    ring!.splice(i, 1);
+    return true;
+  }
+
+  private fanOut(ns: string, change: (c: Client) => void): void {
+    for (const c of this.clients) {
+      if (c.ns && c.ns !== ns) continue;
+      change(c);
+      this.schedule(c);
+    }
   }
 
   private ensureSampling(): void {

@@ -111,6 +111,23 @@ test('a large snapshot arrives as one event, written in pieces', async (t) => {
   t.is(sink.of('snapshot')[0].objects.length, 60);
 });
 
+test('the newest Events of the namespace come with the snapshot (one list for all pages)', async (t) => {
+  const s = await setup();
+  t.teardown(() => s.stop());
+  const ev = (ns: string, i: number) => ({ apiVersion: 'v1', kind: 'Event', metadata: { name: `e${i}`, namespace: ns }, involvedObject: { kind: 'Pod', name: 'p' }, reason: 'R', message: `m${i}`, type: 'Normal', lastTimestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() });
+  for (let i = 0; i < 40; i++) await s.registry.create(R.events, ev('default', i));
+  await s.registry.create(R.events, ev('other', 99));
+  const a = new Sink();
+  await s.hub.open(a, 'default');
+  const events = a.of('snapshot')[0].objects.filter((o) => o.kind === 'Event').map((o) => o.meta.name);
+  t.is(events.length, 30);
+  t.is(events[0], 'e39', 'newest first');
+  t.false(events.includes('e9'), 'older than the newest 30');
+  const b = new Sink();
+  await s.hub.open(b, '');
+  t.is(b.of('snapshot')[0].objects.filter((o) => o.kind === 'Event').length, 31);
+});
+
 test('all namespaces with ""', async (t) => {
   const s = await setup();
   t.teardown(() => s.stop());
