@@ -15,7 +15,7 @@ import { R } from '../src/api/resources.js';
 import { ROOT, median, percentile, rssBytes, mib, writeSection } from './lib.js';
 import { finish, servicePlan, startServiceBench } from './services-common.js';
 import type { BenchServer } from './lib.js';
-import { launchBrowser, loginWithToken, type TestBrowser } from '../test/helpers/browser.js';
+import { gotoRetry, launchBrowser, loginWithToken, type TestBrowser } from '../test/helpers/browser.js';
 
 const DELETIONS = Number(process.env.UI_BENCH_DELETIONS ?? 20);
 const DEPLOYMENTS = 200;
@@ -141,7 +141,7 @@ const breakdowns: Breakdown[] = [];
 
 async function openRendered(page: Page, url: string): Promise<number> {
   const t0 = Date.now();
-  await page.goto(url);
+  await gotoRetry(page, url);
   // A function, not a string: the page's CSP forbids eval, which a string predicate needs.
   await page.waitForFunction((n) => document.querySelectorAll('.node[data-kind=service]').length === n && document.querySelectorAll('.node[data-kind=group]').length === n, DEPLOYMENTS, { timeout: 30_000, polling: 'raf' });
   const took = Date.now() - t0;

@@ -76,9 +76,26 @@ export async function gotoRetry(page: Page, url: string, attempts = 5): Promise<
   }
 }
 
+/**
+ * Opens the UI at `url` until its script runs (the login form, an error, or the live view shows):
+ * a network change can also cancel the page's script or stylesheet after the document loaded.
+ */
+export async function openApp(page: Page, url: string, attempts = 4): Promise<void> {
+  for (let i = 1; ; i++) {
+    await gotoRetry(page, url);
+    try {
+      await page.waitForSelector('#token, #conn, #login-error', { timeout: 8000 });
+      return;
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await page.goto('about:blank');
+    }
+  }
+}
+
 /** Logs a page in by pasting the token into the login form, as a person would. */
 export async function loginWithToken(page: Page, baseUrl: string, token: string): Promise<void> {
-  await gotoRetry(page, `${baseUrl}/ui/`);
+  await openApp(page, `${baseUrl}/ui/`);
   await page.fill('#token', token);
   await page.click('button[type=submit]');
   await page.waitForSelector('#conn[data-conn=live]', { timeout: 20_000 });

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import type { Pod, Service } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
 import { cleanupInstance, ROOT, slotConfig, startTestServer, waitFor, waitForServiceRoute, type TestServer } from '../helpers/server.js';
-import { gotoRetry, launchBrowser, loginWithToken, type TestBrowser } from '../helpers/browser.js';
+import { launchBrowser, loginWithToken, openApp, type TestBrowser } from '../helpers/browser.js';
 import { localGetMany } from '../helpers/netns.js';
 
 const SLOT = 30;
@@ -181,7 +181,7 @@ test.serial('a wrong token is refused (the page says so; the API answers 401); t
   await browser!.context.clearCookies();
   const fresh = await browser!.newPage();
   t.teardown(() => fresh.close());
-  await gotoRetry(fresh, `${base}/ui/`);
+  await openApp(fresh, `${base}/ui/`);
   await fresh.fill('#token', 'not-the-token');
   await fresh.click('button[type=submit]');
   await fresh.waitForSelector('#login-error');
@@ -194,7 +194,7 @@ test.serial('a wrong token is refused (the page says so; the API answers 401); t
   t.regex(url, /^https:\/\/127\.0\.0\.1:\d+\/ui\/#code=[A-Za-z0-9_-]{32}$/);
   t.false(url.includes(token), 'the token itself is never in the link');
   await fresh.goto('about:blank');
-  await gotoRetry(fresh, url);
+  await openApp(fresh, url);
   await fresh.waitForSelector('#conn[data-conn=live]', { timeout: 20_000 });
   t.false(fresh.url().includes('code='), 'the code is taken out of the address bar');
   const cookie = (await browser!.context.cookies()).find((c) => c.name === 'kubelite_ui');
@@ -202,7 +202,7 @@ test.serial('a wrong token is refused (the page says so; the API answers 401); t
   // The same link a second time (another browser profile state): refused.
   await browser!.context.clearCookies();
   await fresh.goto('about:blank');
-  await gotoRetry(fresh, url);
+  await openApp(fresh, url);
   await fresh.waitForSelector('#login-error');
   t.regex((await fresh.textContent('#login-error'))!, /already used or has expired/);
 });

@@ -79,8 +79,9 @@ export type ConnState =
 /** Silence longer than this means the connection is dead (the server sends something every second). */
 const WATCHDOG_MS = 25_000;
 
+/** 0.25 s, 0.5 s, 1 s, ... 10 s, each +-20%: a blip is healed at once, a server that is down is not hammered. */
 export function backoffMs(attempt: number): number {
-  const base = Math.min(10_000, 500 * 2 ** attempt);
+  const base = Math.min(10_000, 250 * 2 ** attempt);
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
