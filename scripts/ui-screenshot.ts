@@ -31,7 +31,7 @@ try {
   const vip = async (name: string) => (await s.client.get<Service>(R.services, 'default', name)).spec.clusterIP!;
   await localGetMany(await vip('my-backend'), 80, 60);
   await localGetMany(await vip('frontend'), 80, 20);
-  browser = await launchBrowser({ viewport: { width: 1560, height: 900 } });
+  browser = await launchBrowser({ viewport: { width: 1620, height: 900 } });
   const page = await browser.newPage();
   await loginWithToken(page, s.client.conn.server, s.client.conn.token!);
   await page.waitForSelector('#counters.ok');

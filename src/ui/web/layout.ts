@@ -8,7 +8,7 @@
 import dagre from '@dagrejs/dagre';
 import type { GEdge, GNode, Road } from '../model/road.js';
 
-export const COLUMN_X = [0, 410, 760] as const;
+export const COLUMN_X = [0, 440, 820] as const;
 export const COLUMN_W = [330, 250, 300] as const;
 export const LINE_H = 16;
 const HEAD_H = 38;
