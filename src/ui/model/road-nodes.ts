@@ -72,8 +72,9 @@ export function podNode(p: WPod, state: ClusterState, now: number, group?: Group
     { text: owner, title: `owner: ${owner}` },
   ];
   for (const c of p.containers) {
-    const tone: Tone = c.ready ? 'ok' : c.state === 'running' ? 'warn' : c.state === 'waiting' && !(c.reason && BAD_WAITING.has(c.reason)) ? 'idle' : 'bad';
-    const what = c.state === 'running' ? (c.ready ? 'running, ready' : 'running, not ready') : `${c.state}${c.reason ? `: ${c.reason}` : ''}`;
+    const bad = c.state === 'terminated' || (c.state === 'waiting' && !!c.reason && BAD_WAITING.has(c.reason));
+    const tone: Tone = c.ready ? 'ok' : c.state === 'running' ? 'warn' : bad ? 'bad' : 'idle';
+    const what = c.state === 'running' ? (c.ready ? 'running, ready' : 'running, not ready') : c.state === 'unknown' ? 'not started yet' : `${c.state}${c.reason ? `: ${c.reason}` : ''}`;
     lines.push({ text: `▣ ${c.name} ${what}`, tone, title: `${c.name} (${c.image}): ${what}${c.message ? ` — ${c.message}` : ''}` });
   }
   const node: GNode = {
