@@ -139,7 +139,16 @@ export async function startTestServer(opts: StartOptions): Promise<TestServer> {
       await new Promise((r) => setTimeout(r, 50));
     }
     // The kubeconfig is written once the API listens; components start right after.
-    server.client = new HttpClient(loadConnection(kubeconfig));
+    // The file may exist before it is fully written: read it until it parses.
+    for (;;) {
+      try {
+        server.client = new HttpClient(loadConnection(kubeconfig));
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
     while (Date.now() < deadline) {
       try {
         const r = await server.client.raw('GET', '/readyz');
