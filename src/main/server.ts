@@ -62,6 +62,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
   // Components add routes while they start, after the app exists: they go on a sub-app mounted now.
   const lateRoutes = express();
   lateRoutes.disable('x-powered-by');
+  // Routes that authenticate themselves (the UI's page and cookie login), mounted before the token check.
+  const publicRoutes = express();
+  publicRoutes.disable('x-powered-by');
   // Not ready until every component has started: a check registered late must not let /readyz say ok early.
   let componentsStarted = false;
   const readiness = new Map<string, () => boolean>([['components', () => componentsStarted]]);
@@ -86,6 +89,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
     subresources,
     extraRoutes: (a) => {
       a.use(lateRoutes);
+    },
+    publicRoutes: (a) => {
+      a.use(publicRoutes);
     },
     readiness: () => Object.fromEntries([...readiness].map(([n, f]) => [n, f()])),
   });
@@ -115,6 +121,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
     recorder: (component) => new EventRecorder(registry, component, config.nodeName, logger),
     addSubresource: (key, handler) => subresources.set(key, handler),
     addRoutes: (mount) => mount(lateRoutes),
+    addPublicRoutes: (mount) => mount(publicRoutes),
     addReadiness: (name, check) => readiness.set(name, check),
     addUpgradeHandler: (h) => upgradeHandlers.push(h),
   };
