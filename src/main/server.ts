@@ -135,7 +135,11 @@ export async function startServer(config: ServerConfig, components: Component[] 
   port = (httpsServer.address() as AddressInfo).port;
   const url = `https://${serverAddress()}`;
   const kubeconfigPath = path.join(config.dataDir, 'kubeconfig');
-  fs.writeFileSync(kubeconfigPath, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
+  // Written to a temporary file and renamed over the old one: a client reading it at this moment sees
+  // either the old kubeconfig or the new one, never a half-written file.
+  const tmpKubeconfig = `${kubeconfigPath}.${process.pid}.tmp`;
+  fs.writeFileSync(tmpKubeconfig, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
+  fs.renameSync(tmpKubeconfig, kubeconfigPath);
 
   const started: Component[] = [];
   try {
