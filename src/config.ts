@@ -34,6 +34,8 @@ export interface ServerConfig {
   ingressBindAddress: string;
   disabled: Set<Component>;
   logLevel: string;
+  /** CIDRs Services may name in spec.externalIPs (`--allowed-external-ips`); empty: none, as DenyServiceExternalIPs. */
+  allowedExternalIPs?: string[];
 }
 
 export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {

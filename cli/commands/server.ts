@@ -28,6 +28,7 @@ interface ServerFlags {
   ingressBindAddress: string;
   disable?: string[];
   logLevel: string;
+  allowedExternalIps?: string[];
 }
 
 function int(name: string, v: string, min: number, max: number): number {
@@ -75,6 +76,7 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     ingressBindAddress: f.ingressBindAddress,
     disabled,
     logLevel: f.logLevel,
+    allowedExternalIPs: (f.allowedExternalIps ?? []).flatMap((x) => x.split(',')).map((s) => s.trim()).filter(Boolean).map((c) => cidr('allowed-external-ips', c)),
   });
   if (f.clusterDns) cfg.clusterDNS = f.clusterDns;
   if (!cidrContains(cfg.serviceCIDR, cfg.clusterDNS)) throw new CliError(`error: --cluster-dns ${cfg.clusterDNS} is outside --service-cidr ${cfg.serviceCIDR}`);
@@ -103,6 +105,7 @@ export function registerServer(program: Command): void {
     .option('--ingress-https-port <port>', 'ingress HTTPS port', '443')
     .option('--ingress-bind-address <ip>', 'address the ingress listens on', '0.0.0.0')
     .option('--disable <components...>', `turn components off: ${COMPONENTS.join(', ')}`)
+    .option('--allowed-external-ips <cidrs...>', 'CIDRs Services may use in spec.externalIPs (default: none, as Kubernetes\' DenyServiceExternalIPs)')
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
     .action((flags: ServerFlags) =>
       run(async () => {

@@ -3,6 +3,8 @@
 // ends the command), 4 resize ({"Width":w,"Height":h}), and in v5 255 "close" (payload: the channel
 // being half-closed). Shared by the server side (exec.ts) and our CLI client. Pure.
 
+import { parseBoolParam } from '../api/query.js';
+
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 } as const;
 
 export const V5 = 'v5.channel.k8s.io';
@@ -92,8 +94,7 @@ export interface ExecRequest {
 }
 
 function flag(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v === 'true' || v === '1';
+  return parseBoolParam(name, q.get(name) ?? undefined) ?? false;
 }
 
 /** `?command=a&command=b&container=c&stdin=true&stdout=true&stderr=true&tty=false`, as kubectl sends it. */

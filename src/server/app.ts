@@ -15,6 +15,7 @@ import { PROTOBUF_MEDIA_TYPE, readProtobufBody } from './protobuf.js';
 import { negotiate, shapeList, shapeObject, toTable, type Shape } from './table.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { mountOpenAPI } from './openapi.js';
+import { checkQuery, checkResourceVersionParam, parseBoolParam, parseIntParam } from '../api/query.js';
 import type { LeveledLogger } from '../util/log.js';
 
 type Logger = Pick<LeveledLogger, 'info' | 'warn' | 'error'>;
@@ -89,10 +90,11 @@ export function createApp(ctx: AppContext): express.Express {
     let resourceName = '';
     ctx.onRequest?.();
     res.on('finish', () => {
-      if (req.query.watch === 'true' || req.query.watch === '1') return;
+      if (isWatchRequest(req)) return;
       requestDuration.observe({ verb: req.method, resource: resourceName, code: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
     });
     try {
+      checkQuery(req.query as Record<string, unknown>);
       const parsed = parsePath(req.path);
       if (parsed.kind === 'other') {
         const m = /^\/apis\/([^/]+)\/?$/.exec(req.path);
@@ -161,8 +163,17 @@ function q(req: Request, name: string): string | undefined {
   return typeof v === 'string' ? v : Array.isArray(v) ? String(v[0]) : undefined;
 }
 
-function isTrue(v: string | undefined): boolean {
-  return v === 'true' || v === '1';
+/** A boolean parameter as Go's strconv.ParseBool reads it (checkQuery has refused garbage already). */
+function isTrue(req: Request, name: string): boolean {
+  return parseBoolParam(name, q(req, name)) ?? false;
+}
+
+function isWatchRequest(req: Request): boolean {
+  try {
+    return isTrue(req, 'watch') || /\/watch\//.test(req.path);
+  } catch {
+    return false;
+  }
 }
 
 function listOptions(req: Request, path: ResourcePath): ListOptions {
@@ -178,7 +189,7 @@ function writeOptions(req: Request, subresource?: string): RegistryWriteOpts {
     subresource,
     dryRun: dryRun === 'All',
     fieldManager: q(req, 'fieldManager'),
-    force: isTrue(q(req, 'force')),
+    force: isTrue(req, 'force'),
     fieldValidation: fv as RegistryWriteOpts['fieldValidation'],
     warnings: [],
   };
@@ -192,14 +203,21 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
   if (sub && !r.subresources.includes(sub)) {
     throw new StatusError({ code: 404, reason: 'NotFound', message: `the server could not find the requested resource (${req.method.toLowerCase()} ${r.plural}/${sub})` });
   }
+  if (sub === 'exec' || sub === 'attach' || sub === 'portforward') {
+    // These are served on an HTTP upgrade (WebSocket or SPDY) only; a plain request reaching the router
+    // is refused as the API server does, after the Pod is found.
+    if (!path.name) throw notFoundPath();
+    await registry.get(r, path.namespace, path.name);
+    throw errors.badRequest('Upgrade request required');
+  }
   const streamHandler = sub ? ctx.subresources?.get(`${r.plural}/${sub}`) : undefined;
   if (streamHandler) return void (await streamHandler(req, res, path));
-  if (sub && ['log', 'exec', 'attach', 'portforward'].includes(sub)) {
+  if (sub === 'log') {
     throw errors.serviceUnavailable(`${r.plural}/${sub} is not available: this server runs no agent`);
   }
 
   const shape: Shape = negotiate(req.headers.accept, q(req, 'includeObject'));
-  const watch = path.watchPrefix || isTrue(q(req, 'watch'));
+  const watch = path.watchPrefix || isTrue(req, 'watch');
   if (!r.namespaced && path.namespace) throw errors.badRequest(`${r.plural} is not namespaced`);
 
   switch (req.method) {
@@ -259,7 +277,7 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
     case 'DELETE': {
       const body = ((await readRequestBody(req)) ?? {}) as DeleteOptions & { kind?: string; dryRun?: string[] };
       const opts = {
-        gracePeriodSeconds: q(req, 'gracePeriodSeconds') !== undefined ? Number(q(req, 'gracePeriodSeconds')) : body.gracePeriodSeconds,
+        gracePeriodSeconds: parseIntParam('gracePeriodSeconds', q(req, 'gracePeriodSeconds')) ?? body.gracePeriodSeconds,
         propagationPolicy: (q(req, 'propagationPolicy') as DeleteOptions['propagationPolicy']) ?? body.propagationPolicy,
         preconditions: body.preconditions,
         dryRun: q(req, 'dryRun') === 'All' || (Array.isArray(body.dryRun) && body.dryRun.includes('All')),
@@ -307,7 +325,10 @@ function serveWatch(ctx: AppContext, req: Request, res: Response, path: Resource
   const r = path.resource;
   const opts = { ...listOptions(req, path), resourceVersion: q(req, 'resourceVersion') };
   if (path.name) opts.fieldSelector = [opts.fieldSelector, `metadata.name=${path.name}`].filter(Boolean).join(',');
-  const timeoutSeconds = Number(q(req, 'timeoutSeconds') ?? 0);
+  // Checked before the 200 goes out: a bad parameter is a 400, never an ERROR event or a hung stream.
+  const timeoutSeconds = parseIntParam('timeoutSeconds', q(req, 'timeoutSeconds')) ?? 0;
+  checkResourceVersionParam(opts.resourceVersion);
+  ctx.registry.checkListOptions(r, opts);
 
   res.status(200);
   res.setHeader('Content-Type', 'application/json');
@@ -349,7 +370,7 @@ function serveWatch(ctx: AppContext, req: Request, res: Response, path: Resource
     },
   });
   if (ended) watch.stop();
-  else if (timeoutSeconds > 0) timer = setTimeout(end, timeoutSeconds * 1000);
+  else if (timeoutSeconds > 0) timer = setTimeout(end, Math.min(timeoutSeconds * 1000, 2 ** 31 - 1));
   // On Node 20 req 'close' fires once the body is read; the response's 'close' is the client going away.
   res.on('close', end);
 }

@@ -65,6 +65,11 @@ export class Registry implements ApiClient {
     };
   }
 
+  /** Throws the 400 a list or watch with these selectors would fail with (a watch checks before it streams). */
+  checkListOptions(res: ResourceInfo, opts: ListOptions): void {
+    this.matcher(res, opts);
+  }
+
   watch<T extends KObject = KObject>(res: ResourceInfo, opts: WatchOptions, handlers: WatchHandlers<T>): Watch {
     let match: ((o: KObject) => boolean) | undefined;
     try {
