@@ -3,7 +3,7 @@
 // decimal, and a value that is none of these is a 400 naming the parameter instead of a silent default.
 // Pure: shared by the API server and the agent's stream subresources (logs, exec, attach).
 
-import { errors } from './errors.js';
+import { errors, StatusError } from './errors.js';
 
 const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
@@ -77,4 +77,17 @@ export function checkQuery(query: Record<string, unknown>): void {
   for (const name of BOOL_PARAMS) parseBoolParam(name, firstValue(query[name]));
   for (const [name, min] of Object.entries(INT_PARAMS)) parseIntParam(name, firstValue(query[name]), min);
   checkResourceVersionParam(firstValue(query.resourceVersion));
+}
+
+/** Node's query parser stops at 1,000 parameters; more are refused rather than silently dropped. */
+export const MAX_QUERY_PARAMS = 1000;
+
+/** 431 (with a Status) for a query string of more than MAX_QUERY_PARAMS parameters. */
+export function checkQueryCount(rawQuery: string): void {
+  if (!rawQuery) return;
+  let n = 1;
+  for (let i = 0; i < rawQuery.length; i++) if (rawQuery.charCodeAt(i) === 38 /* & */) n++;
+  if (n > MAX_QUERY_PARAMS) {
+    throw new StatusError({ code: 431, reason: 'RequestHeaderFieldsTooLarge', message: `too many query parameters: ${n} (at most ${MAX_QUERY_PARAMS})` });
+  }
 }

@@ -15,7 +15,7 @@ import { PROTOBUF_MEDIA_TYPE, readProtobufBody } from './protobuf.js';
 import { negotiate, shapeList, shapeObject, toTable, type Shape } from './table.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { mountOpenAPI } from './openapi.js';
-import { checkQuery, checkResourceVersionParam, parseBoolParam, parseIntParam } from '../api/query.js';
+import { checkQuery, checkQueryCount, checkResourceVersionParam, parseBoolParam, parseIntParam } from '../api/query.js';
 import type { LeveledLogger } from '../util/log.js';
 
 type Logger = Pick<LeveledLogger, 'info' | 'warn' | 'error'>;
@@ -94,6 +94,7 @@ export function createApp(ctx: AppContext): express.Express {
       requestDuration.observe({ verb: req.method, resource: resourceName, code: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
     });
     try {
+      checkQueryCount(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
       checkQuery(req.query as Record<string, unknown>);
       const parsed = parsePath(req.path);
       if (parsed.kind === 'other') {
@@ -238,7 +239,7 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
         return sendJSON(res, 201, out);
       }
       if (path.name) throw errors.methodNotAllowed(`POST is not allowed on a named ${r.singular}: use PUT or PATCH`);
-      if (!body || typeof body !== 'object') throw errors.badRequest('the request body must be an object');
+      requireObjectBody(r, body);
       if (r.namespaced) {
         const bodyNs = body.metadata?.namespace;
         if (path.namespace && bodyNs && bodyNs !== path.namespace) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -252,7 +253,7 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
     case 'PUT': {
       if (!path.name) throw errors.methodNotAllowed(`PUT requires a name: /${r.plural}/{name}`);
       const body = (await readRequestBody(req)) as KObject;
-      if (!body || typeof body !== 'object') throw errors.badRequest('the request body must be an object');
+      requireObjectBody(r, body);
       body.metadata ??= {};
       if (body.metadata.name && body.metadata.name !== path.name) throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${path.name})`);
       body.metadata.name = path.name;
@@ -308,6 +309,15 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
     }
     default:
       throw errors.methodNotAllowed(`the server does not allow this method on the requested resource (${req.method} ${r.plural})`);
+  }
+}
+
+/** The body of a create or update: an object whose metadata, when given, is an object too. */
+function requireObjectBody(r: ResourceInfo, body: unknown): asserts body is KObject {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest(`the request body must be a ${r.kind} object`);
+  const meta = (body as KObject).metadata as unknown;
+  if (meta !== undefined && meta !== null && (typeof meta !== 'object' || Array.isArray(meta))) {
+    throw errors.invalid(r.kind, '', [{ field: 'metadata', reason: 'FieldValueTypeInvalid', message: 'Invalid value: must be of type object' }], r.group || undefined);
   }
 }
 

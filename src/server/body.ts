@@ -5,6 +5,7 @@ import type { Request } from 'express';
 import YAML from 'yaml';
 import { errors } from '../api/errors.js';
 import type { PatchType } from '../client/types.js';
+import { jsonDepthProblem, yamlDepthProblem } from '../api/nesting.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -44,6 +45,8 @@ export async function readBody(req: Request): Promise<unknown> {
   if (text.trim() === '') return undefined;
   const type = mediaType(req);
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml' || type === 'text/yaml') {
+    const deep = yamlDepthProblem(text);
+    if (deep) throw errors.badRequest(`error decoding YAML: ${deep.message}`);
     try {
       return YAML.parse(text, { maxAliasCount: 100 });
     } catch (err) {
@@ -52,6 +55,9 @@ export async function readBody(req: Request): Promise<unknown> {
     }
   }
   if (type === '' || type === 'application/json' || type.endsWith('+json')) {
+    // Bounded before parsing: a 1M-level body must be a 400, not a stack overflow further on.
+    const deep = jsonDepthProblem(text);
+    if (deep) throw errors.badRequest(`error decoding JSON: ${deep.message}`);
     try {
       return JSON.parse(text);
     } catch (err) {

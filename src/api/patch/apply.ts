@@ -9,6 +9,7 @@
 //    so apply overwrites them without a conflict and deletes them when this manager drops a field
 //    it had applied. Kubernetes, tracking every writer, would report a conflict or keep them.
 
+import { jsonDepthProblem } from '../nesting.js';
 import { errors, StatusError } from '../errors.js';
 import type { ResourceInfo } from '../resources.js';
 import type { KObject } from '../types.js';
@@ -103,7 +104,7 @@ function stripOwnAnnotation(obj: KObject): void {
 /** The per-manager records kept on `obj`; an unreadable annotation counts as none. */
 export function readRecords(obj: KObject): Record<string, JsonObject> {
   const raw = obj.metadata?.annotations?.[LAST_APPLIED_ANNOTATION];
-  if (typeof raw !== 'string') return {};
+  if (typeof raw !== 'string' || jsonDepthProblem(raw)) return {};
   try {
     const parsed: unknown = JSON.parse(raw);
     if (!isObject(parsed)) return {};
