@@ -128,8 +128,9 @@ test('every patch type refuses deep nesting with a 400: merge, strategic, JSON p
   t.deepEqual(after.data, { a: '1' });
 });
 
-test('a last-applied annotation nested 100,000 levels deep does not break server-side apply', async (t) => {
-  const annotation = '['.repeat(100_000) + ']'.repeat(100_000);
+test('a last-applied annotation nested 40,000 levels deep does not break server-side apply', async (t) => {
+  // The record of manager "t", as server-side apply reads it back.
+  const annotation = `{"t":{"data":${nestedJson(40_000, '"x"')}}}`;
   await client.create(R.configmaps, { ...cm('deep-annotation'), metadata: { name: 'deep-annotation', namespace: 'default', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': annotation } } });
   const r = await call('PATCH', '/api/v1/namespaces/default/configmaps/deep-annotation?fieldManager=t', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'deep-annotation' }, data: { a: '1' } }, { 'Content-Type': 'application/apply-patch+yaml' });
   t.true(r.status < 500, r.text.slice(0, 300));
