@@ -71,7 +71,7 @@ interface ApplyOptions extends GlobalOptions {
 /** Resource and namespace for a manifest object, or a one-line reason it cannot be sent. */
 export function target(obj: KObject, cliNamespace: string, explicit: boolean): { res: ResourceInfo; namespace?: string } {
   const res = byKind(obj.apiVersion, obj.kind);
-  if (!res) throw new CliError(`no matches for kind "${obj.kind}" in version "${obj.apiVersion}" (kinds served: ${servedKinds()})`);
+  if (!res) throw new CliError(`error: no matches for kind "${obj.kind}" in version "${obj.apiVersion}" (kinds served: ${servedKinds()})`);
   if (!res.namespaced) return { res };
   const own = obj.metadata?.namespace;
   if (own && explicit && own !== cliNamespace) {

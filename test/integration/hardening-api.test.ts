@@ -241,3 +241,54 @@ test('kubelite refuses names and namespaces that are not Kubernetes names, namin
   t.not(n.code, 0);
   t.regex(n.stderr, /invalid configmap name "a;b": .*RFC 1123 subdomain/);
 });
+
+// ---------------------------------------------------------------- 2. /openapi/v2 and unknown kinds
+
+const WIDGET = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: before-widget, namespace: default}
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w, namespace: default}
+`;
+
+test('/openapi/v2 is served: kubectl validates a manifest with an unknown kind and says "no matches for kind"', async (t) => {
+  const r = await k(['apply', '-f', file('widget.yaml', WIDGET)]);
+  t.not(r.code, 0);
+  t.regex(r.stderr, /no matches for kind "Widget" in version "example\.com\/v1"/);
+  t.notRegex(r.stderr, /failed to download openapi|could not find the requested resource|error validating/);
+  t.regex(r.stdout, /configmap\/before-widget created/);
+  // kubectl asks for protobuf; JSON is there for clients that want it.
+  const json = await server.client.raw('GET', '/openapi/v2', undefined, { Accept: 'application/json' });
+  t.is(json.status, 200);
+  t.truthy(JSON.parse(json.body).definitions['io.k8s.api.core.v1.Pod']);
+  const pb = await server.client.raw('GET', '/openapi/v2', undefined, { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' });
+  t.is(pb.status, 200);
+  t.regex(String(pb.headers['content-type']), /protobuf/);
+});
+
+test('Helm 3 (from the lambda layer) reports an unknown kind as "no matches for kind", and installs a chart of served kinds', async (t) => {
+  const helm = helmBinary();
+  const chart = path.join(tmp, 'chart');
+  fs.mkdirSync(path.join(chart, 'templates'), { recursive: true });
+  fs.writeFileSync(path.join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: widgets\nversion: 0.1.0\n');
+  fs.writeFileSync(path.join(chart, 'templates', 'all.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: helm-cm\ndata:\n  a: "1"\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n');
+  const env = { KUBECONFIG: server.kubeconfig, HOME: tmp, HELM_CACHE_HOME: path.join(tmp, 'helm-cache'), HELM_CONFIG_HOME: path.join(tmp, 'helm-config'), HELM_DATA_HOME: path.join(tmp, 'helm-data') };
+  const bad = await run(helm, ['install', 'widgets', chart, '--namespace', 'default'], { env });
+  t.not(bad.code, 0);
+  t.regex(bad.stderr, /no matches for kind "Widget" in version "example\.com\/v1"/);
+  t.notRegex(bad.stderr, /failed to download openapi/);
+  fs.writeFileSync(path.join(chart, 'templates', 'all.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: helm-cm\ndata:\n  a: "1"\n');
+  const ok = await run(helm, ['install', 'cms', chart, '--namespace', 'default'], { env });
+  t.is(ok.code, 0, ok.stderr);
+  t.truthy(await server.client.get(R.configmaps, 'default', 'helm-cm'));
+  const un = await run(helm, ['uninstall', 'cms', '--namespace', 'default'], { env });
+  t.is(un.code, 0, un.stderr);
+});
+
+test('kubelite apply of an unknown kind: the same wording, with the kinds served', async (t) => {
+  const r = await server.cli(['apply', '-f', file('widget2.yaml', WIDGET.replace('before-widget', 'before-widget-2'))]);
+  t.not(r.code, 0);
+  t.regex(r.stderr, /no matches for kind "Widget" in version "example\.com\/v1" \(kinds served: .*Deployment \(apps\/v1\)/);
+});
