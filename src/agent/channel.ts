@@ -108,6 +108,21 @@ export function parseExecQuery(q: URLSearchParams): ExecRequest {
   return req;
 }
 
+export type AttachRequest = Omit<ExecRequest, 'command'>;
+
+/** `?container=c&stdin=true&stdout=true&stderr=true&tty=false`, as kubectl attach and run -i send it. */
+export function parseAttachQuery(q: URLSearchParams): AttachRequest {
+  const req: AttachRequest = { container: q.get('container') || undefined, stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr'), tty: flag(q, 'tty') };
+  if (req.tty) req.stderr = false;
+  if (!req.stdin && !req.stdout && !req.stderr) throw new Error('you must specify at least 1 of stdin, stdout, stderr');
+  return req;
+}
+
+/** The Status the kubelet sends on channel 3 when an attach ends (the container's exit is not its to report). */
+export function attachEndStatus(): ChannelStatus {
+  return { metadata: {}, status: 'Success' };
+}
+
 export function execQuery(req: ExecRequest): string {
   const q = new URLSearchParams();
   for (const c of req.command) q.append('command', c);
