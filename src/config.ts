@@ -36,6 +36,8 @@ export interface ServerConfig {
   logLevel: string;
   /** CIDRs Services may name in spec.externalIPs (`--allowed-external-ips`); empty: none, as DenyServiceExternalIPs. */
   allowedExternalIPs?: string[];
+  /** Open watches one client (remote address + credential) may hold (`--max-watches-per-client`, default 5000). */
+  maxWatchesPerClient?: number;
 }
 
 export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {

@@ -29,6 +29,7 @@ interface ServerFlags {
   disable?: string[];
   logLevel: string;
   allowedExternalIps?: string[];
+  maxWatchesPerClient: string;
 }
 
 function int(name: string, v: string, min: number, max: number): number {
@@ -76,6 +77,7 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     ingressBindAddress: f.ingressBindAddress,
     disabled,
     logLevel: f.logLevel,
+    maxWatchesPerClient: int('max-watches-per-client', f.maxWatchesPerClient, 1, 1_000_000),
     allowedExternalIPs: (f.allowedExternalIps ?? []).flatMap((x) => x.split(',')).map((s) => s.trim()).filter(Boolean).map((c) => cidr('allowed-external-ips', c)),
   });
   if (f.clusterDns) cfg.clusterDNS = f.clusterDns;
@@ -106,6 +108,7 @@ export function registerServer(program: Command): void {
     .option('--ingress-bind-address <ip>', 'address the ingress listens on', '0.0.0.0')
     .option('--disable <components...>', `turn components off: ${COMPONENTS.join(', ')}`)
     .option('--allowed-external-ips <cidrs...>', 'CIDRs Services may use in spec.externalIPs (default: none, as Kubernetes\' DenyServiceExternalIPs)')
+    .option('--max-watches-per-client <n>', 'open watches one client (address + credential) may hold; more get 429', '5000')
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
     .action((flags: ServerFlags) =>
       run(async () => {

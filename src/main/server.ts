@@ -77,6 +77,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
   const idleGC = new IdleGC();
   const app = createApp({
     onRequest: () => idleGC.touch(),
+    maxWatchesPerClient: config.maxWatchesPerClient,
     registry,
     token,
     kubeliteVersion: KUBELITE_VERSION,

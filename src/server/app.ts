@@ -8,7 +8,7 @@ import type { KObject, Status } from '../api/types.js';
 import { errors, isStatusError, StatusError } from '../api/errors.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { DeleteOptions, ListOptions } from '../client/types.js';
-import type { Registry, RegistryWriteOpts } from './registry.js';
+import { WATCH_LINE, type Registry, type RegistryWriteOpts } from './registry.js';
 import { parsePath, type ResourcePath } from './paths.js';
 import { mediaType, patchTypeOf, readBody } from './body.js';
 import { PROTOBUF_MEDIA_TYPE, readProtobufBody } from './protobuf.js';
@@ -38,6 +38,8 @@ export interface AppContext {
   readiness?: () => Record<string, boolean>;
   /** Called on every API request (the idle collector counts them). */
   onRequest?: () => void;
+  /** Open watches one client (remote address + credential) may hold; default DEFAULT_MAX_WATCHES_PER_CLIENT. */
+  maxWatchesPerClient?: number;
 }
 
 const requestDuration = new promClient.Histogram({
@@ -331,6 +333,25 @@ async function exists(registry: Registry, r: ResourceInfo, path: ResourcePath): 
   }
 }
 
+/** Open watches per client (remote address + credential): one client cannot hold the server's memory. */
+export const DEFAULT_MAX_WATCHES_PER_CLIENT = 5000;
+/**
+ * Slow watchers are dropped so they relist (as kine and the API server's watch cache do) instead of the
+ * server buffering for them without bound: past MAX_WATCH_BACKLOG_BYTES of unsent live events a watcher
+ * has SLOW_WATCHER_GRACE_MS to read its way back under it; past HARD_WATCH_BACKLOG_BYTES it goes at once.
+ * (A burst fills every watcher's buffer before the sockets can flush: only one that stays behind is slow.)
+ */
+export const MAX_WATCH_BACKLOG_BYTES = 1024 * 1024;
+export const HARD_WATCH_BACKLOG_BYTES = 16 * 1024 * 1024;
+export const SLOW_WATCHER_GRACE_MS = 5000;
+
+const openWatches = new Map<string, number>();
+
+function clientKey(req: Request): string {
+  const cred = req.headers.authorization ?? '';
+  return `${req.socket.remoteAddress ?? ''}|${cred ? crypto.createHash('sha256').update(cred).digest('base64').slice(0, 16) : 'anonymous'}`;
+}
+
 function serveWatch(ctx: AppContext, req: Request, res: Response, path: ResourcePath, shape: Shape): void {
   const r = path.resource;
   const opts = { ...listOptions(req, path), resourceVersion: q(req, 'resourceVersion') };
@@ -339,6 +360,14 @@ function serveWatch(ctx: AppContext, req: Request, res: Response, path: Resource
   const timeoutSeconds = parseIntParam('timeoutSeconds', q(req, 'timeoutSeconds')) ?? 0;
   checkResourceVersionParam(opts.resourceVersion);
   ctx.registry.checkListOptions(r, opts);
+  const client = clientKey(req);
+  const max = ctx.maxWatchesPerClient ?? DEFAULT_MAX_WATCHES_PER_CLIENT;
+  const open = openWatches.get(client) ?? 0;
+  if (open >= max) {
+    res.setHeader('Retry-After', '1');
+    throw new StatusError({ code: 429, reason: 'TooManyRequests', message: `too many open watches from this client (${open}, at most ${max}): close some before opening more`, details: { retryAfterSeconds: 1 } });
+  }
+  openWatches.set(client, open + 1);
 
   res.status(200);
   res.setHeader('Content-Type', 'application/json');
@@ -351,24 +380,55 @@ function serveWatch(ctx: AppContext, req: Request, res: Response, path: Resource
   let first = true;
   let timer: NodeJS.Timeout | undefined;
   let watch: { stop(): void } | undefined;
+  let slowTimer: NodeJS.Timeout | undefined;
   const end = () => {
     if (ended) return;
     ended = true;
+    clearTimeout(slowTimer);
+    const left = (openWatches.get(client) ?? 1) - 1;
+    if (left > 0) openWatches.set(client, left);
+    else openWatches.delete(client);
     clearTimeout(timer);
     watch?.stop();
     res.end();
   };
+  // What the initial events (a watch without resourceVersion sends every object first) left unsent
+  // does not count against the live backlog: a consumer that drains it is not slow.
+  let initialBacklog = 0;
+  let live = false;
+  const behind = () => res.writableLength - initialBacklog;
+  const dropSlow = () => {
+    ctx.logger.warn({ resource: r.plural, client: req.socket.remoteAddress, backlog: res.writableLength }, 'watcher too slow: closing its watch (it relists)');
+    end();
+  };
+  const checkBacklog = () => {
+    if (ended) return;
+    if (behind() > HARD_WATCH_BACKLOG_BYTES) return dropSlow();
+    if (behind() > MAX_WATCH_BACKLOG_BYTES && !slowTimer) {
+      slowTimer = setTimeout(() => {
+        slowTimer = undefined;
+        if (behind() > MAX_WATCH_BACKLOG_BYTES) dropSlow();
+      }, SLOW_WATCHER_GRACE_MS);
+      slowTimer.unref();
+    }
+  };
   watch = ctx.registry.watch(r, opts, {
     onEvent(ev) {
       if (ended) return;
+      if (live) checkBacklog();
+      if (ended) return;
+      const shared = shape.as === 'object' ? (ev as unknown as Record<symbol, (() => Buffer) | undefined>)[WATCH_LINE] : undefined;
+      if (shared) {
+        // One encoding of the event shared by every watcher (no parse, no stringify per watcher).
+        res.write(shared());
+        return;
+      }
       let object: unknown = ev.object;
       if (shape.as === 'table') {
         object = toTable(r, [ev.object as KObject], ev.object.metadata.resourceVersion, shape.include, first);
         first = false;
       } else if (shape.as === 'metadata') object = shapeObject(r, ev.object as KObject, shape);
       res.write(JSON.stringify({ type: ev.type, object }) + '\n');
-      // A consumer that stopped reading must not make us buffer without bound.
-      if (res.writableLength > 64 * 1024 * 1024) end();
     },
     onClose(err) {
       if (ended) return;
@@ -379,6 +439,8 @@ function serveWatch(ctx: AppContext, req: Request, res: Response, path: Resource
       end();
     },
   });
+  live = true;
+  initialBacklog = res.writableLength;
   if (ended) watch.stop();
   else if (timeoutSeconds > 0) timer = setTimeout(end, Math.min(timeoutSeconds * 1000, 2 ** 31 - 1));
   // On Node 20 req 'close' fires once the body is read; the response's 'close' is the client going away.

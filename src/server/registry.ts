@@ -41,6 +41,9 @@ function isStaleWrite(err: unknown): boolean {
   return isStatusError(err, 'Conflict') && /the object has been modified/.test(err.message);
 }
 
+/** A watch event from the registry may carry its encoded stream line under this key (see store-event.ts). */
+export const WATCH_LINE = Symbol('kubelite.watchLine');
+
 export class Registry implements ApiClient {
   private readonly hooks = new Map<string, AdmissionHook[]>();
   /** Serialises the read-modify-write of each object's registry writes (see key-lock.ts). */
@@ -105,7 +108,17 @@ export class Registry implements ApiClient {
             const before = !match || (ev.oldObject ? match(ev.oldObject) : false);
             type = now && before ? 'MODIFIED' : now ? 'ADDED' : before ? 'DELETED' : undefined;
           }
-          if (type) handlers.onEvent({ type, object: ev.object as T });
+          if (!type) return;
+          // The object is parsed only if the handler reads it: the HTTP watch sends the shared line instead.
+          const out = { type } as WatchEvent<T>;
+          Object.defineProperty(out, 'object', {
+            get: () => ev.object as T,
+            set: (v: T) => Object.defineProperty(out, 'object', { value: v, writable: true, enumerable: true, configurable: true }),
+            enumerable: true,
+            configurable: true,
+          });
+          if (ev.watchLine) Object.defineProperty(out, WATCH_LINE, { value: () => ev.watchLine!(type!), enumerable: false });
+          handlers.onEvent(out);
         },
       );
       return {
