@@ -50,7 +50,8 @@ export async function startBenchServer(args: string[], opts: { dataDir?: string;
     kubeconfig,
     async stop() {
       client.close();
-      if (proc.exitCode === null) {
+      // A server killed by a signal has a null exitCode too: only wait for one still running.
+      if (proc.exitCode === null && proc.signalCode === null) {
         const done = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGTERM');
         await done;

@@ -70,3 +70,13 @@ export function yamlDepthProblem(text: string, max = MAX_YAML_DEPTH): DepthProbl
   }
   return undefined;
 }
+
+/** Whether a parsed YAML value refers back to one of its own ancestors (`a: &x [*x]`); call after the depth check. */
+export function isCyclic(value: unknown, ancestors: Set<object> = new Set()): boolean {
+  if (!value || typeof value !== 'object') return false;
+  if (ancestors.has(value)) return true;
+  ancestors.add(value);
+  for (const v of Array.isArray(value) ? value : Object.values(value)) if (isCyclic(v, ancestors)) return true;
+  ancestors.delete(value);
+  return false;
+}

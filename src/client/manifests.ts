@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { jsonDepthProblem, yamlDepthProblem } from '../api/nesting.js';
+import { isCyclic, jsonDepthProblem, yamlDepthProblem } from '../api/nesting.js';
 import type { KObject } from '../api/types.js';
 
 export interface Manifest {
@@ -103,6 +103,10 @@ export function parseManifests(text: string, source: string): { manifests: Manif
       continue;
     }
     const value = doc.toJS({ maxAliasCount: 100 });
+    if (isCyclic(value)) {
+      errors.push({ source, document: index, line: startLine, message: 'invalid YAML: an alias refers to a node that contains it (a cycle)' });
+      continue;
+    }
     if (value === null || value === undefined) continue; // empty document (e.g. a trailing ---)
     collect(value, source, index, startLine, manifests, errors);
   }

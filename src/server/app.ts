@@ -15,6 +15,7 @@ import { PROTOBUF_MEDIA_TYPE, readProtobufBody } from './protobuf.js';
 import { negotiate, shapeList, shapeObject, toTable, type Shape } from './table.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { mountOpenAPI } from './openapi.js';
+import { isDNS1123Label } from '../api/names.js';
 import { checkQuery, checkQueryCount, checkResourceVersionParam, parseBoolParam, parseIntParam } from '../api/query.js';
 import type { LeveledLogger } from '../util/log.js';
 
@@ -222,6 +223,11 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
   const shape: Shape = negotiate(req.headers.accept, q(req, 'includeObject'));
   const watch = path.watchPrefix || isTrue(req, 'watch');
   if (!r.namespaced && path.namespace) throw errors.badRequest(`${r.plural} is not namespaced`);
+  // No namespace can be named that: refuse the path rather than list an empty "a b" namespace.
+  if (path.namespace !== undefined) {
+    const problems = isDNS1123Label(path.namespace);
+    if (problems.length) throw errors.badRequest(`invalid namespace ${JSON.stringify(path.namespace.slice(0, 80))} in the request path: ${problems.join('; ')}`);
+  }
 
   switch (req.method) {
     case 'GET': {
