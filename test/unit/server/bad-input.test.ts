@@ -269,3 +269,22 @@ test('a merge PATCH without resourceVersion never answers 409 while the object k
   // A patch that names a stale resourceVersion is still a precondition: 409.
   refused(t, await call('PATCH', '/api/v1/namespaces/default/configmaps/hot', { metadata: { resourceVersion: '1' }, data: { z: 'z' } }, { 'Content-Type': 'application/merge-patch+json' }), 409);
 });
+
+// ---------------------------------------------------------------- found by bench/bad-input.ts
+
+test('a YAML alias inside its own anchor (a cycle) is a 400, not a 500', async (t) => {
+  refused(t, await call('POST', '/api/v1/namespaces/default/configmaps', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cyc}\nx: &a [*a]\n', { 'Content-Type': 'application/yaml' }), 400, 'cycle');
+  t.false(await stored(R.configmaps, 'cyc'));
+});
+
+test('a namespace in the path that no namespace can be named is a 400, not an empty list', async (t) => {
+  for (const ns of ['a%20b', 'A_B', '%24(touch%20x)', 'x'.repeat(64)]) refused(t, await call('GET', `/api/v1/namespaces/${ns}/pods`), 400, 'invalid namespace');
+  const ok = await call('GET', '/api/v1/namespaces/no-such-ns/pods');
+  t.is(ok.status, 200);
+});
+
+test('an oversized body gets its 413 Status (the rest of the body is read and dropped, not reset)', async (t) => {
+  const big = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big"},"data":{"a":"${'x'.repeat(4 * 1024 * 1024)}"}}`;
+  for (let i = 0; i < 2; i++) refused(t, await call('POST', '/api/v1/namespaces/default/configmaps', big), 413, 'larger than');
+  t.false(await stored(R.configmaps, 'big'));
+});
