@@ -38,6 +38,8 @@ export interface ServerConfig {
   allowedExternalIPs?: string[];
   /** Open watches one client (remote address + credential) may hold (`--max-watches-per-client`, default 5000). */
   maxWatchesPerClient?: number;
+  /** Read the API bearer token from this file instead of the data dir's generated one (a node container given its token). */
+  tokenFile?: string;
 }
 
 export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {

@@ -30,6 +30,7 @@ interface ServerFlags {
   logLevel: string;
   allowedExternalIps?: string[];
   maxWatchesPerClient: string;
+  tokenFile?: string;
 }
 
 function int(name: string, v: string, min: number, max: number): number {
@@ -79,6 +80,7 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     logLevel: f.logLevel,
     maxWatchesPerClient: int('max-watches-per-client', f.maxWatchesPerClient, 1, 1_000_000),
     allowedExternalIPs: (f.allowedExternalIps ?? []).flatMap((x) => x.split(',')).map((s) => s.trim()).filter(Boolean).map((c) => cidr('allowed-external-ips', c)),
+    tokenFile: f.tokenFile,
   });
   if (f.clusterDns) cfg.clusterDNS = f.clusterDns;
   if (!cidrContains(cfg.serviceCIDR, cfg.clusterDNS)) throw new CliError(`error: --cluster-dns ${cfg.clusterDNS} is outside --service-cidr ${cfg.serviceCIDR}`);
@@ -110,6 +112,7 @@ export function registerServer(program: Command): void {
     .option('--allowed-external-ips <cidrs...>', 'CIDRs Services may use in spec.externalIPs (default: none, as Kubernetes\' DenyServiceExternalIPs)')
     .option('--max-watches-per-client <n>', 'open watches one client (address + credential) may hold; more get 429', '5000')
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
+    .option('--token-file <file>', 'use the API bearer token in this file (at least 16 characters) instead of a generated one')
     .action((flags: ServerFlags) =>
       run(async () => {
         const config = configFromFlags(flags);
