@@ -7,6 +7,7 @@ import { DeploymentController } from './deployment.js';
 import { GarbageCollector } from './gc.js';
 import { NamespaceController, type NamespaceControllerOptions } from './namespace.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.js';
+import { workloadControllers } from './workloads.js';
 
 export { ReplicaSetController } from './replicaset.js';
 export { DeploymentController } from './deployment.js';
@@ -44,6 +45,13 @@ export interface ControllersOptions {
 
 export function createControllers(opts: ControllersOptions = {}): Component[] {
   return [
-    new ControllerManager([new ReplicaSetController(), new DeploymentController(), new GarbageCollector(), new NamespaceController(opts.namespace), new NodeLifecycleController(opts.nodeLifecycle)]),
+    new ControllerManager([
+      new ReplicaSetController(),
+      new DeploymentController(),
+      new GarbageCollector(),
+      new NamespaceController(opts.namespace),
+      ...workloadControllers(),
+      new NodeLifecycleController(opts.nodeLifecycle),
+    ]),
   ];
 }

@@ -138,6 +138,7 @@ export async function startAgent(o: AgentProcessOptions): Promise<RunningAgent> 
     recorder: (component) => new EventRecorder(client, component, nodeName, logger),
     addSubresource: (key, handler) => kubelet.subresources.set(key, handler),
     addRoutes: () => undefined,
+    addPublicRoutes: () => undefined,
     addReadiness: (n, check) => readiness.set(n, check),
     addUpgradeHandler: (h) => kubelet.upgrades.unshift(h),
     fetchNodeImage: (node, image) => fetchThroughServer(server, res, node, image),

@@ -26,10 +26,9 @@ import { withDefaultTolerations } from '../controllers/logic/node-lifecycle.js';
 import { hostPrimaryIPv4 } from '../host/node-ips.js';
 import type { KeyPairPem } from '../util/x509.js';
 import type { Logger } from '../util/log.js';
-import { CACERTS_PATH, JOIN_PATH, mountJoinRoutes } from './join.js';
+import { mountJoinRoutes } from './join.js';
 
 export const IMAGES_PATH = '/v1-kubelite/nodes/:node/images';
-export const PUBLIC_JOIN_PATHS = [CACERTS_PATH, JOIN_PATH];
 
 export interface MultiHostDeps {
   config: ServerConfig;
@@ -79,8 +78,13 @@ export class MultiHostServer {
     });
   }
 
-  mount(app: express.Express): void {
+  /** /cacerts and the join endpoint: before the token check (they check what they need themselves). */
+  mountPublic(app: express.Express): void {
     mountJoinRoutes(app, { registry: this.d.registry, config: this.d.config, adminToken: this.d.adminToken, ca: this.d.ca, logger: this.d.logger });
+  }
+
+  /** The image transfer between nodes (a node's or the admin's token). */
+  mount(app: express.Express): void {
     app.get(IMAGES_PATH, async (req: Request, res: Response) => {
       try {
         const node = String(req.params.node);

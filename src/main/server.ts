@@ -19,12 +19,13 @@ import { InformerFactory } from '../client/informer.js';
 import { EventRecorder } from '../client/events.js';
 import { createLogger, type Logger } from '../util/log.js';
 import type { Component, ComponentContext, UpgradeHandler } from '../server/component.js';
-import { errors } from '../api/errors.js';
+import { errors, isStatusError } from '../api/errors.js';
 import { KUBELITE_VERSION } from '../version.js';
 import { portForwardUpgradeHandler } from '../server/portforward.js';
+import { onClientError } from '../server/client-error.js';
 import { IdleGC } from './idle-gc.js';
 import { nthAddress } from '../util/ip.js';
-import { advertisedURL, joinCommand, MultiHostServer, PUBLIC_JOIN_PATHS } from './multihost.js';
+import { advertisedURL, joinCommand, MultiHostServer } from './multihost.js';
 
 export interface RunningServer {
   url: string;
@@ -75,6 +76,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
   // Components add routes while they start, after the app exists: they go on a sub-app mounted now.
   const lateRoutes = express();
   lateRoutes.disable('x-powered-by');
+  // Routes that authenticate themselves (the UI's page and cookie login), mounted before the token check.
+  const publicRoutes = express();
+  publicRoutes.disable('x-powered-by');
   // Not ready until every component has started: a check registered late must not let /readyz say ok early.
   let componentsStarted = false;
   const readiness = new Map<string, () => boolean>([['components', () => componentsStarted]]);
@@ -92,16 +96,20 @@ export async function startServer(config: ServerConfig, components: Component[] 
   const idleGC = new IdleGC();
   const app = createApp({
     onRequest: () => idleGC.touch(),
+    maxWatchesPerClient: config.maxWatchesPerClient,
     registry,
     token,
     kubeliteVersion: KUBELITE_VERSION,
     serverAddress,
     logger,
     subresources,
-    publicPaths: PUBLIC_JOIN_PATHS,
     extraRoutes: (a) => {
       multi.mount(a);
       a.use(lateRoutes);
+    },
+    publicRoutes: (a) => {
+      multi.mountPublic(a);
+      a.use(publicRoutes);
     },
     readiness: () => Object.fromEntries([...readiness].map(([n, f]) => [n, f()])),
   });
@@ -109,13 +117,21 @@ export async function startServer(config: ServerConfig, components: Component[] 
   httpsServer.keepAliveTimeout = 65_000;
   httpsServer.headersTimeout = 70_000;
   httpsServer.requestTimeout = 0; // watches and log streams are long-lived
+  httpsServer.on('clientError', onClientError);
   httpsServer.on('upgrade', (req, socket, head) => {
     const auth = req.headers.authorization ?? '';
     if (auth !== `Bearer ${token}`) {
       socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(errors.unauthorized().status)}`);
       return;
     }
-    for (const h of upgradeHandlers) if (h(req, socket, head)) return;
+    try {
+      for (const h of upgradeHandlers) if (h(req, socket, head)) return;
+    } catch (err) {
+      // A handler that throws (a path it cannot parse) must not take the process down.
+      const st = isStatusError(err) ? err.status : errors.badRequest((err as Error).message).status;
+      socket.end(`HTTP/1.1 ${st.code} Error\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(st)}`);
+      return;
+    }
     socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: 'no upgrade handler for this path' })}`);
   });
   void sendError;
@@ -134,6 +150,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
       else subresources.set(key, handler);
     },
     addRoutes: (mount) => mount(lateRoutes),
+    addPublicRoutes: (mount) => mount(publicRoutes),
     addReadiness: (name, check) => readiness.set(name, check),
     addUpgradeHandler: (h) => localUpgrades.push(h),
     fetchNodeImage: (node, image) => multi.fetchNodeImage(node, image),
@@ -148,7 +165,11 @@ export async function startServer(config: ServerConfig, components: Component[] 
   port = (httpsServer.address() as AddressInfo).port;
   const url = `https://${serverAddress()}`;
   const kubeconfigPath = path.join(config.dataDir, 'kubeconfig');
-  fs.writeFileSync(kubeconfigPath, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
+  // Written to a temporary file and renamed over the old one: a client reading it at this moment sees
+  // either the old kubeconfig or the new one, never a half-written file.
+  const tmpKubeconfig = `${kubeconfigPath}.${process.pid}.tmp`;
+  fs.writeFileSync(tmpKubeconfig, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
+  fs.renameSync(tmpKubeconfig, kubeconfigPath);
 
   // Node IPAM is part of every server (whatever components it was given): an agent, this server's own or
   // a joined one, waits for the pod CIDR it assigns. Cluster-wide work: with several servers, the leader's.
