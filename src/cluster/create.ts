@@ -202,7 +202,8 @@ export async function createCluster(o: CreateClusterOptions): Promise<CreatedClu
     const kc = await apiGet(`${base}/kubeconfig?server=${encodeURIComponent(server)}`, { token, timeoutMs: 5000 });
     if (kc.status !== 200) throw new Error(`GET ${base}/kubeconfig: ${kc.status} ${kc.body.slice(0, 200)}`);
     const caPem = caOf(kc.body);
-    for (;;) {
+    // A control-plane-only server (--server-arg=--disable=agent) has no Node of its own: its API is enough.
+    for (; !disablesAgent(serverArgs); ) {
       await stillRunning('its Node was Ready');
       const r = await apiGet(`${base}/api/v1/nodes/${serverName}`, { token, caPem, timeoutMs: 2000 }).catch(() => undefined);
       if (r?.status === 200 && nodeReady(r.body)) break;
@@ -246,6 +247,17 @@ function caOf(kubeconfigText: string): string {
   const data = doc.clusters?.[0]?.cluster?.['certificate-authority-data'];
   if (!data) throw new Error('the node served a kubeconfig without a CA');
   return Buffer.from(data, 'base64').toString('utf8');
+}
+
+/** Do these `kubelite server` flags turn its agent off (`--disable agent`, `--disable=dns,agent`)? Pure. */
+export function disablesAgent(args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split(/=(.*)/s, 2);
+    if (flag !== '--disable') continue;
+    const values = inline !== undefined ? [inline] : args.slice(i + 1).filter((_, k, rest) => rest.slice(0, k + 1).every((x) => !x.startsWith('--')));
+    if (values.join(',').split(',').map((v) => v.trim()).includes('agent')) return true;
+  }
+  return false;
 }
 
 /** A Node object's Ready condition is True. Pure. */

@@ -15,3 +15,13 @@ test('a Node is Ready when its Ready condition is True', (t) => {
   t.false(nodeReady('{}'));
   t.false(nodeReady('not json'));
 });
+
+test('a control-plane-only server: --disable agent in any of the forms commander takes', async (t) => {
+  const { disablesAgent } = await import('../../../src/cluster/create.js');
+  t.true(disablesAgent(['--disable', 'agent']));
+  t.true(disablesAgent(['--disable=dns,agent']));
+  t.true(disablesAgent(['--log-level', 'debug', '--disable', 'dns', 'agent']));
+  t.false(disablesAgent(['--disable', 'dns', '--log-level', 'agent']));
+  t.false(disablesAgent(['--disable=dns']));
+  t.false(disablesAgent([]));
+});
