@@ -3,7 +3,8 @@
 // of the node name under a key derived from the admin token, so several servers that share the admin
 // token accept each other's node tokens. A node is `system:node:<name>` in `system:nodes` and may only
 // do what a kubelet and kube-proxy need (Kubernetes' Node authorizer and NodeRestriction, reduced):
-// read the cluster, write its own Node, Lease, the status of Pods, delete Pods, write Events.
+// read the cluster, write its own Node, Lease, the status of Pods, delete Pods, write Events, and make and
+// remove the local-path PersistentVolumes of its own host.
 // The join secret and the token the API server shows a node's kubelet endpoint come from the same key.
 // Pure.
 
@@ -69,8 +70,24 @@ export interface RequestAttributes {
 }
 
 const READ = new Set(['get', 'list', 'watch']);
-/** What a node may read: what its kubelet, proxier and DNS replica watch. */
-const READABLE = new Set(['nodes', 'pods', 'services', 'endpoints', 'endpointslices', 'configmaps', 'secrets', 'namespaces', 'leases', 'events', 'ingresses', 'ingressclasses']);
+/** What a node may read: what its kubelet (with its local-path provisioner), proxier and DNS replica watch. */
+const READABLE = new Set([
+  'nodes',
+  'pods',
+  'services',
+  'endpoints',
+  'endpointslices',
+  'configmaps',
+  'secrets',
+  'namespaces',
+  'leases',
+  'events',
+  'ingresses',
+  'ingressclasses',
+  'persistentvolumeclaims',
+  'persistentvolumes',
+  'storageclasses',
+]);
 
 /** undefined: allowed; otherwise why not, in Kubernetes' words. */
 export function nodeForbidden(node: string, a: RequestAttributes): string | undefined {
@@ -97,6 +114,10 @@ export function nodeForbidden(node: string, a: RequestAttributes): string | unde
     case 'events':
       if (a.verb === 'create' || a.verb === 'update' || a.verb === 'patch') return undefined;
       return deny('a node may write Events');
+    case 'persistentvolumes':
+      // the local-path provisioner of a node makes and removes the volumes of its own directories
+      if (a.verb === 'create' || a.verb === 'delete') return undefined;
+      return deny('a node may create and delete PersistentVolumes (local-path), not change them');
     default:
       return deny('not allowed for nodes');
   }

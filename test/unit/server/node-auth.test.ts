@@ -42,6 +42,10 @@ test('a node reads the cluster, writes its own Node, Lease, Pod statuses and Eve
   ok(a('update', 'pods', { subresource: 'status', namespace: 'default', name: 'p' }));
   ok(a('delete', 'pods', { namespace: 'default', name: 'p' }));
   ok(a('create', 'events', { namespace: 'default' }));
+  ok(a('watch', 'persistentvolumeclaims'));
+  ok(a('create', 'persistentvolumes', { name: 'pvc-1' }));
+  ok(a('list', 'storageclasses', { group: 'storage.k8s.io' }));
+  no(a('update', 'persistentvolumes', { name: 'pvc-1' }), /not change them/);
   no(a('patch', 'nodes', { name: 'n2' }), /User "system:node:n1" cannot patch resource "nodes".*node 'n1' cannot modify node 'n2'/);
   no(a('update', 'leases', { group: 'coordination.k8s.io', namespace: 'kube-node-lease', name: 'n2' }), /own Lease/);
   no(a('update', 'leases', { group: 'coordination.k8s.io', namespace: 'default', name: 'n1' }), /own Lease/);
