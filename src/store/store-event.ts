@@ -7,7 +7,7 @@ import type { KObject } from '../api/types.js';
 import type { StoreEvent } from './types.js';
 import type { EventRecord } from './event-ring.js';
 
-function lazyJson(target: object, key: 'object' | 'oldObject', json: string): void {
+function lazyJson(target: object, key: 'object' | 'oldObject', json: string, rv: number | undefined): void {
   let value: KObject | undefined;
   let parsed = false;
   Object.defineProperty(target, key, {
@@ -16,6 +16,8 @@ function lazyJson(target: object, key: 'object' | 'oldObject', json: string): vo
     get(): KObject | undefined {
       if (!parsed) {
         value = JSON.parse(json) as KObject;
+        // The record's rv is the truth: the etcd store keeps resourceVersion out of stored values.
+        if (rv !== undefined && value?.metadata) value.metadata.resourceVersion = String(rv);
         parsed = true;
       }
       return value;
@@ -29,7 +31,7 @@ function lazyJson(target: object, key: 'object' | 'oldObject', json: string): vo
 
 export function toStoreEvent(rec: EventRecord): StoreEvent {
   const ev = { type: rec.type, resource: rec.resource, rv: rec.rv } as StoreEvent;
-  lazyJson(ev, 'object', rec.json);
-  if (rec.oldJson !== undefined) lazyJson(ev, 'oldObject', rec.oldJson);
+  lazyJson(ev, 'object', rec.json, rec.rv);
+  if (rec.oldJson !== undefined) lazyJson(ev, 'oldObject', rec.oldJson, rec.oldRv);
   return ev;
 }
