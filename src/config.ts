@@ -33,6 +33,21 @@ export interface ServerConfig {
   ingressBindAddress: string;
   disabled: Set<Component>;
   logLevel: string;
+  /** `--store etcd://...`: objects live in etcd (several servers may share it); undefined: LevelDB under dataDir. */
+  etcd?: EtcdStoreConfig;
+}
+
+/** Where and how to reach etcd (kube-apiserver's --etcd-* flags). */
+export interface EtcdStoreConfig {
+  /** `etcd://HOST:PORT[,HOST:PORT...]` */
+  url: string;
+  /** Key prefix (default /kubelite). */
+  prefix: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  /** Seconds between compactions of etcd's history (0: never). */
+  compactionIntervalSeconds: number;
 }
 
 export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {

@@ -6,6 +6,7 @@ import { startServer } from '../../src/server/server.js';
 import { defaultComponents } from '../../src/server/components-all.js';
 import { createLogger } from '../../src/util/log.js';
 import { CliError, run } from '../context.js';
+import { normalizePrefix, parseEtcdURL } from '../../src/store/etcd-config.js';
 
 interface ServerFlags {
   dataDir: string;
@@ -27,6 +28,12 @@ interface ServerFlags {
   ingressBindAddress: string;
   disable?: string[];
   logLevel: string;
+  store?: string;
+  etcdPrefix: string;
+  etcdCafile?: string;
+  etcdCertfile?: string;
+  etcdKeyfile?: string;
+  etcdCompactionInterval: string;
 }
 
 function int(name: string, v: string, min: number, max: number): number {
@@ -42,6 +49,17 @@ function cidr(name: string, v: string): string {
     throw new CliError(`error: --${name}: ${(err as Error).message}`);
   }
   return v;
+}
+
+function etcdFromFlags(f: ServerFlags): NonNullable<ServerConfig['etcd']> {
+  const tls = { caFile: f.etcdCafile, certFile: f.etcdCertfile, keyFile: f.etcdKeyfile };
+  try {
+    parseEtcdURL(f.store!, tls);
+    return { url: f.store!, prefix: normalizePrefix(f.etcdPrefix), ...tls, compactionIntervalSeconds: int('etcd-compaction-interval', f.etcdCompactionInterval, 0, 86_400) };
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`error: ${(err as Error).message}`);
+  }
 }
 
 export function configFromFlags(f: ServerFlags): ServerConfig {
@@ -76,6 +94,7 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     logLevel: f.logLevel,
   });
   if (f.clusterDns) cfg.clusterDNS = f.clusterDns;
+  if (f.store) cfg.etcd = etcdFromFlags(f);
   if (!cidrContains(cfg.serviceCIDR, cfg.clusterDNS)) throw new CliError(`error: --cluster-dns ${cfg.clusterDNS} is outside --service-cidr ${cfg.serviceCIDR}`);
   return cfg;
 }
@@ -103,6 +122,12 @@ export function registerServer(program: Command): void {
     .option('--ingress-bind-address <ip>', 'address the ingress listens on', '0.0.0.0')
     .option('--disable <components...>', `turn components off: ${COMPONENTS.join(', ')}`)
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
+    .option('--store <url>', 'keep objects in etcd: etcd://HOST:PORT[,HOST:PORT...] (default: LevelDB under --data-dir); several servers may share one')
+    .option('--etcd-prefix <prefix>', 'etcd key prefix for this cluster', '/kubelite')
+    .option('--etcd-cafile <file>', 'CA bundle that signs the etcd members\' certificates (turns TLS on)')
+    .option('--etcd-certfile <file>', 'client certificate for etcd')
+    .option('--etcd-keyfile <file>', 'client key for etcd')
+    .option('--etcd-compaction-interval <seconds>', 'compact etcd\'s history this often (0: never)', '300')
     .action((flags: ServerFlags) =>
       run(async () => {
         const config = configFromFlags(flags);

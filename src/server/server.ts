@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type express from 'express';
 import promClient from 'prom-client';
 import { hostNames, nthAddress, type ServerConfig } from '../config.js';
-import { openStore } from '../store/index.js';
+import { openWithRetry, serverStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { Registry } from './registry.js';
 import { createApp, sendError, type SubresourceHandler } from './app.js';
@@ -23,6 +23,7 @@ import { errors } from '../api/errors.js';
 import { KUBELITE_VERSION } from '../version.js';
 import { portForwardUpgradeHandler } from './portforward.js';
 import { IdleGC } from './idle-gc.js';
+import { claimClusterConfig } from './cluster-config.js';
 
 export interface RunningServer {
   url: string;
@@ -53,15 +54,16 @@ export async function startServer(config: ServerConfig, components: Component[] 
     ipAddresses: [...new Set(['127.0.0.1', kubernetesServiceIP, ...(config.bindAddress !== '0.0.0.0' ? [config.bindAddress] : []), ...hostIPv4s()])],
   });
 
-  const store = await openStore(config.dataDir);
+  // etcd may not be up yet: the API then listens first (503s, /readyz false) while the store retries.
+  const store = serverStore(config, logger);
+  if (!config.etcd) await store.open();
   const registry = new Registry(store);
-  await registry.bootstrapNamespaces();
 
   const subresources = new Map<string, SubresourceHandler>();
   const routeMounts: ((app: express.Express) => void)[] = [];
   // Not ready until every component has started: a check registered late must not let /readyz say ok early.
   let componentsStarted = false;
-  const readiness = new Map<string, () => boolean>([['components', () => componentsStarted]]);
+  const readiness = new Map<string, () => boolean>([['store', () => store.health().ok], ['components', () => componentsStarted]]);
   // kubectl port-forward is served here, not by the agent: Pods are on this host's pod bridge.
   const upgradeHandlers: UpgradeHandler[] = [portForwardUpgradeHandler({ client: registry, podCIDR: config.podCIDR, logger })];
   subresources.set('pods/portforward', (_req, res) => {
@@ -128,7 +130,13 @@ export async function startServer(config: ServerConfig, components: Component[] 
   fs.writeFileSync(kubeconfigPath, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
 
   const started: Component[] = [];
+  let stopping: Promise<void> | undefined;
   try {
+    if (config.etcd) {
+      await openWithRetry(store, logger, () => stopping !== undefined);
+      await registry.bootstrapNamespaces();
+      await claimClusterConfig(registry, config);
+    } else await registry.bootstrapNamespaces();
     for (const c of components) {
       if (config.disabled.has(c.name as never)) continue;
       const t0 = Date.now();
@@ -145,7 +153,6 @@ export async function startServer(config: ServerConfig, components: Component[] 
     throw err;
   }
 
-  let stopping: Promise<void> | undefined;
   return {
     url,
     port,

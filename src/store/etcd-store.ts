@@ -150,8 +150,9 @@ export class EtcdStore implements Store {
       this.state = 'new';
       this.client = undefined;
       client.close();
-      if (err instanceof StoreOpenError || isStatusError(err)) throw err;
-      throw etcdStatusError(err, 'the first read', this.hosts);
+      const e = err instanceof StoreOpenError || isStatusError(err) ? err : etcdStatusError(err, 'the first read', this.hosts);
+      this.lastError = e.message;
+      throw e;
     }
   }
 
@@ -268,7 +269,7 @@ export class EtcdStore implements Store {
 
   private assertOpen(): Etcd3 {
     if (this.state !== 'open' || !this.client) {
-      throw errors.serviceUnavailable(this.state === 'new' || this.state === 'opening' ? `${this.describe()} is not open: call open() first` : `${this.describe()} is closed`);
+      throw errors.serviceUnavailable(this.state === 'new' || this.state === 'opening' ? `${this.describe()} is not connected yet${this.lastError ? ` (${this.lastError})` : ''}` : `${this.describe()} is closed`);
     }
     return this.client;
   }
