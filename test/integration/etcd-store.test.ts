@@ -1,0 +1,113 @@
+// `kubelite server --store etcd://...` end to end, with a real etcd on loopback and the real kubectl:
+// etcd unreachable at start (the API answers, /readyz says why, the server connects when etcd comes),
+// two servers on one store seeing the same objects, a server with other cluster settings refused,
+// the store's metrics. Slots 24 and 25; no containers (agent, proxy, DNS and ingress are off).
+
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HttpClient } from '../../src/client/http-client.js';
+import { loadConnection } from '../../src/client/kubeconfig.js';
+import { R } from '../../src/api/resources.js';
+import { cleanupInstance, slotConfig, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
+import { startEtcd, type EtcdCluster } from '../helpers/etcd.js';
+import { kubectlFor } from '../helpers/kubectl.js';
+
+function kubectl(kubeconfig: string, args: string[]) {
+  const k = kubectlFor(kubeconfig);
+  return k(args).finally(() => k.cleanup());
+}
+
+const OFF = ['--disable', 'agent,proxy,dns,ingress'];
+const A = slotConfig(24);
+
+let etcd: EtcdCluster | undefined;
+const servers: TestServer[] = [];
+
+test.after.always(async () => {
+  for (const s of servers) await s.stop().catch(() => undefined);
+  for (const s of servers) cleanupInstance(s);
+  await etcd?.stop();
+});
+
+/** Flags that make a second server join slot 24's cluster (same shared settings, its own instance). */
+const sameCluster = ['--service-cidr', A.serviceCIDR, '--cluster-dns', A.clusterDNS, '--service-node-port-range', `${A.nodePortRange[0]}-${A.nodePortRange[1]}`];
+
+test.serial('etcd down at start: the API answers 503, /readyz names the store, and the server connects once etcd is up', async (t) => {
+  etcd = await startEtcd();
+  etcd.kill(0);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelite-t24-'));
+  const starting = startTestServer({ slot: 24, dataDir, args: [...OFF, '--store', etcd.url] });
+  starting.catch(() => undefined);
+  const kubeconfig = path.join(dataDir, 'kubeconfig');
+  await waitFor(() => fs.existsSync(kubeconfig), 60_000, 'the API to listen');
+  const client = new HttpClient(loadConnection(kubeconfig));
+  t.teardown(() => client.close());
+  const ready = await waitFor(async () => {
+    const r = await client.raw('GET', '/readyz');
+    return r.status !== 200 ? r : undefined;
+  }, 10_000, '/readyz');
+  t.regex(String(ready?.body), /\[-\]store failed/);
+  const err = await t.throwsAsync(client.get(R.namespaces, undefined, 'default'));
+  t.is((err as { code?: number }).code, 503);
+  t.regex(err!.message, new RegExp(`not connected yet.*127\\.0\\.0\\.1:${etcd.members[0]!.clientPort}`));
+
+  await etcd.restart(0);
+  const server = await starting;
+  servers.push(server);
+  t.regex(server.logs(), new RegExp(`etcd is unavailable \\(http://127\\.0\\.0\\.1:${etcd.members[0]!.clientPort}\\).*retrying in`));
+  const r = await server.client.raw('GET', '/readyz');
+  t.is(r.status, 200);
+  const created = await kubectl(server.kubeconfig, ['create', 'configmap', 'hello', '--from-literal=k=v']);
+  t.is(created.code, 0, created.stderr);
+});
+
+test.serial('two servers on one etcd serve the same objects; kubectl through either sees the other\'s writes', async (t) => {
+  const a = servers[0]!;
+  const b = await startTestServer({ slot: 25, args: [...OFF, '--store', etcd!.url, ...sameCluster] });
+  servers.push(b);
+  const got = await kubectl(b.kubeconfig, ['get', 'configmap', 'hello', '-o', 'jsonpath={.data.k}']);
+  t.is(got.stdout, 'v', got.stderr);
+  t.is((await kubectl(b.kubeconfig, ['create', 'deployment', 'web', '--image=kubelite/echo:1', '--replicas=2'])).code, 0);
+  const viaA = await kubectl(a.kubeconfig, ['get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}']);
+  t.is(viaA.stdout, '2', viaA.stderr);
+  // A conflicting write through the other server is refused, as on one server.
+  const cm = await a.client.get(R.configmaps, 'default', 'hello');
+  await b.client.update(R.configmaps, { ...cm, data: { k: 'via b' } });
+  const stale = await t.throwsAsync(a.client.update(R.configmaps, { ...cm, data: { k: 'stale' } }));
+  t.is((stale as { code?: number }).code, 409);
+  // A watch on A sees B's writes.
+  const seen: string[] = [];
+  const w = a.client.watch(R.configmaps, { namespace: 'default', resourceVersion: (await a.client.list(R.configmaps, { namespace: 'default' })).metadata.resourceVersion }, { onEvent: (ev) => seen.push(`${ev.type} ${ev.object.metadata.name}`) });
+  t.teardown(() => w.stop());
+  await b.client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'from-b', namespace: 'default' } });
+  await waitFor(() => seen.includes('ADDED from-b'), 10_000, 'A to see B\'s write');
+  t.pass();
+});
+
+test.serial('a server with another service CIDR or cluster domain refuses to join, and says why', async (t) => {
+  const other = await t.throwsAsync(startTestServer({ slot: 25, args: [...OFF, '--store', etcd!.url] }));
+  t.regex(other!.message, new RegExp(`--service-cidr ${slotConfig(25).serviceCIDR.replace(/[./]/g, '\\$&')} \\(the cluster uses ${A.serviceCIDR.replace(/[./]/g, '\\$&')}\\)`));
+  const domain = await t.throwsAsync(startTestServer({ slot: 25, args: [...OFF, '--store', etcd!.url, ...sameCluster, '--cluster-domain', 'elsewhere.local'] }));
+  t.regex(domain!.message, /--cluster-domain elsewhere\.local \(the cluster uses cluster\.local\)/);
+  t.regex(domain!.message, /delete ConfigMap kube-system\/kubelite-config/);
+});
+
+test.serial('metrics: store latency by verb and open watches, for the etcd backend', async (t) => {
+  const r = await servers[0]!.client.raw('GET', '/metrics');
+  const text = String(r.body);
+  t.regex(text, /kubelite_store_request_duration_seconds_count\{backend="etcd",verb="get",result="ok"\} \d+/);
+  t.regex(text, /kubelite_store_request_duration_seconds_count\{backend="etcd",verb="create",result="ok"\} \d+/);
+  t.regex(text, /kubelite_store_watches\{backend="etcd"\} [1-9]\d*/);
+  t.regex(text, /kubelite_store_up\{backend="etcd"\} 1/);
+});
+
+test.serial('a restarted server finds everything in etcd', async (t) => {
+  const a = servers[0]!;
+  await a.stop();
+  await a.restart();
+  const got = await kubectl(a.kubeconfig, ['get', 'configmaps', '-o', 'name']);
+  t.regex(got.stdout, /configmap\/hello/);
+  t.regex(got.stdout, /configmap\/from-b/);
+});
