@@ -3,6 +3,7 @@
 // routes (integration tests run side by side this way); the default instance has no tag.
 
 import os from 'node:os';
+import { intToIp, nthAddress, parseCIDR } from './util/ip.js';
 
 export type Component = 'agent' | 'scheduler' | 'controllers' | 'proxy' | 'dns' | 'ingress';
 export const COMPONENTS: readonly Component[] = ['agent', 'scheduler', 'controllers', 'proxy', 'dns', 'ingress'];
@@ -109,45 +110,6 @@ export function hostNames(cfg: Pick<ServerConfig, 'instance'>): HostNames {
     shortChainPrefix: `KL${tag.toUpperCase()}`,
     containerPrefix: `k8s${i ? `-${i}` : ''}`,
   };
-}
-
-// ---------- small IPv4 helpers shared by config and allocators ----------
-
-export function ipToInt(ip: string): number {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`invalid IPv4 address ${JSON.stringify(ip)}`);
-  return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
-}
-
-export function intToIp(n: number): string {
-  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-export function parseCIDR(cidr: string): { base: number; bits: number; size: number } {
-  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(cidr);
-  if (!m) throw new Error(`invalid CIDR ${JSON.stringify(cidr)}: expected a.b.c.d/n`);
-  const bits = Number(m[2]);
-  if (bits > 32) throw new Error(`invalid CIDR ${JSON.stringify(cidr)}: prefix length above 32`);
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return { base: (ipToInt(m[1]) & mask) >>> 0, bits, size: 2 ** (32 - bits) };
-}
-
-export function cidrContains(cidr: string, ip: string): boolean {
-  const { base, size } = parseCIDR(cidr);
-  let n: number;
-  try {
-    n = ipToInt(ip);
-  } catch {
-    return false;
-  }
-  return n >= base && n < base + size;
-}
-
-/** The n-th address of a CIDR (0 = network address). */
-export function nthAddress(cidr: string, n: number): string {
-  const { base, size } = parseCIDR(cidr);
-  if (n < 0 || n >= size) throw new Error(`address #${n} is outside ${cidr}`);
-  return intToIp(base + n);
 }
 
 /** The pod /24 this single node uses out of the pod CIDR (the whole CIDR if it is already /24 or smaller). */

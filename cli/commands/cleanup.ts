@@ -3,10 +3,10 @@
 // that is not the instance's.
 
 import type { Command } from 'commander';
-import { hostNames, parseCIDR } from '../../src/config.js';
-import { cleanupInstance } from '../../src/services/cleanup.js';
-import { ingressRunDir, stopOrphanProxy } from '../../src/ingress/index.js';
+import { hostNames } from '../../src/config.js';
+import { cleanupInstance } from '../../src/main/cleanup.js';
 import { CliError, run } from '../context.js';
+import { parseCIDR } from '../../src/util/ip.js';
 
 interface CleanupFlags {
   instance?: string;
@@ -46,12 +46,10 @@ export function registerCleanup(program: Command): void {
         const serviceCIDR = cidr('service-cidr', flags.serviceCidr);
         const lbPool = cidr('lb-pool', flags.lbPool);
         if (process.getuid?.() !== 0) throw new CliError('error: kubelite cleanup needs root (it removes iptables rules, routes and devices)');
-        // A server killed with SIGKILL leaves its HAProxy holding the ingress ports.
-        const haproxyStopped = flags.dataDir ? await stopOrphanProxy(ingressRunDir(flags.dataDir, flags.instance ?? '')).catch(() => false) : false;
-        const r = await cleanupInstance({ names, serviceCIDR, lbPool, purgeDataDir: flags.purge ? flags.dataDir : undefined });
+        const r = await cleanupInstance({ names, serviceCIDR, lbPool, dataDir: flags.dataDir, purge: flags.purge });
         const label = flags.instance ? `instance ${flags.instance}` : 'the default instance';
         const lines: string[] = [];
-        if (haproxyStopped) lines.push('stopped the ingress HAProxy the server left running');
+        if (r.haproxyStopped) lines.push('stopped the ingress HAProxy the server left running');
         if (r.containersRemoved.length) lines.push(`removed ${r.containersRemoved.length} container(s): ${r.containersRemoved.sort().join(', ')}`);
         if (r.networkRemoved) lines.push(`removed Docker network ${r.networkRemoved}`);
         if (r.bridgeRemoved) lines.push(`removed bridge ${r.bridgeRemoved}`);

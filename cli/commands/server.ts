@@ -1,12 +1,13 @@
 // `kubelite server`: the whole control plane and this host's agent in one process.
 
 import type { Command } from 'commander';
-import { cidrContains, COMPONENTS, defaultConfig, parseCIDR, type Component as ComponentName, type ServerConfig } from '../../src/config.js';
-import { startServer } from '../../src/server/server.js';
-import { defaultComponents } from '../../src/server/components-all.js';
+import { COMPONENTS, defaultConfig, type Component as ComponentName, type ServerConfig } from '../../src/config.js';
+import { startServer } from '../../src/main/server.js';
+import { defaultComponents } from '../../src/main/components.js';
 import { createLogger } from '../../src/util/log.js';
 import { CliError, run } from '../context.js';
 import { normalizePrefix, parseEtcdURL } from '../../src/store/etcd-config.js';
+import { cidrContains, parseCIDR } from '../../src/util/ip.js';
 
 interface ServerFlags {
   dataDir: string;

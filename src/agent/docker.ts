@@ -10,8 +10,9 @@ import { fromInspect, fromSummary } from './observed.js';
 import type { ObservedContainer } from './types.js';
 import type { NetworkSummary, WantedNetwork } from './network.js';
 import type { DockerFacts } from './node-status.js';
+import type { LeveledLogger } from '../util/log.js';
 
-type Logger = { debug(o: unknown, m?: string): void; info(o: unknown, m?: string): void; warn(o: unknown, m?: string): void };
+type Logger = Pick<LeveledLogger, 'debug' | 'info' | 'warn'>;
 
 interface DockerodeError extends Error {
   statusCode?: number;

@@ -15,12 +15,13 @@ import type { UpgradeHandler } from '../server/component.js';
 import { CHANNEL, decodeMessage, encodeMessage, exitStatus, failureStatus, parseExecQuery, parseResize, pickProtocol, SUPPORTED_PROTOCOLS, V5, type ExecRequest } from './channel.js';
 import { dockerMessage, type DockerRuntime } from './docker.js';
 import { FrameDemuxer } from './frames.js';
-import { podKey } from './names.js';
 import { isRunning } from './observed.js';
 import type { RuntimeCache } from './runtime-cache.js';
 import { checkStreamable, selectContainer, statusHttpResponse } from './stream-select.js';
+import { keyFor } from '../api/keys.js';
+import type { LeveledLogger } from '../util/log.js';
 
-type Logger = { debug(o: unknown, m?: string): void; warn(o: unknown, m?: string): void };
+type Logger = Pick<LeveledLogger, 'debug' | 'warn'>;
 
 export interface ExecDeps {
   client: ApiClient;
@@ -78,7 +79,7 @@ async function prepare(deps: ExecDeps, req: IncomingMessage, url: URL, namespace
     throw errors.badRequest(`unsupported exec subprotocols [${offeredProtocols(req).join(', ')}]: kubelite speaks ${SUPPORTED_PROTOCOLS.join(', ')}`);
   }
   const target = deps.cache
-    .forPod(podKey(namespace, name))
+    .forPod(keyFor(namespace, name))
     .filter((c) => c.podUid === pod.metadata.uid && c.role === 'app' && c.containerName === container && isRunning(c))
     .sort((a, b) => b.restartCount - a.restartCount)[0];
   if (!target) throw errors.badRequest(`unable to upgrade connection: container not found ("${container}")`);

@@ -16,9 +16,9 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { KObject, OwnerReference } from '../api/types.js';
 import { R, byKind, type ResourceInfo } from '../api/resources.js';
 import type { Informer } from '../client/informer.js';
-import type { ComponentContext } from '../server/component.js';
+import type { Component, ComponentContext } from '../server/component.js';
 import { gcObjectOf, planGC, type GCObject, type GCPlan } from './logic/index.js';
-import { QueueController, type ControllerOptions } from './controller.js';
+import { QueueController, type ControllerOptions } from '../client/controller.js';
 import { errorMessage, isConflict, isNotFound } from './shared.js';
 
 /** Kinds that own or are owned in kubelite (Events are left to their TTL). */
@@ -48,7 +48,7 @@ export interface GCOptions extends ControllerOptions {
   resyncSchedule?: string;
 }
 
-export class GarbageCollector extends QueueController {
+export class GarbageCollector extends QueueController<ComponentContext> implements Component {
   readonly name = 'garbage-collector';
   private informers: Informer<KObject>[] = [];
   private cronTask?: ScheduledTask;
@@ -247,7 +247,7 @@ export class GarbageCollector extends QueueController {
     if (hard.length > 0) throw hard[0];
     if (failures.length > 0) {
       for (const uid of entries.keys()) this.dirty.add(uid);
-      this.queue.addAfter(PASS_KEY, 50);
+      this.enqueueAfter(PASS_KEY, 50);
     }
   }
 

@@ -8,9 +8,9 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Event, KObject, Namespace } from '../api/types.js';
 import { R, RESOURCES } from '../api/resources.js';
 import type { Informer } from '../client/informer.js';
-import type { ComponentContext } from '../server/component.js';
+import type { Component, ComponentContext } from '../server/component.js';
 import { parseTime } from './logic/time.js';
-import { QueueController, type ControllerOptions, type Startable } from './controller.js';
+import { QueueController, type ControllerOptions, type Startable } from '../client/controller.js';
 import { errorMessage, isConflict, isNotFound } from './shared.js';
 
 export const FINALIZER_KUBERNETES = 'kubernetes';
@@ -43,7 +43,7 @@ export function expiredEvents(events: readonly Event[], ttlSeconds: number, now:
   });
 }
 
-export class NamespaceController extends QueueController {
+export class NamespaceController extends QueueController<ComponentContext> implements Component {
   readonly name = 'namespace-controller';
   private nsInf!: Informer<Namespace>;
   private cronTask?: ScheduledTask;
@@ -84,7 +84,7 @@ export class NamespaceController extends QueueController {
       // Pods stop gracefully on their nodes; look again with a growing delay rather than spinning.
       const n = (this.attempts.get(name) ?? 0) + 1;
       this.attempts.set(name, n);
-      this.queue.addAfter(name, Math.min(250 * 2 ** (n - 1), 5000));
+      this.enqueueAfter(name, Math.min(250 * 2 ** (n - 1), 5000));
       return;
     }
     this.attempts.delete(name);

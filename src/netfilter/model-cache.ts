@@ -12,10 +12,7 @@ import {
   type ModelProblem,
   type ProxyService,
 } from './model.js';
-
-function objKey(o: { metadata: { namespace?: string; name?: string } }): string {
-  return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
-}
+import { objectKey } from '../api/keys.js';
 
 export class ModelCache {
   private readonly services = new Map<string, Service>();
@@ -47,7 +44,7 @@ export class ModelCache {
   }
 
   upsertService(svc: Service): void {
-    const k = objKey(svc);
+    const k = objectKey(svc);
     if (this.services.get(k) === svc) return;
     this.services.set(k, svc);
     this.dirty.add(k);
@@ -62,12 +59,12 @@ export class ModelCache {
 
   upsertEndpoints(e: EndpointSource): void {
     if (e.kind !== 'EndpointSlice') {
-      const k = objKey(e);
+      const k = objectKey(e);
       this.endpoints.set(k, e as Endpoints);
       this.dirty.add(k);
       return;
     }
-    const sliceKey = objKey(e);
+    const sliceKey = objectKey(e);
     this.removeSlice(sliceKey);
     const svcKey = endpointsServiceKey(e);
     this.slices.set(sliceKey, e as EndpointSlice);

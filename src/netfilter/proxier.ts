@@ -6,7 +6,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Endpoints, EndpointSlice, Service } from '../api/types.js';
 import type { HostNames } from '../config.js';
-import { cidrContains } from '../config.js';
 import { conntrackDelete, planConntrackCleanup } from './conntrack.js';
 import { applyDevice, planDevice, readDevice, type DeviceAction, type DeviceState } from './device.js';
 import { diffChains } from './diff.js';
@@ -15,8 +14,9 @@ import { proxyMetrics, type ProxyMetrics } from './metrics.js';
 import { ModelCache } from './model-cache.js';
 import type { ModelProblem, ProxyService } from './model.js';
 import { chainNames, type ChainNames, type Table } from './names.js';
-import { DEFAULT_BATCH_LINES, newRenderCache, normalizeCIDR, renderRules, TABLES, type ChainRules, type RenderConfig } from './render.js';
+import { DEFAULT_BATCH_LINES, newRenderCache, renderRules, TABLES, type ChainRules, type RenderConfig } from './render.js';
 import { ownedChains, parseSave, type SavedTable } from './save-parse.js';
+import { cidrContains, normalizeCIDR } from '../util/ip.js';
 
 export { cleanupNetfilter } from './cleanup.js';
 

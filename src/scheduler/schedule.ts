@@ -4,7 +4,8 @@
 // fewest pods of the same controller on the node, then LeastAllocated, then a random pick among ties.
 // Pure: the cluster comes in as arguments, randomness through `rand`.
 
-import { nsName, type Condition, type Node, type Pod } from '../api/types.js';
+import type { Condition, Node, Pod } from '../api/types.js';
+import { objectKey } from '../api/keys.js';
 import { ClusterSnapshot, podFacts, type NodeState, type PodFacts } from './snapshot.js';
 import { nodeAffinityMatcher, type NodeMatcher } from './node-affinity.js';
 import { findUntoleratedTaint, tolerationsTolerate, TAINT_UNSCHEDULABLE } from './taints.js';
@@ -35,10 +36,6 @@ export function isScheduled(r: ScheduleResult): r is { node: string } {
 }
 
 /** The key scheduleBatch results are stored under: `namespace/name`. */
-export function podKey(pod: Pod): string {
-  return nsName(pod);
-}
-
 /** True for a pod this scheduler should place: unbound, alive, and addressed to the default scheduler. */
 export function needsScheduling(pod: Pod): boolean {
   const phase = pod.status?.phase;
@@ -184,8 +181,8 @@ export function schedulingOrder(a: Pod, b: Pod): number {
   const ta = a.metadata.creationTimestamp ?? '';
   const tb = b.metadata.creationTimestamp ?? '';
   if (ta !== tb) return ta < tb ? -1 : 1;
-  const ka = podKey(a);
-  const kb = podKey(b);
+  const ka = objectKey(a);
+  const kb = objectKey(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
@@ -203,7 +200,7 @@ export function scheduleBatch(
   const out = new Map<string, ScheduleResult>();
   const fixed = pending.filter((p) => p.spec?.nodeName);
   const free = pending.filter((p) => !p.spec?.nodeName).sort(schedulingOrder);
-  for (const pod of [...fixed, ...free]) out.set(podKey(pod), scheduleOn(snapshot, pod, opts));
+  for (const pod of [...fixed, ...free]) out.set(objectKey(pod), scheduleOn(snapshot, pod, opts));
   return out;
 }
 

@@ -15,8 +15,9 @@ import { PROTOBUF_MEDIA_TYPE, readProtobufBody } from './protobuf.js';
 import { negotiate, shapeList, shapeObject, toTable, type Shape } from './table.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { mountOpenAPI } from './openapi.js';
+import type { LeveledLogger } from '../util/log.js';
 
-type Logger = { info(o: unknown, m?: string): void; warn(o: unknown, m?: string): void; error(o: unknown, m?: string): void };
+type Logger = Pick<LeveledLogger, 'info' | 'warn' | 'error'>;
 
 /** Handlers for pod subresources that stream from the node (logs, exec, port-forward). */
 export type SubresourceHandler = (req: Request, res: Response, path: ResourcePath) => Promise<void> | void;

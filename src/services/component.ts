@@ -8,7 +8,7 @@ import { R } from '../api/resources.js';
 import type { Component, ComponentContext } from '../server/component.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { LoadBalancerController } from './loadbalancer.js';
-import { hostPrimaryIPv4 } from './node-ips.js';
+import { hostPrimaryIPv4 } from '../host/node-ips.js';
 import { ServiceAllocators } from './service-admission.js';
 
 export class ServicesComponent implements Component {
@@ -37,14 +37,14 @@ export class ServicesComponent implements Component {
     rebuilt();
     log.debug({ services: stored.items.length, clusterIPs: allocators.ips.used, nodePorts: allocators.ports.used }, 'service allocators rebuilt');
 
-    await this.endpoints.start({ client: ctx.client, informers: ctx.informers, logger: ctx.logger });
+    await this.endpoints.start(ctx);
     this.started.push(this.endpoints);
     try {
       this.lb = new LoadBalancerController({ lbPool: config.lbPool, fallbackIPs: () => [hostPrimaryIPv4()] });
     } catch (err) {
       throw new Error(`--lb-pool ${config.lbPool}: ${(err as Error).message}`);
     }
-    await this.lb.start({ client: ctx.client, informers: ctx.informers, logger: ctx.logger, recorder: ctx.recorder('service-lb-controller') });
+    await this.lb.start(ctx);
     this.started.push(this.lb);
   }
 

@@ -8,9 +8,10 @@ import type { KObject, Service, ServicePort, StatusCause } from '../api/types.js
 import { R } from '../api/resources.js';
 import { errors } from '../api/errors.js';
 import { invalid } from '../api/validation/field.js';
-import { nthAddress } from '../config.js';
 import type { AdmissionContext, AdmissionHook } from '../server/admission.js';
 import { IPAllocator, PortAllocator, RangeFullError, type AllocateResult, type Random } from './allocators.js';
+import { isIPv4, nthAddress } from '../util/ip.js';
+import { objectKey } from '../api/keys.js';
 
 export const KUBERNETES_SERVICE_KEY = 'default/kubernetes';
 export const KUBE_DNS_SERVICE_KEY = 'kube-system/kube-dns';
@@ -29,15 +30,10 @@ export interface Held {
   nodePorts: number[];
 }
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-
-function keyOf(svc: KObject): string {
-  return `${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`;
-}
 
 function ownerOf(svc: KObject): string {
   // The uid, not the name: a Service deleted and created again under the same name is another owner.
-  return svc.metadata.uid ?? keyOf(svc);
+  return svc.metadata.uid ?? objectKey(svc);
 }
 
 function typeOf(svc: Service): string {
@@ -55,7 +51,7 @@ export function heldBy(svc: Service): Held {
   const held: Held = { nodePorts: [] };
   if (type !== 'ExternalName') {
     const ip = spec.clusterIP || spec.clusterIPs?.[0];
-    if (ip && ip !== 'None' && IPV4.test(ip)) held.clusterIP = ip;
+    if (ip && ip !== 'None' && isIPv4(ip)) held.clusterIP = ip;
   }
   if (isExternal(type)) {
     const ports = new Set<number>();
@@ -89,11 +85,11 @@ export class ServiceAllocators {
     this.ips.clear();
     this.ports.clear();
     const problems: string[] = [];
-    const sorted = [...services].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || keyOf(a).localeCompare(keyOf(b)));
+    const sorted = [...services].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || objectKey(a).localeCompare(objectKey(b)));
     for (const svc of sorted) {
       const held = heldBy(svc);
       const owner = ownerOf(svc);
-      const key = keyOf(svc);
+      const key = objectKey(svc);
       if (held.clusterIP) {
         const r = this.ips.allocate(held.clusterIP, owner, key);
         if (!r.ok) problems.push(`service ${key}: clusterIP ${held.clusterIP} ${r.reason === 'out-of-range' ? `is outside the service CIDR ${this.ips.cidr}` : `is also held by ${r.owner}`}`);
@@ -153,7 +149,7 @@ export class ServiceAllocators {
     if (requested && requested === oldIP) {
       ip = requested;
     } else if (requested) {
-      const r = this.ips.allocate(requested, owner, keyOf(svc));
+      const r = this.ips.allocate(requested, owner, objectKey(svc));
       if (!r.ok) {
         causes.push(invalid('spec.clusterIPs[0]', requested, this.ipMessage(r)));
         return;

@@ -185,7 +185,7 @@ export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 30_000, w
  * can leave through the uplink before the data plane owns the range.
  */
 export async function waitForServiceRoute(slot: ReturnType<typeof slotConfig>): Promise<void> {
-  const { exec } = await import('../../src/netfilter/exec.js');
+  const { exec } = await import('../../src/util/exec.js');
   const { hostNames } = await import('../../src/config.js');
   const probe = slot.serviceCIDR.replace(/0\/24$/, '2');
   await waitFor(async () => {

@@ -1,7 +1,7 @@
 // The store contract: what every backend (memory, LevelDB, etcd) must do, registered once per backend.
 // ResourceVersions are compared, never spelled out: LevelDB counts one per write, etcd's revisions are
 // shared with every other key of the cluster and give a whole transaction one revision. The
-// LevelDB-specific numbering and group-commit tests live in test/unit/store.test.ts.
+// LevelDB-specific numbering and group-commit tests live in test/unit/store/core-store.test.ts.
 
 import type { ExecutionContext, TestFn } from 'ava';
 import { R } from '../../src/api/resources.js';

@@ -14,10 +14,10 @@ import type { KObject, Namespace, Node, Pod, PodSpec, Service } from '../../src/
 import { R } from '../../src/api/resources.js';
 import { isStatusError } from '../../src/api/errors.js';
 import { LABELS } from '../../src/agent/labels.js';
-import { parseResolvConf } from '../../src/services/dns/resolv.js';
-import { routeStaysLocal } from '../../src/services/dns/lookup.js';
-import { routeTo } from '../../src/services/dns/lookup-client.js';
-import { CLUSTER_DOMAIN_ANNOTATION, DNS_LISTEN_ANNOTATION } from '../../src/services/dns/publish.js';
+import { parseResolvConf } from '../../src/dns/resolv.js';
+import { routeStaysLocal } from '../../src/dns/lookup.js';
+import { routeTo } from '../../src/dns/lookup-client.js';
+import { CLUSTER_DOMAIN_ANNOTATION, DNS_LISTEN_ANNOTATION } from '../../src/dns/publish.js';
 import { cleanupInstance, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
 import { dockerAvailable, execIn, removeContainersByLabel, removeNetworksByLabel } from '../helpers/docker.js';
 import { startDNSStub, type DNSStub } from '../helpers/dns-stub.js';

@@ -6,7 +6,7 @@
 import test from 'ava';
 import type { Deployment, Endpoints, Pod, Service } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
-import { exec } from '../../src/netfilter/exec.js';
+import { exec } from '../../src/util/exec.js';
 import { isStatusError } from '../../src/api/errors.js';
 import { LABELS } from '../../src/agent/labels.js';
 import { cleanupInstance, slotConfig, startTestServer, waitFor, type TestServer, waitForServiceRoute } from '../helpers/server.js';

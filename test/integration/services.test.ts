@@ -11,8 +11,8 @@ import type { Endpoints, Pod, Service } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
 import { isStatusError } from '../../src/api/errors.js';
 import { hostNames } from '../../src/config.js';
-import { exec, execOk } from '../../src/netfilter/exec.js';
-import { cleanupInstance as cleanupHost } from '../../src/services/cleanup.js';
+import { exec, execOk } from '../../src/util/exec.js';
+import { cleanupInstance as cleanupHost } from '../../src/main/cleanup.js';
 import { cleanupInstance, runCli, slotConfig, startTestServer, waitFor, type TestServer, waitForServiceRoute } from '../helpers/server.js';
 
 /** waitFor, typed for the truthy value it resolves with. */

@@ -1,7 +1,8 @@
 // Ingress and IngressClass rules (pkg/apis/networking/validation).
 
-import { isDNS1035Label, isDNS1123Subdomain, isDomainPrefixedPath, isIPv4, isIPv6, isValidPortName, isWildcardDNS1123Subdomain } from '../names.js';
+import { isDNS1035Label, isDNS1123Subdomain, isDomainPrefixedPath, isValidPortName, isWildcardDNS1123Subdomain } from '../names.js';
 import { type Causes, child, each, index, invalid, isObj, listAt, notSupported, type Obj, objAt, portNum, required, strAt, tooLong } from './field.js';
+import { isIPv4, isIPv6 } from '../../util/ip.js';
 
 const PATH_TYPES = ['Exact', 'ImplementationSpecific', 'Prefix'];
 const INVALID_PATH_SEQUENCES = ['//', '/./', '/../', '%2f', '%2F'];
