@@ -92,6 +92,12 @@ export class Registry implements ApiClient {
           }
           if (type) handlers.onEvent({ type, object: ev.object as T });
         },
+        // The store ended it (etcd's history was compacted under its cache: a 410 tells the client to re-list).
+        (err) => {
+          if (stopped) return;
+          stopped = true;
+          handlers.onClose?.(err);
+        },
       );
       return {
         stop() {

@@ -121,17 +121,22 @@ test('etcd: one batch may not write one object twice', async (t) => {
 });
 
 test('etcd: a compacted watch start makes the cache re-read and its watchers get 410 to re-list', async (t) => {
+  // Its own etcd: compaction is global, and the other tests rely on history.
+  const own = await startEtcd({ avoidPorts: etcd.members.map((m) => m.clientPort) });
+  t.teardown(() => own.stop());
+  const ownRaw = new Etcd3({ hosts: own.hosts });
+  t.teardown(() => ownRaw.close());
   const p = prefix();
-  const s = await open(t, p);
+  const s = await open(t, p, { hosts: own.hosts });
   await s.create(R.configmaps, configMap('default', 'a'));
   const closed: (Error | undefined)[] = [];
   s.watch({ resource: R.configmaps }, () => undefined, (err) => closed.push(err));
   // Written behind the cache's back while its watch is down, then compacted: only a re-read finds it.
   const feed = (s as unknown as { feed: EtcdWatchFeed }).feed;
   feed.stop();
-  const other = await open(t, p);
+  const other = await open(t, p, { hosts: own.hosts });
   const b = await other.create(R.configmaps, configMap('default', 'b'));
-  await raw.kv.compact({ revision: b.metadata.resourceVersion! });
+  await ownRaw.kv.compact({ revision: b.metadata.resourceVersion! });
   feed.start(2);
   await waitUntil(() => closed.length > 0);
   t.true(isStatusError(closed[0], 'Expired'));
