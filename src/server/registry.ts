@@ -414,7 +414,8 @@ export class Registry implements ApiClient {
   }
 
   private async checkNamespaceWritable(res: ResourceInfo, namespace: string, name: string): Promise<void> {
-    const ns = (await this.store.get(R.namespaces, undefined, namespace)) as Namespace | undefined;
+    // As kube-apiserver's NamespaceLifecycle admission: this server's cache first, a fresh read only on a miss.
+    const ns = ((await this.store.getCached?.(R.namespaces, undefined, namespace)) ?? (await this.store.get(R.namespaces, undefined, namespace))) as Namespace | undefined;
     if (!ns) throw errors.notFound(R.namespaces, namespace);
     if (ns.metadata.deletionTimestamp && !strategyFor(res).allowedInTerminatingNamespace) {
       throw errors.forbidden(res, name, `unable to create new content in namespace ${namespace} because it is being terminated`);

@@ -418,6 +418,12 @@ export class EtcdStore implements Store {
     return e ? decodeObject(e.json, e.rv) : undefined;
   }
 
+  async getCached(resource: ResourceInfo, namespace: string | undefined, name: string): Promise<KObject | undefined> {
+    this.assertOpen();
+    const e = this.index.lookup(resourceKey(resource), keyNamespace(resource, namespace), keyName(resource, name));
+    return e ? decodeObject(e.json, e.rv) : undefined;
+  }
+
   async list(resource: ResourceInfo, namespace?: string): Promise<{ items: KObject[]; resourceVersion: string }> {
     this.assertOpen();
     await this.consistent(`list ${resource.plural}`);

@@ -88,6 +88,11 @@ export class InstrumentedStore implements Store {
     return this.timed('get', () => this.inner.get(resource, namespace, name));
   }
 
+  getCached(resource: ResourceInfo, namespace: string | undefined, name: string): Promise<KObject | undefined> {
+    const inner = this.inner.getCached;
+    return inner ? this.timed('get-cached', () => inner.call(this.inner, resource, namespace, name)) : this.get(resource, namespace, name);
+  }
+
   list(resource: ResourceInfo, namespace?: string): Promise<{ items: KObject[]; resourceVersion: string }> {
     return this.timed('list', () => this.inner.list(resource, namespace));
   }

@@ -75,6 +75,13 @@ export interface Store {
   get(resource: ResourceInfo, namespace: string | undefined, name: string): Promise<KObject | undefined>;
 
   /**
+   * A read from this server's cache without waiting for other servers' newest writes (etcd); for
+   * admission checks that tolerate that, as kube-apiserver's admission reads its informers. Stores
+   * whose get() is already served from memory omit it.
+   */
+  getCached?(resource: ResourceInfo, namespace: string | undefined, name: string): Promise<KObject | undefined>;
+
+  /**
    * Every object of a resource (in one namespace, or all when namespace is omitted), sorted by
    * namespace then name, with the resourceVersion the list is consistent at.
    * Objects returned are copies: callers may mutate them.
