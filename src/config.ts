@@ -36,6 +36,8 @@ export interface ServerConfig {
   logLevel: string;
   /** `--store etcd://...`: objects live in etcd (several servers may share it); undefined: LevelDB under dataDir. */
   etcd?: EtcdStoreConfig;
+  /** With etcd: who runs the once-per-cluster work is elected with a Lease (--leader-elect-* flags, in ms). */
+  leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
 }
 
 /** Where and how to reach etcd (kube-apiserver's --etcd-* flags). */

@@ -7,6 +7,7 @@ import { defaultComponents } from '../../src/main/components.js';
 import { createLogger } from '../../src/util/log.js';
 import { CliError, run } from '../context.js';
 import { normalizePrefix, parseEtcdURL } from '../../src/store/etcd-config.js';
+import { checkTimings } from '../../src/leader/lease.js';
 import { cidrContains, parseCIDR } from '../../src/util/ip.js';
 
 interface ServerFlags {
@@ -35,6 +36,9 @@ interface ServerFlags {
   etcdCertfile?: string;
   etcdKeyfile?: string;
   etcdCompactionInterval: string;
+  leaderElectLeaseDuration: string;
+  leaderElectRenewDeadline: string;
+  leaderElectRetryPeriod: string;
 }
 
 function int(name: string, v: string, min: number, max: number): number {
@@ -61,6 +65,23 @@ function etcdFromFlags(f: ServerFlags): NonNullable<ServerConfig['etcd']> {
     if (err instanceof CliError) throw err;
     throw new CliError(`error: ${(err as Error).message}`);
   }
+}
+
+function seconds(name: string, v: string): number {
+  const n = Number(v.replace(/s$/, ''));
+  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new CliError(`error: --${name} ${JSON.stringify(v)}: must be a number of seconds above 0 (e.g. 3 or 0.5)`);
+  return Math.round(n * 1000);
+}
+
+function leaderElectionFromFlags(f: ServerFlags): NonNullable<ServerConfig['leaderElection']> {
+  const t = {
+    leaseDurationMs: seconds('leader-elect-lease-duration', f.leaderElectLeaseDuration),
+    renewDeadlineMs: seconds('leader-elect-renew-deadline', f.leaderElectRenewDeadline),
+    retryPeriodMs: seconds('leader-elect-retry-period', f.leaderElectRetryPeriod),
+  };
+  const bad = checkTimings(t);
+  if (bad) throw new CliError(`error: --leader-elect-*: ${bad}`);
+  return t;
 }
 
 export function configFromFlags(f: ServerFlags): ServerConfig {
@@ -95,7 +116,10 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     logLevel: f.logLevel,
   });
   if (f.clusterDns) cfg.clusterDNS = f.clusterDns;
-  if (f.store) cfg.etcd = etcdFromFlags(f);
+  if (f.store) {
+    cfg.etcd = etcdFromFlags(f);
+    cfg.leaderElection = leaderElectionFromFlags(f);
+  }
   if (!cidrContains(cfg.serviceCIDR, cfg.clusterDNS)) throw new CliError(`error: --cluster-dns ${cfg.clusterDNS} is outside --service-cidr ${cfg.serviceCIDR}`);
   return cfg;
 }
@@ -129,6 +153,9 @@ export function registerServer(program: Command): void {
     .option('--etcd-certfile <file>', 'client certificate for etcd')
     .option('--etcd-keyfile <file>', 'client key for etcd')
     .option('--etcd-compaction-interval <seconds>', 'compact etcd\'s history this often (0: never)', '300')
+    .option('--leader-elect-lease-duration <seconds>', 'with --store etcd: how long followers wait for a silent leader before taking over', '3')
+    .option('--leader-elect-renew-deadline <seconds>', 'with --store etcd: how long a leader that cannot renew keeps leading', '2')
+    .option('--leader-elect-retry-period <seconds>', 'with --store etcd: how often servers try to acquire or renew the leader Lease', '0.5')
     .action((flags: ServerFlags) =>
       run(async () => {
         const config = configFromFlags(flags);

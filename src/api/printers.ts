@@ -313,10 +313,15 @@ const ingressclasses: Printer = {
   cells: (o, now) => [o.metadata.name!, (o as IngressClass).spec.controller ?? '', (o as IngressClass).spec.parameters ? 'yes' : '<none>', age(o, now)],
 };
 
+const leases: Printer = {
+  columns: [NAME, col('Holder', 'string', 0, '', 'The holder of the lease.'), AGE],
+  cells: (o, now) => [o.metadata.name!, String((o.spec as { holderIdentity?: string } | undefined)?.holderIdentity ?? ''), age(o, now)],
+};
+
 const generic: Printer = { columns: [NAME, AGE], cells: (o, now) => [o.metadata.name!, age(o, now)] };
 
 const PRINTERS: Record<string, Printer> = {
-  pods, deployments, replicasets, services, endpoints, endpointslices, nodes, namespaces, events, configmaps, secrets, ingresses, ingressclasses,
+  pods, deployments, replicasets, services, endpoints, endpointslices, nodes, namespaces, events, configmaps, secrets, ingresses, ingressclasses, leases,
 };
 
 export function printerFor(res: ResourceInfo): Printer {

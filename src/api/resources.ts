@@ -65,6 +65,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices'),
   r('networking.k8s.io', 'v1', 'Ingress', 'ingresses', { shortNames: ['ing'], subresources: ['status'], hasStatus: true }),
   r('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', { namespaced: false }),
+  r('coordination.k8s.io', 'v1', 'Lease', 'leases'),
 ];
 
 /** Group-versions in the order discovery lists them. */
@@ -130,4 +131,5 @@ export const R = {
   endpointslices: must('discovery.k8s.io/v1', 'EndpointSlice'),
   ingresses: must('networking.k8s.io/v1', 'Ingress'),
   ingressclasses: must('networking.k8s.io/v1', 'IngressClass'),
+  leases: must('coordination.k8s.io/v1', 'Lease'),
 } as const;

@@ -1,6 +1,7 @@
 // `kubelite server`: data dir -> store -> registry -> HTTPS API -> components. Also the embedding API
 // tests and benchmarks use to run a real server in-process or as a child.
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -24,6 +25,9 @@ import { KUBELITE_VERSION } from '../version.js';
 import { portForwardUpgradeHandler } from '../server/portforward.js';
 import { IdleGC } from './idle-gc.js';
 import { claimClusterConfig } from './cluster-config.js';
+import { isLeaderOnly, LeaderWork } from './leader-work.js';
+import { LeaderElector } from '../leader/elector.js';
+import { DEFAULT_TIMINGS } from '../leader/lease.js';
 import { nthAddress } from '../util/ip.js';
 
 export interface RunningServer {
@@ -132,6 +136,20 @@ export async function startServer(config: ServerConfig, components: Component[] 
 
   const started: Component[] = [];
   let stopping: Promise<void> | undefined;
+  // Several servers may share an etcd: the work that must happen once runs on the elected leader only.
+  const work = config.etcd ? new LeaderWork(ctx, logger) : undefined;
+  const elector = work
+    ? new LeaderElector({
+        client: registry,
+        namespace: 'kube-system',
+        name: 'kubelite-leader',
+        identity: `${config.nodeName}_${crypto.randomBytes(4).toString('hex')}`,
+        timings: config.leaderElection ?? DEFAULT_TIMINGS,
+        logger: logger.child({ component: 'leader-election' }),
+        onStartedLeading: () => work.start(),
+        onStoppedLeading: () => work.stop(),
+      })
+    : undefined;
   try {
     if (config.etcd) {
       await openWithRetry(store, logger, () => stopping !== undefined);
@@ -140,12 +158,17 @@ export async function startServer(config: ServerConfig, components: Component[] 
     } else await registry.bootstrapNamespaces();
     for (const c of components) {
       if (config.disabled.has(c.name as never)) continue;
+      if (work && isLeaderOnly(c)) {
+        work.register(c);
+        continue;
+      }
       const t0 = Date.now();
       await c.start(ctx);
       started.push(c);
       logger.debug({ component: c.name, ms: Date.now() - t0 }, 'component started');
     }
     await informers.start();
+    elector?.start();
     componentsStarted = true;
   } catch (err) {
     for (const c of started.reverse()) await c.stop().catch(() => undefined);
@@ -166,6 +189,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
     components: started,
     stop() {
       stopping ??= (async () => {
+        // The leader hands over first: its work stops and the Lease is released for the next server.
+        await elector?.stop();
         for (const c of [...started].reverse()) {
           try {
             await c.stop();

@@ -11,12 +11,22 @@ import { LoadBalancerController } from './loadbalancer.js';
 import { hostPrimaryIPv4 } from '../host/node-ips.js';
 import { ServiceAllocators } from './service-admission.js';
 
+export interface ServicesOptions {
+  /**
+   * Run the Endpoints/EndpointSlice and LoadBalancer controllers here too (default). `kubelite server`
+   * runs them as the leader-only 'service-controllers' instead, so several servers never race.
+   */
+  controllers?: boolean;
+}
+
 export class ServicesComponent implements Component {
   readonly name = 'services';
   allocators?: ServiceAllocators;
   readonly endpoints = new EndpointsController();
   lb?: LoadBalancerController;
   private started: { stop(): Promise<void> }[] = [];
+
+  constructor(private readonly opts: ServicesOptions = {}) {}
 
   async start(ctx: ComponentContext): Promise<void> {
     const { config } = ctx;
@@ -36,7 +46,12 @@ export class ServicesComponent implements Component {
     for (const p of allocators.rebuild(stored.items)) log.warn(p);
     rebuilt();
     log.debug({ services: stored.items.length, clusterIPs: allocators.ips.used, nodePorts: allocators.ports.used }, 'service allocators rebuilt');
+    if (this.opts.controllers !== false) await this.startControllers(ctx);
+  }
 
+  /** The Endpoints/EndpointSlice and LoadBalancer controllers (work that must run once per cluster). */
+  async startControllers(ctx: ComponentContext): Promise<void> {
+    const { config } = ctx;
     await this.endpoints.start(ctx);
     this.started.push(this.endpoints);
     try {
@@ -54,6 +69,12 @@ export class ServicesComponent implements Component {
   }
 }
 
-export function createServices(): Component {
-  return new ServicesComponent();
+export function createServices(opts: ServicesOptions = {}): Component {
+  return new ServicesComponent(opts);
+}
+
+/** The Service controllers alone, for the leader (see ServicesOptions.controllers). */
+export function createServiceControllers(): Component {
+  const inner = new ServicesComponent();
+  return { name: 'service-controllers', start: (ctx) => inner.startControllers(ctx), stop: () => inner.stop() };
 }

@@ -5,7 +5,8 @@
 import type { ResourceInfo } from '../resources.js';
 import { RESOURCES } from '../resources.js';
 import { appsSchemas } from './apps.js';
-import { APPS, CORE, DISCOVERY, NET, REF_PREFIX, type Schema } from './builders.js';
+import { APPS, COORDINATION, CORE, DISCOVERY, NET, REF_PREFIX, type Schema } from './builders.js';
+import { coordinationSchemas } from './coordination.js';
 import { clusterSchemas } from './cluster.js';
 import { metaSchemas } from './meta.js';
 import { networkingSchemas } from './networking.js';
@@ -37,6 +38,7 @@ export function allSchemas(): Record<string, Schema> {
       ...clusterSchemas(),
       ...appsSchemas(),
       ...networkingSchemas(),
+      ...coordinationSchemas(),
     });
   }
   return cache;
@@ -47,6 +49,7 @@ const GROUP_PREFIX: Record<string, string> = {
   apps: APPS,
   'networking.k8s.io': NET,
   'discovery.k8s.io': DISCOVERY,
+  'coordination.k8s.io': COORDINATION,
 };
 
 /** `io.k8s.api.core.v1.Pod` for pods. */
