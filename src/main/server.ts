@@ -13,8 +13,9 @@ import { hostNames, type ServerConfig } from '../config.js';
 import { openWithRetry, serverStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { Registry } from '../server/registry.js';
-import { createApp, sendError, type SubresourceHandler } from '../server/app.js';
-import { loadOrCreatePki, loadOrCreateToken, prepareDataDir } from './datadir.js';
+import { createApp, sendError, type AppContext, type SubresourceHandler } from '../server/app.js';
+import { loadOrCreatePki, loadOrCreateToken, prepareDataDir, writeClusterCredentials } from './datadir.js';
+import { knownServers, publishServer, serverKey, shareCredentials } from './cluster-join.js';
 import { renderKubeconfig } from '../client/kubeconfig.js';
 import { InformerFactory } from '../client/informer.js';
 import { EventRecorder } from '../client/events.js';
@@ -52,12 +53,13 @@ function hostIPv4s(): string[] {
 export async function startServer(config: ServerConfig, components: Component[] = [], logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const names = hostNames(config);
   prepareDataDir(config.dataDir);
-  const token = loadOrCreateToken(config.dataDir);
+  let token = loadOrCreateToken(config.dataDir);
   const kubernetesServiceIP = nthAddress(config.serviceCIDR, 1);
-  const pki = await loadOrCreatePki(config.dataDir, {
+  const sans = {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${config.clusterDomain}`, os.hostname().toLowerCase()],
     ipAddresses: [...new Set(['127.0.0.1', kubernetesServiceIP, ...(config.bindAddress !== '0.0.0.0' ? [config.bindAddress] : []), ...hostIPv4s()])],
-  });
+  };
+  let pki = await loadOrCreatePki(config.dataDir, sans);
 
   // etcd may not be up yet: the API then listens first (503s, /readyz false) while the store retries.
   const store = serverStore(config, logger);
@@ -80,7 +82,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
   // Process metrics (RSS, heap, event-loop lag, GC) on /metrics beside the components' own.
   if (!promClient.register.getSingleMetric('process_resident_memory_bytes')) promClient.collectDefaultMetrics();
   const idleGC = new IdleGC();
-  const app = createApp({
+  // Mutable: a server that joins a cluster adopts its token after the API is up.
+  const appOpts: AppContext = {
     onRequest: () => idleGC.touch(),
     registry,
     token,
@@ -92,7 +95,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
       for (const m of routeMounts) m(a);
     },
     readiness: () => Object.fromEntries([...readiness].map(([n, f]) => [n, f()])),
-  });
+  };
+  const app = createApp(appOpts);
   const httpsServer = https.createServer({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem }, app);
   httpsServer.keepAliveTimeout = 65_000;
   httpsServer.headersTimeout = 70_000;
@@ -132,7 +136,11 @@ export async function startServer(config: ServerConfig, components: Component[] 
   port = (httpsServer.address() as AddressInfo).port;
   const url = `https://${serverAddress()}`;
   const kubeconfigPath = path.join(config.dataDir, 'kubeconfig');
-  fs.writeFileSync(kubeconfigPath, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
+  const contextName = config.instance ? `kubelite-${config.instance}` : 'kubelite';
+  const writeKubeconfig = (servers: Record<string, string> = {}) =>
+    fs.writeFileSync(kubeconfigPath, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: contextName, others: Object.entries(servers).map(([k, s]) => ({ name: `kubelite-${k}`, server: s })) }), { mode: 0o600 });
+  writeKubeconfig();
+  let serversTimer: NodeJS.Timeout | undefined;
 
   const started: Component[] = [];
   let stopping: Promise<void> | undefined;
@@ -155,6 +163,27 @@ export async function startServer(config: ServerConfig, components: Component[] 
       await openWithRetry(store, logger, () => stopping !== undefined);
       await registry.bootstrapNamespaces();
       await claimClusterConfig(registry, config);
+      // One CA and token for all servers of the cluster; one kubeconfig context per server.
+      const shared = await shareCredentials(registry, { token, ca: pki.ca });
+      if (shared.adopted) {
+        writeClusterCredentials(config.dataDir, shared);
+        token = shared.token;
+        appOpts.token = token;
+        pki = await loadOrCreatePki(config.dataDir, sans);
+        httpsServer.setSecureContext({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem });
+        logger.info('joined the cluster: its CA and token replace this data dir\'s');
+      }
+      const key = serverKey(config.nodeName, config.instance);
+      writeKubeconfig(await publishServer(registry, key, url));
+      let last = '';
+      serversTimer = setInterval(() => {
+        knownServers(registry).then((s) => {
+          const text = JSON.stringify(s);
+          if (text !== last) writeKubeconfig(s);
+          last = text;
+        }, () => undefined);
+      }, 10_000);
+      serversTimer.unref();
     } else await registry.bootstrapNamespaces();
     for (const c of components) {
       if (config.disabled.has(c.name as never)) continue;
@@ -191,6 +220,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
       stopping ??= (async () => {
         // The leader hands over first: its work stops and the Lease is released for the next server.
         await elector?.stop();
+        clearInterval(serversTimer);
         for (const c of [...started].reverse()) {
           try {
             await c.stop();
