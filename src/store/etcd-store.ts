@@ -6,7 +6,7 @@
 // whichever server took it. A write returns only once this server's cache holds it, so a watch or read
 // here right after sees it too.
 
-import { Etcd3, type IKeyValue, type ITxnResponse } from 'etcd3';
+import { Etcd3, type IKeyValue, type IRangeRequest, type IRangeResponse, type ITxnResponse } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, noop } from 'cockatiel';
 import type { KObject } from '../api/types.js';
 import type { ResourceInfo } from '../api/resources.js';
@@ -50,6 +50,7 @@ interface Waiter {
 const RANGE_PAGE = 500;
 const WRITE_ATTEMPTS = 3;
 const UID_RETRIES = 5;
+const READ_ATTEMPTS = 4;
 
 export class EtcdStore implements Store {
   readonly keys: EtcdKeys;
@@ -156,17 +157,33 @@ export class EtcdStore implements Store {
     }
   }
 
+  /**
+   * A read (range), sent again on another member when it failed without an answer: reads change
+   * nothing, so any connection failure may be retried, as etcd's own client does.
+   */
+  private async range(client: Etcd3, req: IRangeRequest): Promise<IRangeResponse> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await client.kv.range(req);
+      } catch (err) {
+        const kind = classifyEtcdError(err);
+        if ((kind !== 'unsent' && kind !== 'ambiguous') || attempt >= READ_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 25 * attempt));
+      }
+    }
+  }
+
   /** Refuses a prefix holding keys kubelite did not write; marks an empty one as ours. */
   private async claimPrefix(client: Etcd3): Promise<void> {
     const formatKey = Buffer.from(this.keys.format);
-    const format = (await client.kv.range({ key: formatKey })).kvs[0]?.value.toString();
+    const format = (await this.range(client, { key: formatKey })).kvs[0]?.value.toString();
     if (format === ETCD_STORE_FORMAT) return;
     const where = `etcd ${this.hosts.join(',')}`;
     if (format !== undefined) {
       throw new StoreOpenError('format', this.keys.root, `${where}: prefix ${this.keys.root} has store format ${JSON.stringify(format)} but this kubelite reads ${JSON.stringify(ETCD_STORE_FORMAT)}: run the kubelite that wrote it, or choose another --etcd-prefix`);
     }
     const root = Buffer.from(this.keys.root);
-    const any = await client.kv.range({ key: root, range_end: prefixRangeEnd(root), limit: 3, keys_only: true });
+    const any = await this.range(client, { key: root, range_end: prefixRangeEnd(root), limit: 3, keys_only: true });
     if (any.kvs.length > 0) {
       const shown = any.kvs.map((kv) => kv.key.toString()).join(', ');
       throw new StoreOpenError('foreign', this.keys.root, `${where}: prefix ${this.keys.root} holds ${any.count} key(s) kubelite did not write (${shown}${Number(any.count) > 3 ? ', ...' : ''}); kubelite never deletes data it did not write: choose another --etcd-prefix`);
@@ -202,13 +219,13 @@ export class EtcdStore implements Store {
     let revision = 0;
     let from = start;
     for (;;) {
-      const res = await client.kv.range({ key: from, range_end: end, limit: RANGE_PAGE, ...(revision ? { revision } : {}) });
+      const res = await this.range(client, { key: from, range_end: end, limit: RANGE_PAGE, ...(revision ? { revision } : {}) });
       if (!revision) revision = Number(res.header.revision);
       kvs.push(...res.kvs);
       if (!res.more || res.kvs.length === 0) break;
       from = Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]);
     }
-    const rev = await client.kv.range({ key: Buffer.from(this.keys.rev), revision });
+    const rev = await this.range(client, { key: Buffer.from(this.keys.rev), revision });
     return { kvs, revision, newestWrite: Number(rev.kvs[0]?.mod_revision ?? 0) };
   }
 
@@ -372,8 +389,7 @@ export class EtcdStore implements Store {
    */
   private newestWrite(): Promise<number> {
     const fetch = (): Promise<number> => {
-      const p = this.assertOpen()
-        .kv.range({ key: Buffer.from(this.keys.rev) })
+      const p = this.range(this.assertOpen(), { key: Buffer.from(this.keys.rev) })
         .then((res) => Number(res.kvs[0]?.mod_revision ?? 0))
         .finally(() => {
           if (this.inflightRev === p) this.inflightRev = undefined;
@@ -551,7 +567,7 @@ export class EtcdStore implements Store {
     const plan = planTxn(this.keys, ops.map((o) => (o.op === 'create' ? o : { ...o, options: undefined })) as BatchOp[]);
     const known = new Map<string, SeenKV>();
     try {
-      await Promise.all(plan.writes.map(async (w) => known.set(w.key, (await client.kv.range({ key: Buffer.from(w.key) })).kvs[0])));
+      await Promise.all(plan.writes.map(async (w) => known.set(w.key, (await this.range(client, { key: Buffer.from(w.key) })).kvs[0])));
     } catch (err) {
       throw etcdStatusError(err, what, this.hosts);
     }
