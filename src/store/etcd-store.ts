@@ -63,7 +63,10 @@ export class EtcdStore implements Store {
   private feed: EtcdWatchFeed | undefined;
   private compactor: EtcdCompactor | undefined;
   private waiters: Waiter[] = [];
+  /** Why the watch is down (cleared when it is back): what /readyz reports. */
   private lastError: string | undefined;
+  /** The last failed request, for messages only (one failed request does not make the store unready). */
+  private lastRequestError: string | undefined;
   private inflightRev: Promise<number> | undefined;
   private queuedRev: Promise<number> | undefined;
   private readonly requestTimeoutMs: number;
@@ -251,11 +254,12 @@ export class EtcdStore implements Store {
         const { kvs, revision } = await this.rangeAll(this.client!);
         if (this.state !== 'open') return;
         this.load(kvs, revision);
+        this.lastError = undefined;
         this.hub.closeAll(errors.gone(`too old resource version: the watch cache was re-read at ${revision} after etcd compacted its history`));
         this.feed!.start(revision + 1);
         return;
       } catch (err) {
-        this.lastError = `re-read: ${(err as Error).message}`;
+        this.lastError = `re-read after compaction: ${(err as Error).message}`;
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -280,7 +284,7 @@ export class EtcdStore implements Store {
 
   health(): StoreHealth {
     if (this.state !== 'open') return { ok: false, message: `${this.describe()} is ${this.state === 'new' ? 'not open yet' : this.state}` };
-    if (this.lastError || !this.feed?.connected) return { ok: false, message: `etcd ${this.hosts.join(',')}: ${this.lastError ?? 'watch connecting'}` };
+    if (this.lastError || !this.feed?.connected) return { ok: false, message: `etcd ${this.hosts.join(',')}: ${this.lastError ?? this.lastRequestError ?? 'watch connecting'}` };
     return { ok: true, message: `etcd ${this.hosts.join(',')} at revision ${this.rv}` };
   }
 
@@ -411,7 +415,7 @@ export class EtcdStore implements Store {
     try {
       newest = await this.newestWrite();
     } catch (err) {
-      this.lastError = (err as Error).message;
+      this.lastRequestError = (err as Error).message;
       throw etcdStatusError(err, what, this.hosts);
     }
     if (!(await this.waitFor(newest, this.requestTimeoutMs))) {
@@ -545,7 +549,7 @@ export class EtcdStore implements Store {
         const kind = classifyEtcdError(err);
         if (kind !== 'unsent' && kind !== 'ambiguous') throw etcdStatusError(err, what, this.hosts);
         if (kind === 'ambiguous') uncertain = true;
-        this.lastError = (err as Error).message;
+        this.lastRequestError = (err as Error).message;
         await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
         continue;
       }
