@@ -60,8 +60,14 @@ async function healthy(port: number, timeoutMs: number, proc: ChildProcess): Pro
     try {
       const res = await fetch(`http://127.0.0.1:${port}/health`);
       const body = (await res.json()) as { health?: string };
-      if (body.health === 'true') return;
-    } catch {
+      if (body.health === 'true') {
+        // Another run's etcd may hold the port while ours failed to bind: ours must still be running.
+        await new Promise((r) => setTimeout(r, 300));
+        if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`etcd on ${port} exited (the port is another run's)`);
+        return;
+      }
+    } catch (err) {
+      if (/exited/.test((err as Error).message)) throw err;
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 50));
