@@ -10,6 +10,7 @@ import path from 'node:path';
 import { HttpClient } from '../../src/client/http-client.js';
 import { loadConnection } from '../../src/client/kubeconfig.js';
 import { R } from '../../src/api/resources.js';
+import type { Service } from '../../src/api/types.js';
 import { cleanupInstance, slotConfig, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.js';
 import { kubectlFor } from '../helpers/kubectl.js';
@@ -83,7 +84,11 @@ test.serial('two servers on one etcd serve the same objects; kubectl through eit
   t.teardown(() => w.stop());
   await b.client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'from-b', namespace: 'default' } });
   await waitFor(() => seen.includes('ADDED from-b'), 10_000, 'A to see B\'s write');
-  t.pass();
+  // Services created through both servers at once never share a ClusterIP or a NodePort.
+  const made = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).client.create<Service>(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: `s${i}`, namespace: 'default' }, spec: { type: 'NodePort', selector: { app: 'x' }, ports: [{ port: 80 }] } })));
+  t.is(new Set(made.map((x) => x.spec.clusterIP)).size, 16);
+  t.is(new Set(made.map((x) => x.spec.ports![0]!.nodePort)).size, 16);
+  for (const x of made) t.true(x.spec.ports![0]!.nodePort! >= A.nodePortRange[0] && x.spec.ports![0]!.nodePort! <= A.nodePortRange[1]);
 });
 
 test.serial('a server with another service CIDR or cluster domain refuses to join, and says why', async (t) => {
