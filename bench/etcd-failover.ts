@@ -46,7 +46,7 @@ async function rounds(url: string, timing: string[], n: number, tag: string): Pr
     const pods = (s: BenchServer) => s.client.list(R.pods, { namespace: 'default', labelSelector: `app=${name}` }).then((l) => l.items.length);
     await until(async () => (await pods(servers[0]!)) === replicas, 30_000, 'the first Pod');
     for (let i = 0; i < n; i++) {
-      const holder = await until(async () => (await servers[0]!.client.get<Lease>(R.leases, 'kube-system', 'kubelite-leader').catch(() => servers[1]!.client.get<Lease>(R.leases, 'kube-system', 'kubelite-leader'))).spec.holderIdentity, 30_000, 'a leader');
+      const holder = await until(async () => (await servers[0]!.client.get<Lease>(R.leases, 'kube-system', 'kubelite-leader').catch(() => servers[1]!.client.get<Lease>(R.leases, 'kube-system', 'kubelite-leader'))).spec?.holderIdentity, 30_000, 'a leader');
       const v = holder.startsWith(`${tag}-a_`) ? 0 : 1;
       const victim = servers[v]!;
       const survivor = servers[1 - v]!;

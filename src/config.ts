@@ -34,6 +34,8 @@ export interface ServerConfig {
   ingressBindAddress: string;
   disabled: Set<Component>;
   logLevel: string;
+  /** Read the API bearer token from this file instead of the data dir's generated one (a node container given its token). */
+  tokenFile?: string;
   /** `--store etcd://...`: objects live in etcd (several servers may share it); undefined: LevelDB under dataDir. */
   etcd?: EtcdStoreConfig;
   /** With etcd: who runs the once-per-cluster work is elected with a Lease (--leader-elect-* flags, in ms). */

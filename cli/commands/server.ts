@@ -30,6 +30,7 @@ interface ServerFlags {
   ingressBindAddress: string;
   disable?: string[];
   logLevel: string;
+  tokenFile?: string;
   store?: string;
   etcdPrefix: string;
   etcdCafile?: string;
@@ -114,6 +115,7 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     ingressBindAddress: f.ingressBindAddress,
     disabled,
     logLevel: f.logLevel,
+    tokenFile: f.tokenFile,
   });
   if (f.clusterDns) cfg.clusterDNS = f.clusterDns;
   if (f.store) {
@@ -147,6 +149,7 @@ export function registerServer(program: Command): void {
     .option('--ingress-bind-address <ip>', 'address the ingress listens on', '0.0.0.0')
     .option('--disable <components...>', `turn components off: ${COMPONENTS.join(', ')}`)
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
+    .option('--token-file <file>', 'use the API bearer token in this file (at least 16 characters) instead of a generated one')
     .option('--store <url>', 'keep objects in etcd: etcd://HOST:PORT[,HOST:PORT...] (default: LevelDB under --data-dir); several servers may share one')
     .option('--etcd-prefix <prefix>', 'etcd key prefix for this cluster', '/kubelite')
     .option('--etcd-cafile <file>', 'CA bundle that signs the etcd members\' certificates (turns TLS on)')

@@ -118,10 +118,20 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     }
     this.lock = await instanceLock(names.instanceValue);
     this.runtime = new DockerRuntime(this.agentOpts.docker ?? new Dockerode(), log);
-    try {
-      await this.runtime.ping(5000);
-    } catch (err) {
-      throw new Error(`the agent needs a Docker engine, and the one at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} does not answer (${dockerMessage(err)}): start it (scripts/ensure-docker.sh) or run with --disable agent`);
+    // A node container starts its engine and kubelite side by side and says how long to wait for the
+    // engine (KUBELITE_DOCKER_WAIT seconds); anywhere else, an engine that does not answer is an error.
+    const deadline = Date.now() + (Number(process.env.KUBELITE_DOCKER_WAIT) || 0) * 1000;
+    for (;;) {
+      try {
+        await this.runtime.ping(5000);
+        break;
+      } catch (err) {
+        if (Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        throw new Error(`the agent needs a Docker engine, and the one at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} does not answer (${dockerMessage(err)}): start it (scripts/ensure-docker.sh) or run with --disable agent`);
+      }
     }
     this.facts = await this.runtime.facts();
     this.identity = {
@@ -153,32 +163,13 @@ export class Agent extends QueueController<ComponentContext> implements Componen
 
     this.recorder = ctx.recorder(this.eventSource);
     this.probes = new ProbeManager(this.runtime, (c) => this.onProbe(c));
-    const volumes = new VolumeManager(config.dataDir);
-    const enqueue = (key: string, afterMs?: number) => this.requeue(key, afterMs);
+    const common = { client, runtime: this.runtime, cache: this.cache, volumes: new VolumeManager(config.dataDir), probes: this.probes, recorder: this.recorder, logger: log, enqueue: (key: string, afterMs?: number) => this.requeue(key, afterMs) };
     const terminator = new PodTerminator(
-      {
-        client,
-        runtime: this.runtime,
-        cache: this.cache,
-        volumes,
-        probes: this.probes,
-        recorder: this.recorder,
-        logger: log,
-        endpoints: this.endpoints,
-        enqueue,
-        settleMs: this.agentOpts.settleMs ?? 250,
-        endpointsWaitCapMs: this.agentOpts.endpointsWaitCapMs ?? 5000,
-      },
+      { ...common, endpoints: this.endpoints, settleMs: this.agentOpts.settleMs ?? 250, endpointsWaitCapMs: this.agentOpts.endpointsWaitCapMs ?? 5000 },
       { writeTerminatingStatus: (pod) => this.syncer.writeTerminatingStatus(pod), forget: (uid) => this.syncer.forget(uid) },
     );
     this.syncer = new PodSyncer({
-      client,
-      runtime: this.runtime,
-      cache: this.cache,
-      volumes,
-      probes: this.probes,
-      recorder: this.recorder,
-      logger: log,
+      ...common,
       names,
       config,
       nodeName: this.identity.name,
@@ -189,7 +180,6 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       configMaps: this.configMaps,
       secrets: this.secrets,
       hostResolvConf,
-      enqueue,
       terminator,
     });
 

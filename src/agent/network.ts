@@ -1,7 +1,7 @@
-import { cidrsOverlap, nthAddress, parseCIDR } from '../util/ip.js';
 // Which Docker network the Pods live on: reuse ours, (re)create it, or refuse because something that
 // is not ours already holds the subnet or the bridge name. Pure; the adapter lists and acts.
 
+import { cidrsOverlap, nthAddress } from '../util/ip.js';
 
 export interface NetworkSummary {
   id: string;

@@ -6,9 +6,7 @@ import fs from 'node:fs/promises';
 import type { ConfigMap, Container, Pod, PodStatus, Secret } from '../api/types.js';
 import { R } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
-import type { ApiClient } from '../client/types.js';
 import type { Informer } from '../client/informer.js';
-import type { EventRecorder } from '../client/events.js';
 import type { HostNames, ServerConfig } from '../config.js';
 import { ensureImages, imageKeyOf, IMAGES } from '../images/index.js';
 import { podResolvConf } from '../dns/resolv.js';
@@ -21,26 +19,15 @@ import { ConfigError, expandCommand, resolveEnv } from './env.js';
 import { runHook } from './hooks.js';
 import { fromInspect, isRunning } from './observed.js';
 import { planPodSync, type Action, type Plan } from './plan.js';
-import type { ProbeManager } from './probes.js';
-import type { RuntimeCache } from './runtime-cache.js';
 import { podStatusFrom, rejectedStatus, withoutNulls } from './status.js';
 import { INFRA_CONTAINER_NAME, type ObservedContainer, type Waiting } from './types.js';
 import { containerMounts, MountError } from './volumes-plan.js';
 import type { VolumeManager } from './volumes.js';
-import type { PodTerminator } from './pod-terminate.js';
+import type { PodRuntimeDeps, PodTerminator } from './pod-terminate.js';
 import { keyFor } from '../api/keys.js';
-import type { LeveledLogger } from '../util/log.js';
 
-type Logger = LeveledLogger;
 
-export interface SyncDeps {
-  client: ApiClient;
-  runtime: DockerRuntime;
-  cache: RuntimeCache;
-  volumes: VolumeManager;
-  probes: ProbeManager;
-  recorder: EventRecorder;
-  logger: Logger;
+export interface SyncDeps extends PodRuntimeDeps {
   names: HostNames;
   config: ServerConfig;
   nodeName: string;
@@ -51,7 +38,6 @@ export interface SyncDeps {
   configMaps: Informer<ConfigMap>;
   secrets: Informer<Secret>;
   hostResolvConf: string;
-  enqueue(key: string, afterMs?: number): void;
   terminator: PodTerminator;
 }
 

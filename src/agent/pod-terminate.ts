@@ -22,7 +22,8 @@ import type { VolumeManager } from './volumes.js';
 /** Index of the Endpoints informer by the ready addresses it lists. */
 export const ENDPOINTS_IP_INDEX = 'agent:ready-ip';
 
-export interface TerminationDeps {
+/** What both halves of a Pod's life on this node (its sync and its termination) act through. */
+export interface PodRuntimeDeps {
   client: ApiClient;
   runtime: DockerRuntime;
   cache: RuntimeCache;
@@ -30,8 +31,11 @@ export interface TerminationDeps {
   probes: ProbeManager;
   recorder: EventRecorder;
   logger: LeveledLogger;
-  endpoints: Informer<Endpoints>;
   enqueue(key: string, afterMs?: number): void;
+}
+
+export interface TerminationDeps extends PodRuntimeDeps {
+  endpoints: Informer<Endpoints>;
   /** Data-plane settle time after the Pod's IP left every Endpoints object. */
   settleMs: number;
   /** Upper bound of the wait for the endpoints to drop a terminating Pod. */

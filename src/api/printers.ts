@@ -3,7 +3,7 @@
 // names and cell formats follow Kubernetes' printers (pkg/printers/internalversion).
 
 import type {
-  ConfigMap, Deployment, Endpoints, EndpointSlice, Event, Ingress, IngressClass, KObject, LabelSelector, Namespace, Node, Pod, ReplicaSet, Secret, Service,
+  ConfigMap, Deployment, Endpoints, EndpointSlice, Event, Ingress, IngressClass, KObject, LabelSelector, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service,
 } from './types.js';
 import type { ResourceInfo } from './resources.js';
 import { humanAge, humanDuration } from '../util/time.js';
@@ -313,9 +313,10 @@ const ingressclasses: Printer = {
   cells: (o, now) => [o.metadata.name!, (o as IngressClass).spec.controller ?? '', (o as IngressClass).spec.parameters ? 'yes' : '<none>', age(o, now)],
 };
 
+// kubectl's Lease columns: NAME HOLDER AGE.
 const leases: Printer = {
   columns: [NAME, col('Holder', 'string', 0, '', 'The holder of the lease.'), AGE],
-  cells: (o, now) => [o.metadata.name!, String((o.spec as { holderIdentity?: string } | undefined)?.holderIdentity ?? ''), age(o, now)],
+  cells: (o, now) => [o.metadata.name!, (o as Lease).spec?.holderIdentity ?? '', age(o, now)],
 };
 
 const generic: Printer = { columns: [NAME, AGE], cells: (o, now) => [o.metadata.name!, age(o, now)] };

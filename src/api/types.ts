@@ -502,3 +502,4 @@ export interface Secret extends KObject {
 
 export * from './types-apps.js';
 export * from './types-networking.js';
+export * from './types-coordination.js';

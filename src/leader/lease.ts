@@ -4,19 +4,9 @@
 // store's revision), never by comparing another server's renewTime with our wall clock — so clock
 // skew between servers cannot make two leaders. renewTime/acquireTime are written for people.
 
-import type { KObject } from '../api/types.js';
+import type { Lease } from '../api/types.js';
 
-export interface Lease extends KObject {
-  apiVersion: 'coordination.k8s.io/v1';
-  kind: 'Lease';
-  spec: {
-    holderIdentity?: string;
-    leaseDurationSeconds?: number;
-    acquireTime?: string;
-    renewTime?: string;
-    leaseTransitions?: number;
-  };
-}
+export type { Lease };
 
 export interface LeaseTimings {
   /** How long followers wait, after they last saw the Lease change, before taking it. */

@@ -1,4 +1,3 @@
-import { cidrContains, intToIp, ipToInt, parseCIDR } from '../util/ip.js';
 // The allocators behind Service ClusterIPs, NodePorts and LoadBalancer pool addresses. Pure and in
 // memory: the Service objects in the store are the persistent record (each allocation is written as
 // part of one atomic Service write), and the state is rebuilt from them when the server starts.
@@ -8,6 +7,7 @@ import { cidrContains, intToIp, ipToInt, parseCIDR } from '../util/ip.js';
 // one when the upper is full, so a user who picks an address or port by hand from the low end rarely
 // collides with one the server handed out.
 
+import { cidrContains, intToIp, ipToInt, parseCIDR } from '../util/ip.js';
 
 export type Random = () => number;
 

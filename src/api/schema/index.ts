@@ -5,7 +5,7 @@
 import type { ResourceInfo } from '../resources.js';
 import { RESOURCES } from '../resources.js';
 import { appsSchemas } from './apps.js';
-import { APPS, COORDINATION, CORE, DISCOVERY, NET, REF_PREFIX, type Schema } from './builders.js';
+import { APPS, CORE, COORDINATION, DISCOVERY, NET, REF_PREFIX, type Schema } from './builders.js';
 import { coordinationSchemas } from './coordination.js';
 import { clusterSchemas } from './cluster.js';
 import { metaSchemas } from './meta.js';

@@ -40,7 +40,7 @@ test('the holder\'s own duration counts; a released Lease is taken at once', (t)
   const seen = observe(undefined, long, 0);
   t.like(decide(long, seen, 'me', 5000, 'W', T, ref), { action: 'wait', expiresInMs: 10_000 });
   const free = released(lease('other', '6'), 'W');
-  t.is(free.spec.holderIdentity, '');
+  t.is(free.spec?.holderIdentity, '');
   t.like(decide(free, observe(undefined, free, 0), 'me', 0, 'W', T, ref), { action: 'update', acquiring: true, lease: { spec: { holderIdentity: 'me', leaseTransitions: 3 } } });
 });
 
