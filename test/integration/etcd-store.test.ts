@@ -116,3 +116,30 @@ test.serial('a restarted server finds everything in etcd', async (t) => {
   t.regex(got.stdout, /configmap\/hello/);
   t.regex(got.stdout, /configmap\/from-b/);
 });
+
+test.serial('kubelite store migrate: a one-host server moves to etcd without re-applying anything', async (t) => {
+  await servers[1]?.stop(); // the second server of slot 25's instance is done
+  const one = await startTestServer({ slot: 25, args: OFF });
+  servers.push(one);
+  const svc = await one.client.create<Service>(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'kept', namespace: 'default' }, spec: { type: 'NodePort', selector: { app: 'kept' }, ports: [{ port: 80 }] } });
+  await one.client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kept', namespace: 'default' }, data: { k: 'v' } });
+  await one.stop();
+  const migrated = await one.cli(['store', 'migrate', '--from', one.dataDir, '--to', etcd!.url, '--etcd-prefix', '/migrated']);
+  t.is(migrated.code, 0, migrated.stderr);
+  t.regex(migrated.stdout, /migrated \d+ objects from .* to etcd:\/\/.*\/migrated \(revision \d+\)/);
+  const again = await one.cli(['store', 'migrate', '--from', one.dataDir, '--to', etcd!.url, '--etcd-prefix', '/migrated']);
+  t.is(again.code, 1);
+  t.regex(again.stderr, /already holds \d+ objects: migrate only into an empty prefix/);
+  // The same data dir (certificates, token) now on etcd.
+  const onEtcd = await startTestServer({ slot: 25, dataDir: one.dataDir, args: [...OFF, '--store', etcd!.url, '--etcd-prefix', '/migrated'] });
+  servers.push(onEtcd);
+  const got = await onEtcd.client.get<Service>(R.services, 'default', 'kept');
+  t.is(got.metadata.uid, svc.metadata.uid);
+  t.is(got.spec.clusterIP, svc.spec.clusterIP);
+  t.is(got.spec.ports![0]!.nodePort, svc.spec.ports![0]!.nodePort);
+  t.true(Number(got.metadata.resourceVersion) > Number(svc.metadata.resourceVersion));
+  t.deepEqual((await onEtcd.client.get(R.configmaps, 'default', 'kept')).data, { k: 'v' });
+  // Its allocation record starts from the migrated Services: the NodePort is not handed out again.
+  const clash = await t.throwsAsync(onEtcd.client.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'clash', namespace: 'default' }, spec: { type: 'NodePort', selector: { app: 'x' }, ports: [{ port: 80, nodePort: svc.spec.ports![0]!.nodePort }] } }));
+  t.regex(clash!.message, /already allocated/);
+});
