@@ -1,7 +1,7 @@
 // `kubelite server --store etcd://...` end to end, with a real etcd on loopback and the real kubectl:
 // etcd unreachable at start (the API answers, /readyz says why, the server connects when etcd comes),
 // two servers on one store seeing the same objects, a server with other cluster settings refused,
-// the store's metrics. Slots 24 and 25; no containers (agent, proxy, DNS and ingress are off).
+// the store's metrics, `kubelite store migrate`. Slots 24 and 25; no containers (agent, proxy, DNS and ingress are off).
 
 import test from 'ava';
 import fs from 'node:fs';
