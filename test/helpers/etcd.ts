@@ -43,12 +43,48 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * A port pair stays claimed (a file naming our pid) while the cluster lives, also while a member is
+ * killed on purpose: another test file must not start its etcd on a port ours will come back to.
+ */
+function claim(port: number): boolean {
+  const file = path.join(os.tmpdir(), `kubelite-etcd-port-${port}.claim`);
+  try {
+    fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    const pid = Number(fs.readFileSync(file, 'utf8'));
+    try {
+      if (pid && pid !== process.pid) {
+        process.kill(pid, 0);
+        return false; // alive: theirs
+      }
+    } catch {
+      // its owner is gone: stale
+    }
+    if (pid === process.pid) return false;
+    fs.writeFileSync(file, String(process.pid));
+    return true;
+  }
+}
+
+function unclaim(port: number): void {
+  const file = path.join(os.tmpdir(), `kubelite-etcd-port-${port}.claim`);
+  try {
+    if (Number(fs.readFileSync(file, 'utf8')) === process.pid) fs.rmSync(file, { force: true });
+  } catch {
+    // already gone
+  }
+}
+
 async function pickPorts(n: number, avoid: Set<number>): Promise<number[]> {
   const out: number[] = [];
   for (let p = CLIENT_PORTS[0]; p <= CLIENT_PORTS[1] && out.length < n; p++) {
     if (avoid.has(p)) continue;
-    if ((await portFree(p)) && (await portFree(p + PEER_OFFSET))) out.push(p);
+    if (!(await portFree(p)) || !(await portFree(p + PEER_OFFSET))) continue;
+    if (claim(p)) out.push(p);
   }
+  if (out.length < n) out.forEach(unclaim);
   if (out.length < n) throw new Error(`no ${n} free etcd port pair(s) in ${CLIENT_PORTS.join('-')} (+${PEER_OFFSET} for peers): is another run still holding them?`);
   return out;
 }
@@ -129,6 +165,7 @@ export async function startEtcd(opts: { members?: number; avoidPorts?: number[] 
       // Lost a race for a port with another run: stop these and pick again.
       lastErr = err;
       await Promise.all(members.map((m) => stopProc(m.proc)));
+      members.forEach((m) => unclaim(m.clientPort));
     }
   }
   if (lastErr) {
@@ -155,6 +192,7 @@ export async function startEtcd(opts: { members?: number; avoidPorts?: number[] 
       if (stopped) return;
       stopped = true;
       await Promise.all(members.map((m) => stopProc(m.proc)));
+      members.forEach((m) => unclaim(m.clientPort));
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
