@@ -58,6 +58,23 @@ export interface ServerConfig {
   kubeletPort: number;
   /** This node's share of the pod CIDR, set by the agent once the server assigned it (the proxier and DNS read it). */
   nodePodCIDR?: string;
+  /** `--store etcd://...`: objects live in etcd (several servers may share it); undefined: LevelDB under dataDir. */
+  etcd?: EtcdStoreConfig;
+  /** With etcd: who runs the once-per-cluster work is elected with a Lease (--leader-elect-* flags, in ms). */
+  leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+}
+
+/** Where and how to reach etcd (kube-apiserver's --etcd-* flags). */
+export interface EtcdStoreConfig {
+  /** `etcd://HOST:PORT[,HOST:PORT...]` */
+  url: string;
+  /** Key prefix (default /kubelite). */
+  prefix: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  /** Seconds between compactions of etcd's history (0: never). */
+  compactionIntervalSeconds: number;
 }
 
 /** This node's pod CIDR: the one the server assigned, else the first share (the server's own node's). */

@@ -1,6 +1,7 @@
 // `kubelite server`: data dir -> store -> registry -> HTTPS API -> components. Also the embedding API
 // tests and benchmarks use to run a real server in-process or as a child.
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -9,11 +10,12 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import promClient from 'prom-client';
 import { hostNames, type ServerConfig } from '../config.js';
-import { openStore } from '../store/index.js';
+import { openWithRetry, serverStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { Registry } from '../server/registry.js';
-import { createApp, sendError, type SubresourceHandler } from '../server/app.js';
-import { loadOrCreatePki, loadOrCreateToken, prepareDataDir } from './datadir.js';
+import { createApp, sendError, type AppContext, type SubresourceHandler } from '../server/app.js';
+import { loadOrCreatePki, loadOrCreateToken, prepareDataDir, writeClusterCredentials } from './datadir.js';
+import { knownServers, publishServer, serverKey, shareCredentials } from './cluster-join.js';
 import { renderKubeconfig } from '../client/kubeconfig.js';
 import { InformerFactory } from '../client/informer.js';
 import { EventRecorder } from '../client/events.js';
@@ -24,6 +26,10 @@ import { KUBELITE_VERSION } from '../version.js';
 import { portForwardUpgradeHandler } from '../server/portforward.js';
 import { onClientError } from '../server/client-error.js';
 import { IdleGC } from './idle-gc.js';
+import { claimClusterConfig } from './cluster-config.js';
+import { isLeaderOnly, LeaderOnlyComponent, LeaderWork } from './leader-work.js';
+import { LeaderElector } from '../leader/elector.js';
+import { DEFAULT_TIMINGS } from '../leader/lease.js';
 import { nthAddress } from '../util/ip.js';
 import { advertisedURL, joinCommand, MultiHostServer } from './multihost.js';
 
@@ -50,23 +56,26 @@ function hostIPv4s(): string[] {
   return out;
 }
 
-async function nodeIpam(): Promise<Component> {
-  return (await import('../controllers/node-ipam.js')).createNodeIpam();
+/** Cluster-wide work: with several servers on one etcd, only the leader assigns pod CIDRs. */
+function nodeIpam(): Component {
+  return new LeaderOnlyComponent('node-ipam', async () => (await import('../controllers/node-ipam.js')).createNodeIpam());
 }
 
 export async function startServer(config: ServerConfig, components: Component[] = [], logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const names = hostNames(config);
   prepareDataDir(config.dataDir);
-  const token = loadOrCreateToken(config.dataDir, config.tokenFile);
+  let token = loadOrCreateToken(config.dataDir, config.tokenFile);
   const kubernetesServiceIP = nthAddress(config.serviceCIDR, 1);
-  const pki = await loadOrCreatePki(config.dataDir, {
+  const sans = {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${config.clusterDomain}`, os.hostname().toLowerCase()],
     ipAddresses: [...new Set(['127.0.0.1', kubernetesServiceIP, ...(config.bindAddress !== '0.0.0.0' ? [config.bindAddress] : []), ...hostIPv4s()])],
-  });
+  };
+  let pki = await loadOrCreatePki(config.dataDir, sans);
 
-  const store = await openStore(config.dataDir);
+  // etcd may not be up yet: the API then listens first (503s, /readyz false) while the store retries.
+  const store = serverStore(config, logger);
+  if (!config.etcd) await store.open();
   const registry = new Registry(store);
-  await registry.bootstrapNamespaces();
 
   const multi = new MultiHostServer({ config, dataDir: config.dataDir, registry, adminToken: token, ca: pki.ca, logger });
   const subresources = new Map<string, SubresourceHandler>();
@@ -81,7 +90,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
   publicRoutes.disable('x-powered-by');
   // Not ready until every component has started: a check registered late must not let /readyz say ok early.
   let componentsStarted = false;
-  const readiness = new Map<string, () => boolean>([['components', () => componentsStarted]]);
+  const readiness = new Map<string, () => boolean>([['store', () => store.health().ok], ['components', () => componentsStarted]]);
   // kubectl port-forward is served here, not by the agent: Pods are on this host's pod bridge.
   const localUpgrades: UpgradeHandler[] = [portForwardUpgradeHandler({ client: registry, podCIDR: config.podCIDR, logger })];
   const upgradeHandlers: UpgradeHandler[] = [multi.upgradeHandler(() => localUpgrades), (req, socket, head) => localUpgrades.some((h) => h(req, socket, head))];
@@ -94,7 +103,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
   // Process metrics (RSS, heap, event-loop lag, GC) on /metrics beside the components' own.
   if (!promClient.register.getSingleMetric('process_resident_memory_bytes')) promClient.collectDefaultMetrics();
   const idleGC = new IdleGC();
-  const app = createApp({
+  // Mutable: a server that joins a cluster adopts its token after the API is up.
+  const appOpts: AppContext = {
     onRequest: () => idleGC.touch(),
     maxWatchesPerClient: config.maxWatchesPerClient,
     registry,
@@ -112,7 +122,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
       a.use(publicRoutes);
     },
     readiness: () => Object.fromEntries([...readiness].map(([n, f]) => [n, f()])),
-  });
+  };
+  const app = createApp(appOpts);
   const httpsServer = https.createServer({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem }, app);
   httpsServer.keepAliveTimeout = 65_000;
   httpsServer.headersTimeout = 70_000;
@@ -165,25 +176,76 @@ export async function startServer(config: ServerConfig, components: Component[] 
   port = (httpsServer.address() as AddressInfo).port;
   const url = `https://${serverAddress()}`;
   const kubeconfigPath = path.join(config.dataDir, 'kubeconfig');
+  const contextName = config.instance ? `kubelite-${config.instance}` : 'kubelite';
   // Written to a temporary file and renamed over the old one: a client reading it at this moment sees
   // either the old kubeconfig or the new one, never a half-written file.
-  const tmpKubeconfig = `${kubeconfigPath}.${process.pid}.tmp`;
-  fs.writeFileSync(tmpKubeconfig, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
-  fs.renameSync(tmpKubeconfig, kubeconfigPath);
+  const writeKubeconfig = (servers: Record<string, string> = {}) => {
+    const tmp = `${kubeconfigPath}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: contextName, others: Object.entries(servers).map(([k, s]) => ({ name: `kubelite-${k}`, server: s })) }), { mode: 0o600 });
+    fs.renameSync(tmp, kubeconfigPath);
+  };
+  writeKubeconfig();
+  let serversTimer: NodeJS.Timeout | undefined;
 
   // Node IPAM is part of every server (whatever components it was given): an agent, this server's own or
   // a joined one, waits for the pod CIDR it assigns. Cluster-wide work: with several servers, the leader's.
-  const all = components.some((c) => c.name === 'node-ipam') ? components : [await nodeIpam(), ...components];
+  const all = components.some((c) => c.name === 'node-ipam') ? components : [nodeIpam(), ...components];
   const started: Component[] = [];
+  let stopping: Promise<void> | undefined;
+  // Several servers may share an etcd: the work that must happen once runs on the elected leader only.
+  const work = config.etcd ? new LeaderWork(ctx, logger) : undefined;
+  const elector = work
+    ? new LeaderElector({
+        client: registry,
+        namespace: 'kube-system',
+        name: 'kubelite-leader',
+        identity: `${config.nodeName}_${crypto.randomBytes(4).toString('hex')}`,
+        timings: config.leaderElection ?? DEFAULT_TIMINGS,
+        logger: logger.child({ component: 'leader-election' }),
+        onStartedLeading: () => work.start(),
+        onStoppedLeading: () => work.stop(),
+      })
+    : undefined;
   try {
+    if (config.etcd) {
+      await openWithRetry(store, logger, () => stopping !== undefined);
+      await registry.bootstrapNamespaces();
+      await claimClusterConfig(registry, config);
+      // One CA and token for all servers of the cluster; one kubeconfig context per server.
+      const shared = await shareCredentials(registry, { token, ca: pki.ca });
+      if (shared.adopted) {
+        writeClusterCredentials(config.dataDir, shared);
+        token = shared.token;
+        appOpts.token = token;
+        pki = await loadOrCreatePki(config.dataDir, sans);
+        httpsServer.setSecureContext({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem });
+        logger.info('joined the cluster: its CA and token replace this data dir\'s');
+      }
+      const key = serverKey(config.nodeName, config.instance);
+      writeKubeconfig(await publishServer(registry, key, url));
+      let last = '';
+      serversTimer = setInterval(() => {
+        knownServers(registry).then((s) => {
+          const text = JSON.stringify(s);
+          if (text !== last) writeKubeconfig(s);
+          last = text;
+        }, () => undefined);
+      }, 10_000);
+      serversTimer.unref();
+    } else await registry.bootstrapNamespaces();
     for (const c of all) {
       if (config.disabled.has(c.name as never)) continue;
+      if (work && isLeaderOnly(c)) {
+        work.register(c);
+        continue;
+      }
       const t0 = Date.now();
       await c.start(ctx);
       started.push(c);
       logger.debug({ component: c.name, ms: Date.now() - t0 }, 'component started');
     }
     await informers.start();
+    elector?.start();
     componentsStarted = true;
   } catch (err) {
     for (const c of started.reverse()) await c.stop().catch(() => undefined);
@@ -192,7 +254,6 @@ export async function startServer(config: ServerConfig, components: Component[] 
     throw err;
   }
 
-  let stopping: Promise<void> | undefined;
   return {
     url,
     port,
@@ -207,6 +268,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
     components: started,
     stop() {
       stopping ??= (async () => {
+        // The leader hands over first: its work stops and the Lease is released for the next server.
+        await elector?.stop();
+        clearInterval(serversTimer);
         for (const c of [...started].reverse()) {
           try {
             await c.stop();
