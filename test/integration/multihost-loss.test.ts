@@ -81,6 +81,9 @@ test.serial('an agent restarted adopts its running containers: none restarted, n
   const podsBefore = (await pods()).filter((p) => p.spec.nodeName === a0).map((p) => p.metadata.uid).sort();
   t.true(podsBefore.length > 0);
   const pid = await kubelitePid(a0);
+  // The node image ends the container when kubelite dies within 10 s of its start (a bad flag must not
+  // loop), and starts it again only after that: on a quiet machine the cluster may be this young.
+  await until(async () => Number((await cl().inNode(a0, ['ps', '-o', 'etimes=', '-p', pid])).stdout.trim()) > 11, 20_000, 'kubelite to have run 11 s');
   await cl().inNode(a0, ['kill', '-9', pid]);
   // the node image starts kubelite again; it adopts what runs
   await until(async () => (await kubelitePid(a0).catch(() => pid)) !== pid, 20_000, 'kubelite to be started again');
