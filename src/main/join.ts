@@ -92,6 +92,7 @@ export function checkJoinRequest(body: unknown): JoinRequest {
   return b as JoinRequest;
 }
 
+/** Read on every request: a server that joins others on one etcd adopts their token and CA. */
 export interface JoinDeps {
   registry: Registry;
   config: ServerConfig;
@@ -145,14 +146,13 @@ async function claimName(d: JoinDeps, j: JoinRequest): Promise<void> {
 }
 
 export function mountJoinRoutes(app: express.Express, d: JoinDeps): void {
-  const secret = joinSecret(d.adminToken);
   app.get(CACERTS_PATH, (_req, res) => {
     res.type('text/plain').send(d.ca.certPem);
   });
   app.post(JOIN_PATH, express.json({ limit: '16kb' }), async (req: Request, res: Response) => {
     try {
       const auth = req.headers.authorization ?? '';
-      if (!auth.startsWith('Bearer ') || !sameSecret(auth.slice(7).trim(), secret)) {
+      if (!auth.startsWith('Bearer ') || !sameSecret(auth.slice(7).trim(), joinSecret(d.adminToken))) {
         throw errors.unauthorized('the join token is not this cluster\'s (kubelite server prints the right one and keeps it in <data-dir>/join-token)');
       }
       const j = checkJoinRequest(req.body);

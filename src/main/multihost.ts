@@ -54,17 +54,13 @@ function statusOf(err: unknown): StatusError {
 }
 
 export class MultiHostServer {
-  readonly joinToken: string;
-  readonly proxy: NodeProxy;
+  joinToken = '';
+  proxy!: NodeProxy;
   private readonly localNode?: string;
 
   constructor(private readonly d: MultiHostDeps) {
-    this.joinToken = formatJoinToken(d.ca.certPem, joinSecret(d.adminToken));
-    const file = path.join(d.dataDir, 'join-token');
-    fs.writeFileSync(file, this.joinToken + '\n', { mode: 0o600 });
-    fs.chmodSync(file, 0o600);
     this.localNode = d.config.disabled.has('agent') ? undefined : d.config.nodeName;
-    this.proxy = new NodeProxy({ client: d.registry, caPem: d.ca.certPem, kubeletToken: (n) => kubeletToken(d.adminToken, n), localNode: this.localNode });
+    this.adopt(d.adminToken, d.ca);
     const { defaultNotReadyTolerationSeconds: notReady, defaultUnreachableTolerationSeconds: unreachable } = d.config;
     d.registry.addAdmission({
       resource: R.pods,
@@ -78,9 +74,23 @@ export class MultiHostServer {
     });
   }
 
+  /**
+   * The cluster's admin token and CA, from which the join token and every node credential derive. A
+   * server that joins other servers on one etcd adopts theirs after it started: the routes read them live.
+   */
+  adopt(adminToken: string, ca: KeyPairPem): void {
+    this.d.adminToken = adminToken;
+    this.d.ca = ca;
+    this.joinToken = formatJoinToken(ca.certPem, joinSecret(adminToken));
+    const file = path.join(this.d.dataDir, 'join-token');
+    fs.writeFileSync(file, this.joinToken + '\n', { mode: 0o600 });
+    fs.chmodSync(file, 0o600);
+    this.proxy = new NodeProxy({ client: this.d.registry, caPem: ca.certPem, kubeletToken: (n) => kubeletToken(this.d.adminToken, n), localNode: this.localNode });
+  }
+
   /** /cacerts and the join endpoint: before the token check (they check what they need themselves). */
   mountPublic(app: express.Express): void {
-    mountJoinRoutes(app, { registry: this.d.registry, config: this.d.config, adminToken: this.d.adminToken, ca: this.d.ca, logger: this.d.logger });
+    mountJoinRoutes(app, this.d);
   }
 
   /** The image transfer between nodes (a node's or the admin's token). */

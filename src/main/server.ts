@@ -219,6 +219,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
         appOpts.token = token;
         pki = await loadOrCreatePki(config.dataDir, sans);
         httpsServer.setSecureContext({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem });
+        multi.adopt(token, pki.ca);
         logger.info('joined the cluster: its CA and token replace this data dir\'s');
       }
       const key = serverKey(config.nodeName, config.instance);
