@@ -1,7 +1,8 @@
 // Many Docker hosts, on the real engine: a server and two agent node containers (each its own Docker
 // engine) made by `kubelite cluster create --agents 2`, joined with `kubelite agent`. Replicas spread over
 // the three nodes; a ClusterIP reaches every replica from a Pod on each node and from each host; NodePort
-// on every node's address reaches Pods on the other nodes; DNS answers Pods on every node; logs, exec and
+// on every node's address reaches Pods on the other nodes (with externalTrafficPolicy Local, only its own);
+// a LoadBalancer IP answers from this machine and every node; DNS answers Pods on every node; logs, exec and
 // port-forward reach Pods on agents through the server; an image built on one node runs on another;
 // `kubectl drain` moves Pods off a node; and bad joins are refused with the reason.
 //
@@ -10,7 +11,7 @@
 // an address routed through the cluster's bridge (checked with `ip route get`).
 
 import test from 'ava';
-import type { Endpoints, Node, Pod } from '../../src/api/types.js';
+import type { Endpoints, Node, Pod, Service } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
 import { HttpClient } from '../../src/client/http-client.js';
 import { nodeToken } from '../../src/server/node-auth.js';
@@ -143,6 +144,50 @@ test.serial('NodePort on every node\'s address reaches Pods on the other nodes',
     const seen = await collect(async () => Promise.all(Array.from({ length: 6 }, () => httpGet(cl().address(node), port, cl().bridge))), elsewhere, 15);
     for (const p of elsewhere) t.true(seen.has(p), `NodePort on ${node} reaches ${p} on another node`);
   }
+});
+
+test.serial('externalTrafficPolicy Local keeps a NodePort to its node\'s Pods; a LoadBalancer IP answers from this machine and every node', async (t) => {
+  await kubectlOk(['apply', '-f', '-'], `
+apiVersion: v1
+kind: Service
+metadata: {name: weblocal}
+spec: {type: NodePort, externalTrafficPolicy: Local, selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: weblb}
+spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}
+`);
+  const pods = await readyPods();
+  const all = new Set(pods.map((p) => p.metadata.name!));
+  const local = await cl().client.get<{ spec: { ports: { nodePort: number }[] } } & Pod>(R.services, 'default', 'weblocal');
+  const port = local.spec.ports[0].nodePort;
+  for (const node of cl().nodes) {
+    const mine = new Set(pods.filter((p) => p.spec.nodeName === node).map((p) => p.metadata.name!));
+    const seen = await waitFor(async () => {
+      const s = await collect(async () => Promise.all(Array.from({ length: 6 }, () => httpGet(cl().address(node), port, cl().bridge))), mine, 10);
+      return [...mine].every((p) => s.has(p)) ? s : undefined;
+    }, 30_000, `NodePort (Local) on ${node} to answer from its Pods`);
+    t.deepEqual([...seen].sort(), [...mine].sort(), `NodePort (Local) on ${node}: its own Pods only`);
+  }
+  const lb = await waitFor(async () => {
+    const s = await cl().client.get<Service>(R.services, 'default', 'weblb');
+    return s.status?.loadBalancer?.ingress?.[0]?.ip;
+  }, 30_000, 'a LoadBalancer IP');
+  t.true(lb.startsWith(`10.${cl().block}.192.`), lb);
+  const fromHost = await waitFor(async () => {
+    const s = await collect(async () => Promise.all(Array.from({ length: 6 }, () => httpGet(lb, 80, cl().bridge))), all);
+    return s.size === all.size ? s : undefined;
+  }, 30_000, 'the LoadBalancer IP to reach every replica from this machine');
+  t.deepEqual([...fromHost].sort(), [...all].sort(), 'LoadBalancer from this machine');
+  for (const node of cl().nodes) {
+    const seen = await collect(async () => {
+      const r = await cl().inNode(node, ['sh', '-c', `for i in 1 2 3 4 5 6 7 8; do curl -s -m 3 http://${lb}/; echo; done`]);
+      return r.stdout.split('\n').filter(Boolean);
+    }, all);
+    t.deepEqual([...seen].sort(), [...all].sort(), `LoadBalancer from node ${node}`);
+  }
+  await kubectlOk(['delete', 'service', 'weblocal', 'weblb']);
 });
 
 test.serial('DNS answers Pods on every node, each from the replica on its own node', async (t) => {
