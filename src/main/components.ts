@@ -30,6 +30,9 @@ export function defaultComponents(_config: ServerConfig): Component[] {
   // component creates a Service. It cannot be disabled; the proxy can (`--disable proxy`).
   return [
     lazy('services', async () => (await import('../services/component.js')).createServices()),
+    // ServiceAccounts, their admission and RBAC aggregation: the API's security needs them, so like
+    // 'services' this cannot be disabled.
+    lazy('access', async () => (await import('../controllers/access.js')).createAccess()),
     lazy('agent', async () => (await import('../agent/index.js')).createAgent()),
     lazy('scheduler', async () => (await import('../scheduler/index.js')).createScheduler()),
     lazy('controllers', async () => {

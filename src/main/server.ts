@@ -24,6 +24,11 @@ import { KUBELITE_VERSION } from '../version.js';
 import { portForwardUpgradeHandler } from '../server/portforward.js';
 import { IdleGC } from './idle-gc.js';
 import { nthAddress } from '../util/ip.js';
+import { R } from '../api/resources.js';
+import { isStatusError } from '../api/errors.js';
+import { Auth, serveTokenRequest, ServiceAccountTokens } from '../server/auth/index.js';
+import { ensureBootstrapPolicy } from '../server/auth/bootstrap-policy.js';
+import { listenForPods, podAccessPlan, podGateway, type PodListener } from './pod-access.js';
 
 export interface RunningServer {
   url: string;
@@ -51,12 +56,16 @@ export async function startServer(config: ServerConfig, components: Component[] 
   const kubernetesServiceIP = nthAddress(config.serviceCIDR, 1);
   const pki = await loadOrCreatePki(config.dataDir, {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${config.clusterDomain}`, os.hostname().toLowerCase()],
-    ipAddresses: [...new Set(['127.0.0.1', kubernetesServiceIP, ...(config.bindAddress !== '0.0.0.0' ? [config.bindAddress] : []), ...hostIPv4s()])],
+    ipAddresses: [...new Set(['127.0.0.1', kubernetesServiceIP, podGateway(config.podCIDR), ...(config.bindAddress !== '0.0.0.0' ? [config.bindAddress] : []), ...hostIPv4s()])],
   });
+  // ServiceAccount tokens: signed with a key of the data dir, for the API's own audience (the issuer).
+  const tokens = await ServiceAccountTokens.load(path.join(config.dataDir, 'pki'), `https://kubernetes.default.svc.${config.clusterDomain}`);
 
   const store = await openStore(config.dataDir);
   const registry = new Registry(store);
   await registry.bootstrapNamespaces();
+  await ensureBootstrapPolicy(registry);
+  registry.addSubresourceHandler(R.serviceaccounts, 'token', (ns, name, body) => serveTokenRequest({ tokens, get: (r, n, nm) => registry.get(r, n, nm) }, ns, name, body));
 
   const subresources = new Map<string, SubresourceHandler>();
   const routeMounts: ((app: express.Express) => void)[] = [];
@@ -74,7 +83,12 @@ export async function startServer(config: ServerConfig, components: Component[] 
   // Process metrics (RSS, heap, event-loop lag, GC) on /metrics beside the components' own.
   if (!promClient.register.getSingleMetric('process_resident_memory_bytes')) promClient.collectDefaultMetrics();
   const idleGC = new IdleGC();
+  const informers = new InformerFactory(registry, logger);
+  let podListener: PodListener | undefined;
+  const auth = new Auth({ adminToken: token, tokens, informers, get: (r, ns, name) => registry.get(r, ns, name), podFacing: (req) => !!podListener?.owns(req) });
+  await auth.start();
   const app = createApp({
+    authenticate: auth.middleware(),
     onRequest: () => idleGC.touch(),
     registry,
     token,
@@ -83,6 +97,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
     logger,
     subresources,
     extraRoutes: (a) => {
+      auth.mountRoutes(a);
       for (const m of routeMounts) m(a);
     },
     readiness: () => Object.fromEntries([...readiness].map(([n, f]) => [n, f()])),
@@ -91,18 +106,22 @@ export async function startServer(config: ServerConfig, components: Component[] 
   httpsServer.keepAliveTimeout = 65_000;
   httpsServer.headersTimeout = 70_000;
   httpsServer.requestTimeout = 0; // watches and log streams are long-lived
-  httpsServer.on('upgrade', (req, socket, head) => {
-    const auth = req.headers.authorization ?? '';
-    if (auth !== `Bearer ${token}`) {
-      socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(errors.unauthorized().status)}`);
-      return;
-    }
-    for (const h of upgradeHandlers) if (h(req, socket, head)) return;
-    socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: 'no upgrade handler for this path' })}`);
-  });
+  const onUpgrade = (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    auth.check(req, url.pathname, Object.fromEntries(url.searchParams)).then(
+      () => {
+        for (const h of upgradeHandlers) if (h(req, socket, head)) return;
+        socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: 'no upgrade handler for this path' })}`);
+      },
+      (err) => {
+        const status = isStatusError(err) ? err.status : errors.unauthorized().status;
+        socket.end(`HTTP/1.1 ${status.code} ${status.code === 403 ? 'Forbidden' : status.code === 400 ? 'Bad Request' : 'Unauthorized'}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(status)}`);
+      },
+    );
+  };
+  httpsServer.on('upgrade', onUpgrade);
   void sendError;
 
-  const informers = new InformerFactory(registry, logger);
   const ctx: ComponentContext = {
     client: registry,
     registry,
@@ -138,9 +157,26 @@ export async function startServer(config: ServerConfig, components: Component[] 
       logger.debug({ component: c.name, ms: Date.now() - t0 }, 'component started');
     }
     await informers.start();
+    const plan = podAccessPlan({ bindAddress: config.bindAddress, podCIDR: config.podCIDR, agentEnabled: !config.disabled.has('agent') });
+    let endpoint = plan.endpointIP ? { ip: plan.endpointIP, port } : undefined;
+    if (plan.extraListen) {
+      try {
+        podListener = await listenForPods(plan.extraListen, port, { cert: pki.serving.certPem, key: pki.serving.keyPem }, app, onUpgrade);
+        endpoint = { ip: plan.extraListen, port: podListener.port };
+        logger.info({ address: `${plan.extraListen}:${podListener.port}` }, 'API listening for Pods (ServiceAccount tokens only)');
+      } catch (err) {
+        endpoint = undefined;
+        logger.warn({ address: plan.extraListen, err: (err as Error).message }, 'cannot listen for Pods on the pod bridge: in-cluster clients will not reach the API');
+      }
+    }
+    const { KubernetesServiceController } = await import('../controllers/kubernetes-service.js');
+    const kubeSvc = new KubernetesServiceController({ clusterIP: kubernetesServiceIP, port: endpoint?.port ?? port, endpoint });
+    await kubeSvc.start(ctx);
+    started.push(kubeSvc);
     componentsStarted = true;
   } catch (err) {
     for (const c of started.reverse()) await c.stop().catch(() => undefined);
+    podListener?.close();
     httpsServer.close();
     await store.close();
     throw err;
@@ -168,6 +204,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
         }
         informers.stop();
         idleGC.stop();
+        podListener?.close();
         httpsServer.closeAllConnections?.();
         await new Promise<void>((resolve) => httpsServer.close(() => resolve()));
         await store.close();

@@ -5,7 +5,8 @@
 import type { ResourceInfo } from '../resources.js';
 import { RESOURCES } from '../resources.js';
 import { appsSchemas } from './apps.js';
-import { APPS, CORE, COORDINATION, DISCOVERY, NET, REF_PREFIX, type Schema } from './builders.js';
+import { APPS, AUTHN, AUTHZ, CORE, COORDINATION, DISCOVERY, NET, RBAC, REF_PREFIX, type Schema } from './builders.js';
+import { accountSchemas } from './accounts.js';
 import { coordinationSchemas } from './coordination.js';
 import { clusterSchemas } from './cluster.js';
 import { metaSchemas } from './meta.js';
@@ -39,6 +40,7 @@ export function allSchemas(): Record<string, Schema> {
       ...appsSchemas(),
       ...networkingSchemas(),
       ...coordinationSchemas(),
+      ...accountSchemas(),
     });
   }
   return cache;
@@ -50,6 +52,9 @@ const GROUP_PREFIX: Record<string, string> = {
   'networking.k8s.io': NET,
   'discovery.k8s.io': DISCOVERY,
   'coordination.k8s.io': COORDINATION,
+  'rbac.authorization.k8s.io': RBAC,
+  'authorization.k8s.io': AUTHZ,
+  'authentication.k8s.io': AUTHN,
 };
 
 /** `io.k8s.api.core.v1.Pod` for pods. */

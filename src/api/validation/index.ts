@@ -14,6 +14,7 @@ import { validatePodSpec } from './pod.js';
 import { checkSchema } from './schema-check.js';
 import { validateEndpoints, validateEndpointSlice, validateServiceSpec } from './service.js';
 import { validateUpdate } from './update.js';
+import { validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from './rbac.js';
 
 export { applyDefaults, defaultPullPolicy, dropNulls, prepareUpdate } from './defaults.js';
 export { semanticEqual } from './update.js';
@@ -46,6 +47,10 @@ const KIND_RULES: Record<string, KindRule> = {
   Node: (o) => validateNode(o),
   Namespace: (o) => validateNamespace(o),
   Event: (o) => validateEvent(o),
+  Role: (o) => validateRole(o),
+  ClusterRole: (o) => validateClusterRole(o),
+  RoleBinding: (o, old) => validateRoleBinding(o, old),
+  ClusterRoleBinding: (o, old) => validateClusterRoleBinding(o, old),
 };
 
 function hasNull(v: unknown): boolean {
