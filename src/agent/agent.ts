@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import Dockerode from 'dockerode';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { ConfigMap, Endpoints, Node, Pod, Secret } from '../api/types.js';
+import type { ConfigMap, Endpoints, Node, Pod, Secret, Service } from '../api/types.js';
 import { R } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
 import { Informer } from '../client/informer.js';
@@ -37,6 +37,7 @@ import { ENDPOINTS_IP_INDEX, PodTerminator } from './pod-terminate.js';
 import { ProbeManager, type ProbeChange } from './probes.js';
 import { RuntimeCache } from './runtime-cache.js';
 import { VolumeManager } from './volumes.js';
+import { TokenManager } from './token-manager.js';
 
 export interface AgentOptions {
   docker?: Dockerode;
@@ -63,6 +64,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
   private configMaps!: Informer<ConfigMap>;
   private secrets!: Informer<Secret>;
   private endpoints!: Informer<Endpoints>;
+  private services!: Informer<Service>;
   private events?: EventWatch;
   private heartbeat?: NodeJS.Timeout;
   private resync?: ScheduledTask;
@@ -149,6 +151,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     this.configMaps = ctx.informers.for<ConfigMap>(R.configmaps);
     this.secrets = ctx.informers.for<Secret>(R.secrets);
     this.endpoints = ctx.informers.for<Endpoints>(R.endpoints);
+    this.services = ctx.informers.for<Service>(R.services);
     this.endpoints.addIndex(ENDPOINTS_IP_INDEX, (ep) => (ep.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)));
 
     this.recorder = ctx.recorder(this.eventSource);
@@ -169,6 +172,8 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       pods: this.pods,
       configMaps: this.configMaps,
       secrets: this.secrets,
+      services: this.services,
+      tokens: new TokenManager(client),
       hostResolvConf,
       terminator,
     });
@@ -225,7 +230,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     this.configMaps.on({ add: onObject('configMap'), update: (_o, n) => onObject('configMap')(n) });
     this.secrets.on({ add: onObject('secret'), update: (_o, n) => onObject('secret')(n) });
 
-    return [this.pods, this.configMaps, this.secrets, this.endpoints];
+    return [this.pods, this.configMaps, this.secrets, this.endpoints, this.services];
   }
 
   protected override synced(): void {
@@ -469,6 +474,10 @@ export function refersTo(pod: Pod, kind: 'configMap' | 'secret', name: string): 
   for (const v of pod.spec.volumes ?? []) {
     if (kind === 'configMap' && v.configMap?.name === name) return true;
     if (kind === 'secret' && v.secret?.secretName === name) return true;
+    for (const src of v.projected?.sources ?? []) {
+      if (kind === 'configMap' && src.configMap?.name === name) return true;
+      if (kind === 'secret' && src.secret?.name === name) return true;
+    }
   }
   for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
     for (const e of c.envFrom ?? []) {
