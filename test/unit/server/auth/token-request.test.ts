@@ -13,7 +13,7 @@ test('bad input is a 422 naming the field, or a 400', (t) => {
   const invalid = (body: unknown, field: string, msg: RegExp) => {
     const err = t.throws(() => checkTokenRequest(body, 'bot', AUD));
     t.true(isStatusError(err, 'Invalid'), String(err));
-    t.is((err as { status: { details: { causes: { field: string }[] } } }).status.details.causes[0].field, field);
+    t.is((err as unknown as { status: { details: { causes: { field: string }[] } } }).status.details.causes[0].field, field);
     t.regex(err!.message, msg);
   };
   invalid({ spec: { expirationSeconds: 599 } }, 'spec.expirationSeconds', /TokenRequest\.authentication\.k8s\.io "bot" is invalid: spec\.expirationSeconds: Invalid value: 599: may not specify a duration less than 10 minutes/);
