@@ -120,10 +120,20 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     }
     this.lock = await instanceLock(names.instanceValue);
     this.runtime = new DockerRuntime(this.agentOpts.docker ?? new Dockerode(), log);
-    try {
-      await this.runtime.ping(5000);
-    } catch (err) {
-      throw new Error(`the agent needs a Docker engine, and the one at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} does not answer (${dockerMessage(err)}): start it (scripts/ensure-docker.sh) or run with --disable agent`);
+    // A node container starts its engine and kubelite side by side and says how long to wait for the
+    // engine (KUBELITE_DOCKER_WAIT seconds); anywhere else, an engine that does not answer is an error.
+    const deadline = Date.now() + (Number(process.env.KUBELITE_DOCKER_WAIT) || 0) * 1000;
+    for (;;) {
+      try {
+        await this.runtime.ping(5000);
+        break;
+      } catch (err) {
+        if (Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        throw new Error(`the agent needs a Docker engine, and the one at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} does not answer (${dockerMessage(err)}): start it (scripts/ensure-docker.sh) or run with --disable agent`);
+      }
     }
     this.facts = await this.runtime.facts();
     this.identity = {

@@ -6,7 +6,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type express from 'express';
+import express from 'express';
 import promClient from 'prom-client';
 import { hostNames, type ServerConfig } from '../config.js';
 import { openStore } from '../store/index.js';
@@ -52,7 +52,7 @@ function hostIPv4s(): string[] {
 export async function startServer(config: ServerConfig, components: Component[] = [], logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const names = hostNames(config);
   prepareDataDir(config.dataDir);
-  const token = loadOrCreateToken(config.dataDir);
+  const token = loadOrCreateToken(config.dataDir, config.tokenFile);
   const kubernetesServiceIP = nthAddress(config.serviceCIDR, 1);
   const pki = await loadOrCreatePki(config.dataDir, {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${config.clusterDomain}`, os.hostname().toLowerCase()],
@@ -68,7 +68,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
   registry.addSubresourceHandler(R.serviceaccounts, 'token', (ns, name, body) => serveTokenRequest({ tokens, get: (r, n, nm) => registry.get(r, n, nm) }, ns, name, body));
 
   const subresources = new Map<string, SubresourceHandler>();
-  const routeMounts: ((app: express.Express) => void)[] = [];
+  // Components add routes while they start, after the app exists: they go on a sub-app mounted now.
+  const lateRoutes = express();
+  lateRoutes.disable('x-powered-by');
   // Not ready until every component has started: a check registered late must not let /readyz say ok early.
   let componentsStarted = false;
   const readiness = new Map<string, () => boolean>([['components', () => componentsStarted]]);
@@ -98,7 +100,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
     subresources,
     extraRoutes: (a) => {
       auth.mountRoutes(a);
-      for (const m of routeMounts) m(a);
+      a.use(lateRoutes);
     },
     readiness: () => Object.fromEntries([...readiness].map(([n, f]) => [n, f()])),
   });
@@ -131,7 +133,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
     logger,
     recorder: (component) => new EventRecorder(registry, component, config.nodeName, logger),
     addSubresource: (key, handler) => subresources.set(key, handler),
-    addRoutes: (mount) => routeMounts.push(mount),
+    addRoutes: (mount) => mount(lateRoutes),
     addReadiness: (name, check) => readiness.set(name, check),
     addUpgradeHandler: (h) => upgradeHandlers.push(h),
   };

@@ -118,7 +118,9 @@ function suite(bin: string): void {
   test('kubectl api-versions and cluster-info', async (t) => {
     const v = await k(['api-versions']);
     t.is(v.code, 0, v.stderr);
-    t.deepEqual(v.stdout.trim().split('\n'), groupVersions().map((g) => g.apiVersion).sort());
+    // Every served group-version, sorted as kubectl prints them.
+    t.deepEqual(v.stdout.trim().split('\n'), groupVersions().map((gv) => gv.apiVersion).sort());
+    t.true(['apps/v1', 'coordination.k8s.io/v1', 'discovery.k8s.io/v1', 'networking.k8s.io/v1', 'v1'].every((gv) => v.stdout.includes(gv)));
     const c = await k(['cluster-info']);
     t.is(c.code, 0, c.stderr);
     const url = YAML.parse(fs.readFileSync(server.kubeconfig, 'utf8')).clusters[0].cluster.server;
