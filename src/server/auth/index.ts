@@ -95,6 +95,7 @@ export class Auth {
   }
 
   private impersonate(user: UserInfo, req: IncomingMessage): UserInfo {
+    if (!hasImpersonationHeader(req.headers)) return user;
     let want;
     try {
       want = impersonationRequest(req.headersDistinct);
@@ -154,6 +155,11 @@ export class Auth {
   review(token: string, audiences?: string[]): Promise<AuthResult> {
     return this.authenticator.review(token, audiences);
   }
+}
+
+function hasImpersonationHeader(headers: IncomingMessage['headers']): boolean {
+  for (const name in headers) if (name.startsWith('impersonate-')) return true;
+  return false;
 }
 
 /** The 403 Kubernetes returns (apierrors.NewForbidden with responsewriters' message). */
