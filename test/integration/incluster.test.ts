@@ -212,6 +212,10 @@ test.serial('kubectl auth can-i for a ServiceAccount, with --as and with its own
   t.is((await kubectl(['auth', 'can-i', '*', '*', '--all-namespaces'])).stdout.trim(), 'yes');
 
   const token = await createToken('ic-a', 'lister');
+  // The issuer's discovery documents name the key the token is signed with.
+  const jwks = JSON.parse(await k(['get', '--raw', '/openid/v1/jwks'])) as { keys: { kid: string; alg: string }[] };
+  t.is(jwks.keys[0].kid, (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid);
+  t.like(JSON.parse(await k(['get', '--raw', '/.well-known/openid-configuration'])), { issuer: 'https://kubernetes.default.svc.cluster.local' });
   const own = await kubectl(['--kubeconfig=/dev/null', `--server=https://${apiURL.host}`, `--certificate-authority=${path.join(server.dataDir, 'pki', 'ca.crt')}`, `--token=${token}`, 'auth', 'can-i', 'watch', 'pods', '-n', 'ic-a']);
   t.is(own.stdout.trim(), 'yes', own.stderr);
 });
