@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import Dockerode from 'dockerode';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { ConfigMap, Endpoints, Node, Pod, Secret, Service } from '../api/types.js';
+import type { ConfigMap, Endpoints, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service } from '../api/types.js';
 import { R } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
 import { Informer } from '../client/informer.js';
@@ -38,6 +38,7 @@ import { ProbeManager, type ProbeChange } from './probes.js';
 import { RuntimeCache } from './runtime-cache.js';
 import { VolumeManager } from './volumes.js';
 import { TokenManager } from './token-manager.js';
+import { LocalPathProvisioner } from './local-path.js';
 
 export interface AgentOptions {
   docker?: Dockerode;
@@ -65,6 +66,9 @@ export class Agent extends QueueController<ComponentContext> implements Componen
   private secrets!: Informer<Secret>;
   private endpoints!: Informer<Endpoints>;
   private services!: Informer<Service>;
+  private claims!: Informer<PersistentVolumeClaim>;
+  private volumes!: Informer<PersistentVolume>;
+  private provisioner?: LocalPathProvisioner;
   private events?: EventWatch;
   private heartbeat?: NodeJS.Timeout;
   private resync?: ScheduledTask;
@@ -162,6 +166,8 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     this.secrets = ctx.informers.for<Secret>(R.secrets);
     this.endpoints = ctx.informers.for<Endpoints>(R.endpoints);
     this.services = ctx.informers.for<Service>(R.services);
+    this.claims = ctx.informers.for<PersistentVolumeClaim>(R.persistentvolumeclaims);
+    this.volumes = ctx.informers.for<PersistentVolume>(R.persistentvolumes);
     this.endpoints.addIndex(ENDPOINTS_IP_INDEX, (ep) => (ep.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)));
 
     this.recorder = ctx.recorder(this.eventSource);
@@ -186,6 +192,8 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       tokens: new TokenManager(client),
       hostResolvConf,
       terminator,
+      claims: this.claims,
+      persistentVolumes: this.volumes,
     });
 
     ctx.addSubresource('pods/log', logsHandler({ client, runtime: this.runtime }));
@@ -213,6 +221,9 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     });
     await this.relist();
     await super.start(ctx);
+    // This node's half of the local-path StorageClass (directories under --data-dir/storage).
+    this.provisioner = new LocalPathProvisioner(this.identity.name, config.dataDir);
+    await this.provisioner.start(ctx);
 
     this.heartbeat = setInterval(() => void this.beat(), this.agentOpts.heartbeatMs ?? 10_000);
     this.heartbeat.unref();
@@ -239,8 +250,13 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     };
     this.configMaps.on({ add: onObject('configMap'), update: (_o, n) => onObject('configMap')(n) });
     this.secrets.on({ add: onObject('secret'), update: (_o, n) => onObject('secret')(n) });
+    // A Pod waiting for its claim starts as soon as the claim is bound.
+    const onClaim = (c: PersistentVolumeClaim) => {
+      for (const p of this.pods.list(c.metadata.namespace)) if ((p.spec.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === c.metadata.name)) this.enqueue(objectKey(p));
+    };
+    this.claims.on({ add: onClaim, update: (_o, n) => onClaim(n) });
 
-    return [this.pods, this.configMaps, this.secrets, this.endpoints, this.services];
+    return [this.pods, this.configMaps, this.secrets, this.endpoints, this.services, this.claims, this.volumes];
   }
 
   protected override synced(): void {
@@ -260,6 +276,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     await this.resync?.stop();
     await this.resync?.destroy?.();
     this.probes?.stop();
+    await this.provisioner?.stop();
     await super.stop();
     this.pods?.stop();
     // Containers keep running: the next start adopts them.

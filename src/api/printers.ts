@@ -9,6 +9,7 @@ import type { ResourceInfo } from './resources.js';
 import { humanAge, humanDuration } from '../util/time.js';
 import { labelSelectorToString } from './selectors.js';
 import { RBAC_PRINTERS } from './printers-rbac.js';
+import { WORKLOAD_PRINTERS } from './printers-workloads.js';
 
 export interface ColumnDefinition {
   name: string;
@@ -325,6 +326,7 @@ const generic: Printer = { columns: [NAME, AGE], cells: (o, now) => [o.metadata.
 const PRINTERS: Record<string, Printer> = {
   pods, deployments, replicasets, services, endpoints, endpointslices, nodes, namespaces, events, configmaps, secrets, ingresses, ingressclasses, leases,
   ...RBAC_PRINTERS,
+  ...WORKLOAD_PRINTERS,
 };
 
 export function printerFor(res: ResourceInfo): Printer {

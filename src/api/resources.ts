@@ -78,6 +78,14 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('authorization.k8s.io', 'v1', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', { verbs: ['create'] }),
   r('authentication.k8s.io', 'v1', 'TokenReview', 'tokenreviews', { namespaced: false, verbs: ['create'] }),
   r('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'selfsubjectreviews', { namespaced: false, verbs: ['create'] }),
+  r('apps', 'v1', 'StatefulSet', 'statefulsets', { shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'], hasStatus: true }),
+  r('apps', 'v1', 'DaemonSet', 'daemonsets', { shortNames: ['ds'], categories: ['all'], subresources: ['status'], hasStatus: true }),
+  r('apps', 'v1', 'ControllerRevision', 'controllerrevisions'),
+  r('batch', 'v1', 'Job', 'jobs', { categories: ['all'], subresources: ['status'], hasStatus: true }),
+  r('batch', 'v1', 'CronJob', 'cronjobs', { shortNames: ['cj'], categories: ['all'], subresources: ['status'], hasStatus: true }),
+  r('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', { shortNames: ['pvc'], subresources: ['status'], hasStatus: true }),
+  r('', 'v1', 'PersistentVolume', 'persistentvolumes', { namespaced: false, shortNames: ['pv'], subresources: ['status'], hasStatus: true }),
+  r('storage.k8s.io', 'v1', 'StorageClass', 'storageclasses', { namespaced: false, shortNames: ['sc'] }),
 ];
 
 /** Kinds that are answered on create and never stored (reviews). */
@@ -152,4 +160,12 @@ export const R = {
   rolebindings: must('rbac.authorization.k8s.io/v1', 'RoleBinding'),
   clusterroles: must('rbac.authorization.k8s.io/v1', 'ClusterRole'),
   clusterrolebindings: must('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'),
+  statefulsets: must('apps/v1', 'StatefulSet'),
+  daemonsets: must('apps/v1', 'DaemonSet'),
+  controllerrevisions: must('apps/v1', 'ControllerRevision'),
+  jobs: must('batch/v1', 'Job'),
+  cronjobs: must('batch/v1', 'CronJob'),
+  persistentvolumeclaims: must('v1', 'PersistentVolumeClaim'),
+  persistentvolumes: must('v1', 'PersistentVolume'),
+  storageclasses: must('storage.k8s.io/v1', 'StorageClass'),
 } as const;

@@ -201,6 +201,7 @@ export interface Volume {
   secret?: { secretName: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
   downwardAPI?: { items?: DownwardAPIVolumeFile[]; defaultMode?: number };
   projected?: { sources?: VolumeProjection[]; defaultMode?: number };
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
 }
 
 export interface DownwardAPIVolumeFile {
@@ -524,3 +525,6 @@ export * from './types-apps.js';
 export * from './types-networking.js';
 export * from './types-coordination.js';
 export * from './types-rbac.js';
+export * from './types-workloads.js';
+export * from './types-batch.js';
+export * from './types-storage.js';

@@ -43,6 +43,7 @@ export function defaultComponents(_config: ServerConfig): Component[] {
     lazy('proxy', async () => (await import('../netfilter/component.js')).createProxy()),
     lazy('dns', async () => (await import('../dns/component.js')).createDns()),
     lazy('ingress', async () => (await import('../ingress/component.js')).createIngress()),
+    lazy('ui', async () => (await import('../ui/component.js')).createUi()),
     // Last: GET /kubeconfig for CI jobs, and the kubeconfig file a node container hands out (once all is up).
     lazy('kubeconfig', async () => (await import('../cluster/kubeconfig-endpoint.js')).createKubeconfigEndpoint()),
   ];

@@ -19,13 +19,13 @@ import { InformerFactory } from '../client/informer.js';
 import { EventRecorder } from '../client/events.js';
 import { createLogger, type Logger } from '../util/log.js';
 import type { Component, ComponentContext, UpgradeHandler } from '../server/component.js';
-import { errors } from '../api/errors.js';
+import { errors, isStatusError } from '../api/errors.js';
 import { KUBELITE_VERSION } from '../version.js';
 import { portForwardUpgradeHandler } from '../server/portforward.js';
+import { onClientError } from '../server/client-error.js';
 import { IdleGC } from './idle-gc.js';
 import { nthAddress } from '../util/ip.js';
 import { R } from '../api/resources.js';
-import { isStatusError } from '../api/errors.js';
 import { Auth, serveTokenRequest, ServiceAccountTokens } from '../server/auth/index.js';
 import { ensureBootstrapPolicy } from '../server/auth/bootstrap-policy.js';
 import { listenForPods, podAccessPlan, podGateway, type PodListener } from './pod-access.js';
@@ -71,6 +71,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
   // Components add routes while they start, after the app exists: they go on a sub-app mounted now.
   const lateRoutes = express();
   lateRoutes.disable('x-powered-by');
+  // Routes that authenticate themselves (the UI's page and cookie login), mounted before the token check.
+  const publicRoutes = express();
+  publicRoutes.disable('x-powered-by');
   // Not ready until every component has started: a check registered late must not let /readyz say ok early.
   let componentsStarted = false;
   const readiness = new Map<string, () => boolean>([['components', () => componentsStarted]]);
@@ -92,6 +95,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
   const app = createApp({
     authenticate: auth.middleware(),
     onRequest: () => idleGC.touch(),
+    maxWatchesPerClient: config.maxWatchesPerClient,
     registry,
     token,
     kubeliteVersion: KUBELITE_VERSION,
@@ -102,6 +106,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
       auth.mountRoutes(a);
       a.use(lateRoutes);
     },
+    publicRoutes: (a) => {
+      a.use(publicRoutes);
+    },
     readiness: () => Object.fromEntries([...readiness].map(([n, f]) => [n, f()])),
   });
   const httpsServer = https.createServer({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem }, app);
@@ -109,18 +116,27 @@ export async function startServer(config: ServerConfig, components: Component[] 
   httpsServer.headersTimeout = 70_000;
   httpsServer.requestTimeout = 0; // watches and log streams are long-lived
   const onUpgrade = (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'https://localhost');
+    const fail = (status: { code: number }) => socket.end(`HTTP/1.1 ${status.code} ${status.code === 403 ? 'Forbidden' : status.code === 401 ? 'Unauthorized' : 'Error'}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(status)}`);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'https://localhost');
+    } catch {
+      return fail(errors.badRequest('the request URL cannot be parsed').status);
+    }
     auth.check(req, url.pathname, Object.fromEntries(url.searchParams)).then(
       () => {
-        for (const h of upgradeHandlers) if (h(req, socket, head)) return;
+        try {
+          for (const h of upgradeHandlers) if (h(req, socket, head)) return;
+        } catch (err) {
+          // A handler that throws (a path it cannot parse) must not take the process down.
+          return fail(isStatusError(err) ? err.status : errors.badRequest((err as Error).message).status);
+        }
         socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: 'no upgrade handler for this path' })}`);
       },
-      (err) => {
-        const status = isStatusError(err) ? err.status : errors.unauthorized().status;
-        socket.end(`HTTP/1.1 ${status.code} ${status.code === 403 ? 'Forbidden' : status.code === 400 ? 'Bad Request' : 'Unauthorized'}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(status)}`);
-      },
+      (err) => fail(isStatusError(err) ? err.status : errors.unauthorized().status),
     );
   };
+  httpsServer.on('clientError', onClientError);
   httpsServer.on('upgrade', onUpgrade);
   void sendError;
 
@@ -134,6 +150,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
     recorder: (component) => new EventRecorder(registry, component, config.nodeName, logger),
     addSubresource: (key, handler) => subresources.set(key, handler),
     addRoutes: (mount) => mount(lateRoutes),
+    addPublicRoutes: (mount) => mount(publicRoutes),
     addReadiness: (name, check) => readiness.set(name, check),
     addUpgradeHandler: (h) => upgradeHandlers.push(h),
   };
@@ -147,7 +164,11 @@ export async function startServer(config: ServerConfig, components: Component[] 
   port = (httpsServer.address() as AddressInfo).port;
   const url = `https://${serverAddress()}`;
   const kubeconfigPath = path.join(config.dataDir, 'kubeconfig');
-  fs.writeFileSync(kubeconfigPath, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
+  // Written to a temporary file and renamed over the old one: a client reading it at this moment sees
+  // either the old kubeconfig or the new one, never a half-written file.
+  const tmpKubeconfig = `${kubeconfigPath}.${process.pid}.tmp`;
+  fs.writeFileSync(tmpKubeconfig, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
+  fs.renameSync(tmpKubeconfig, kubeconfigPath);
 
   const started: Component[] = [];
   try {

@@ -15,6 +15,8 @@ export const COORDINATION = 'io.k8s.api.coordination.v1.';
 export const RBAC = 'io.k8s.api.rbac.v1.';
 export const AUTHZ = 'io.k8s.api.authorization.v1.';
 export const AUTHN = 'io.k8s.api.authentication.v1.';
+export const BATCH = 'io.k8s.api.batch.v1.';
+export const STORAGE = 'io.k8s.api.storage.v1.';
 
 function withDesc<T extends Schema>(s: T, description?: string): T {
   return description ? { description, ...s } : s;

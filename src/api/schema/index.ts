@@ -5,8 +5,11 @@
 import type { ResourceInfo } from '../resources.js';
 import { RESOURCES } from '../resources.js';
 import { appsSchemas } from './apps.js';
-import { APPS, AUTHN, AUTHZ, CORE, COORDINATION, DISCOVERY, NET, RBAC, REF_PREFIX, type Schema } from './builders.js';
+import { APPS, AUTHN, AUTHZ, BATCH, CORE, COORDINATION, DISCOVERY, NET, RBAC, REF_PREFIX, STORAGE, type Schema } from './builders.js';
 import { accountSchemas } from './accounts.js';
+import { batchSchemas } from './batch.js';
+import { storageSchemas } from './storage.js';
+import { workloadSchemas } from './workloads.js';
 import { coordinationSchemas } from './coordination.js';
 import { clusterSchemas } from './cluster.js';
 import { metaSchemas } from './meta.js';
@@ -41,6 +44,9 @@ export function allSchemas(): Record<string, Schema> {
       ...networkingSchemas(),
       ...coordinationSchemas(),
       ...accountSchemas(),
+      ...workloadSchemas(),
+      ...batchSchemas(),
+      ...storageSchemas(),
     });
   }
   return cache;
@@ -55,6 +61,8 @@ const GROUP_PREFIX: Record<string, string> = {
   'rbac.authorization.k8s.io': RBAC,
   'authorization.k8s.io': AUTHZ,
   'authentication.k8s.io': AUTHN,
+  batch: BATCH,
+  'storage.k8s.io': STORAGE,
 };
 
 /** `io.k8s.api.core.v1.Pod` for pods. */

@@ -5,6 +5,7 @@
 import type { ResourceInfo } from '../resources.js';
 import { isObj, listAt, type Obj } from './field.js';
 import { defaultBindingSubjects } from './rbac.js';
+import { defaultWorkloadKind } from './defaults-workloads.js';
 
 const DEFAULT_FILE_MODE = 0o644;
 
@@ -224,6 +225,15 @@ export function applyDefaults(res: ResourceInfo, obj: Obj): void {
     case 'RoleBinding':
     case 'ClusterRoleBinding':
       defaultBindingSubjects(obj);
+      break;
+    case 'StatefulSet':
+    case 'DaemonSet':
+    case 'Job':
+    case 'CronJob':
+    case 'PersistentVolumeClaim':
+    case 'PersistentVolume':
+    case 'StorageClass':
+      defaultWorkloadKind(res.kind, obj);
       break;
     default:
       break;
