@@ -111,6 +111,26 @@ test.serial('podinfo: install --wait, upgrade, history, rollback, uninstall', as
   await waitFor(async () => (await server.client.list(R.pods, { namespace: NS, labelSelector: 'app.kubernetes.io/name=web-podinfo' })).items.length === 0, 60_000, 'the pods gone');
 });
 
+test.serial('hooks as Jobs: a post-install hook runs and is deleted, a failing pre-upgrade hook fails the upgrade, a pre-delete hook runs', async (t) => {
+  const chart = path.join(CHARTS, 'podinfo');
+  const install = await h(['install', 'hooked', chart, ...podinfoArgs, '--set', 'hooks.postInstall.job.enabled=true', '--set', 'hooks.preDelete.job.enabled=true']);
+  t.regex(install, /STATUS: deployed/);
+  const hooks = await h(['get', 'hooks', 'hooked', '-n', NS]);
+  t.regex(hooks, /"helm\.sh\/hook": post-install/);
+  // hook-delete-policy hook-succeeded: Helm waited for the Job to complete, then deleted it.
+  await waitFor(async () => (await server.client.get(R.jobs, NS, 'hooked-podinfo-post-install').catch(() => undefined)) === undefined, 30_000, 'the succeeded hook Job deleted');
+
+  const failed = await helm(['upgrade', 'hooked', chart, ...podinfoArgs, '--set', 'hooks.preUpgrade.job.enabled=true', '--set', 'hooks.preUpgrade.job.exitCode=3', '--set', 'hooks.preDelete.job.enabled=true']);
+  t.not(failed.code, 0);
+  t.regex(failed.stderr, /pre-upgrade hooks failed/);
+  const history = JSON.parse(await h(['history', 'hooked', '-n', NS, '-o', 'json'])) as { revision: number; status: string }[];
+  t.deepEqual(history.map((r) => [r.revision, r.status]), [[1, 'deployed'], [2, 'failed']]);
+
+  const uninstall = await h(['uninstall', 'hooked', '-n', NS, '--wait', '--timeout', '120s']);
+  t.regex(uninstall, /release "hooked" uninstalled/);
+  t.is(await deployment(NS, 'hooked-podinfo'), undefined);
+});
+
 test.serial('lookup, capabilities and RBAC objects through a chart', async (t) => {
   await server.client.create(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'helm-b' } });
   await waitFor(async () => (await server.client.get(R.serviceaccounts, 'helm-b', 'default').catch(() => undefined)) !== undefined, 10_000, 'the default ServiceAccount');
