@@ -1,6 +1,7 @@
 // `kubelite server`: data dir -> store -> registry -> HTTPS API -> components. Also the embedding API
 // tests and benchmarks use to run a real server in-process or as a child.
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -9,11 +10,12 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import promClient from 'prom-client';
 import { hostNames, type ServerConfig } from '../config.js';
-import { openStore } from '../store/index.js';
+import { openWithRetry, serverStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { Registry } from '../server/registry.js';
-import { createApp, sendError, type SubresourceHandler } from '../server/app.js';
-import { loadOrCreatePki, loadOrCreateToken, prepareDataDir } from './datadir.js';
+import { createApp, sendError, type AppContext, type SubresourceHandler } from '../server/app.js';
+import { loadOrCreatePki, loadOrCreateToken, prepareDataDir, writeClusterCredentials } from './datadir.js';
+import { knownServers, publishServer, serverKey, shareCredentials } from './cluster-join.js';
 import { renderKubeconfig } from '../client/kubeconfig.js';
 import { InformerFactory } from '../client/informer.js';
 import { EventRecorder } from '../client/events.js';
@@ -24,6 +26,10 @@ import { KUBELITE_VERSION } from '../version.js';
 import { portForwardUpgradeHandler } from '../server/portforward.js';
 import { onClientError } from '../server/client-error.js';
 import { IdleGC } from './idle-gc.js';
+import { claimClusterConfig } from './cluster-config.js';
+import { isLeaderOnly, LeaderWork } from './leader-work.js';
+import { LeaderElector } from '../leader/elector.js';
+import { DEFAULT_TIMINGS } from '../leader/lease.js';
 import { nthAddress } from '../util/ip.js';
 import { R } from '../api/resources.js';
 import { Auth, serveTokenRequest, ServiceAccountTokens } from '../server/auth/index.js';
@@ -52,19 +58,20 @@ function hostIPv4s(): string[] {
 export async function startServer(config: ServerConfig, components: Component[] = [], logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const names = hostNames(config);
   prepareDataDir(config.dataDir);
-  const token = loadOrCreateToken(config.dataDir, config.tokenFile);
+  let token = loadOrCreateToken(config.dataDir, config.tokenFile);
   const kubernetesServiceIP = nthAddress(config.serviceCIDR, 1);
-  const pki = await loadOrCreatePki(config.dataDir, {
+  const sans = {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${config.clusterDomain}`, os.hostname().toLowerCase()],
     ipAddresses: [...new Set(['127.0.0.1', kubernetesServiceIP, podGateway(config.podCIDR), ...(config.bindAddress !== '0.0.0.0' ? [config.bindAddress] : []), ...hostIPv4s()])],
-  });
+  };
+  let pki = await loadOrCreatePki(config.dataDir, sans);
   // ServiceAccount tokens: signed with a key of the data dir, for the API's own audience (the issuer).
   const tokens = await ServiceAccountTokens.load(path.join(config.dataDir, 'pki'), `https://kubernetes.default.svc.${config.clusterDomain}`);
 
-  const store = await openStore(config.dataDir);
+  // etcd may not be up yet: the API then listens first (503s, /readyz false) while the store retries.
+  const store = serverStore(config, logger);
+  if (!config.etcd) await store.open();
   const registry = new Registry(store);
-  await registry.bootstrapNamespaces();
-  await ensureBootstrapPolicy(registry);
   registry.addSubresourceHandler(R.serviceaccounts, 'token', (ns, name, body) => serveTokenRequest({ tokens, get: (r, n, nm) => registry.get(r, n, nm) }, ns, name, body));
 
   const subresources = new Map<string, SubresourceHandler>();
@@ -76,7 +83,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
   publicRoutes.disable('x-powered-by');
   // Not ready until every component has started: a check registered late must not let /readyz say ok early.
   let componentsStarted = false;
-  const readiness = new Map<string, () => boolean>([['components', () => componentsStarted]]);
+  const readiness = new Map<string, () => boolean>([['store', () => store.health().ok], ['components', () => componentsStarted]]);
   // kubectl port-forward is served here, not by the agent: Pods are on this host's pod bridge.
   const upgradeHandlers: UpgradeHandler[] = [portForwardUpgradeHandler({ client: registry, podCIDR: config.podCIDR, logger })];
   subresources.set('pods/portforward', (_req, res) => {
@@ -91,8 +98,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
   const informers = new InformerFactory(registry, logger);
   let podListener: PodListener | undefined;
   const auth = new Auth({ adminToken: token, tokens, informers, get: (r, ns, name) => registry.get(r, ns, name), podFacing: (req) => !!podListener?.owns(req) });
-  await auth.start();
-  const app = createApp({
+  // Mutable: a server that joins a cluster adopts its token after the API is up.
+  const appOpts: AppContext = {
     authenticate: auth.middleware(),
     onRequest: () => idleGC.touch(),
     maxWatchesPerClient: config.maxWatchesPerClient,
@@ -110,7 +117,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
       a.use(publicRoutes);
     },
     readiness: () => Object.fromEntries([...readiness].map(([n, f]) => [n, f()])),
-  });
+  };
+  const app = createApp(appOpts);
   const httpsServer = https.createServer({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem }, app);
   httpsServer.keepAliveTimeout = 65_000;
   httpsServer.headersTimeout = 70_000;
@@ -164,16 +172,69 @@ export async function startServer(config: ServerConfig, components: Component[] 
   port = (httpsServer.address() as AddressInfo).port;
   const url = `https://${serverAddress()}`;
   const kubeconfigPath = path.join(config.dataDir, 'kubeconfig');
+  const contextName = config.instance ? `kubelite-${config.instance}` : 'kubelite';
   // Written to a temporary file and renamed over the old one: a client reading it at this moment sees
   // either the old kubeconfig or the new one, never a half-written file.
-  const tmpKubeconfig = `${kubeconfigPath}.${process.pid}.tmp`;
-  fs.writeFileSync(tmpKubeconfig, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
-  fs.renameSync(tmpKubeconfig, kubeconfigPath);
+  const writeKubeconfig = (servers: Record<string, string> = {}) => {
+    const tmp = `${kubeconfigPath}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: contextName, others: Object.entries(servers).map(([k, s]) => ({ name: `kubelite-${k}`, server: s })) }), { mode: 0o600 });
+    fs.renameSync(tmp, kubeconfigPath);
+  };
+  writeKubeconfig();
+  let serversTimer: NodeJS.Timeout | undefined;
 
   const started: Component[] = [];
+  let stopping: Promise<void> | undefined;
+  // Several servers may share an etcd: the work that must happen once runs on the elected leader only.
+  const work = config.etcd ? new LeaderWork(ctx, logger) : undefined;
+  const elector = work
+    ? new LeaderElector({
+        client: registry,
+        namespace: 'kube-system',
+        name: 'kubelite-leader',
+        identity: `${config.nodeName}_${crypto.randomBytes(4).toString('hex')}`,
+        timings: config.leaderElection ?? DEFAULT_TIMINGS,
+        logger: logger.child({ component: 'leader-election' }),
+        onStartedLeading: () => work.start(),
+        onStoppedLeading: () => work.stop(),
+      })
+    : undefined;
   try {
+    if (config.etcd) {
+      await openWithRetry(store, logger, () => stopping !== undefined);
+      await registry.bootstrapNamespaces();
+      await claimClusterConfig(registry, config);
+      // One CA and token for all servers of the cluster; one kubeconfig context per server.
+      const shared = await shareCredentials(registry, { token, ca: pki.ca });
+      if (shared.adopted) {
+        writeClusterCredentials(config.dataDir, shared);
+        token = shared.token;
+        appOpts.token = token;
+        auth.setAdminToken(token);
+        pki = await loadOrCreatePki(config.dataDir, sans);
+        httpsServer.setSecureContext({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem });
+        logger.info('joined the cluster: its CA and token replace this data dir\'s');
+      }
+      const key = serverKey(config.nodeName, config.instance);
+      writeKubeconfig(await publishServer(registry, key, url));
+      let last = '';
+      serversTimer = setInterval(() => {
+        knownServers(registry).then((s) => {
+          const text = JSON.stringify(s);
+          if (text !== last) writeKubeconfig(s);
+          last = text;
+        }, () => undefined);
+      }, 10_000);
+      serversTimer.unref();
+    } else await registry.bootstrapNamespaces();
+    await ensureBootstrapPolicy(registry);
+    await auth.start();
     for (const c of components) {
       if (config.disabled.has(c.name as never)) continue;
+      if (work && isLeaderOnly(c)) {
+        work.register(c);
+        continue;
+      }
       const t0 = Date.now();
       await c.start(ctx);
       started.push(c);
@@ -196,6 +257,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
     const kubeSvc = new KubernetesServiceController({ clusterIP: kubernetesServiceIP, port: endpoint?.port ?? port, endpoint });
     await kubeSvc.start(ctx);
     started.push(kubeSvc);
+    elector?.start();
     componentsStarted = true;
   } catch (err) {
     for (const c of started.reverse()) await c.stop().catch(() => undefined);
@@ -205,7 +267,6 @@ export async function startServer(config: ServerConfig, components: Component[] 
     throw err;
   }
 
-  let stopping: Promise<void> | undefined;
   return {
     url,
     port,
@@ -218,6 +279,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
     components: started,
     stop() {
       stopping ??= (async () => {
+        // The leader hands over first: its work stops and the Lease is released for the next server.
+        await elector?.stop();
+        clearInterval(serversTimer);
         for (const c of [...started].reverse()) {
           try {
             await c.stop();

@@ -33,12 +33,17 @@ const DELETION_GRACE_MS = 60_000;
 
 export class Authenticator {
   private readonly cache = new Map<string, VerifiedToken>();
-  private readonly admin: Buffer;
+  private admin: Buffer;
   private readonly now: () => number;
 
   constructor(private readonly opts: AuthenticatorOptions) {
     this.admin = Buffer.from(opts.adminToken);
     this.now = opts.now ?? Date.now;
+  }
+
+  /** A server that joins a cluster adopts the cluster's admin token. */
+  setAdminToken(token: string): void {
+    this.admin = Buffer.from(token);
   }
 
   isAdminToken(token: string): boolean {

@@ -158,7 +158,10 @@ export async function ensureBootstrapPolicy(client: {
       return;
     }
     const next = reconcile(stored, want);
-    if (next) await client.update(res, next);
+    // Another server of the cluster may reconcile the same object at the same moment: its write stands.
+    if (next) await client.update(res, next).catch((err) => {
+      if (!isStatusError(err, 'Conflict')) throw err;
+    });
   };
   for (const role of bootstrapClusterRoles()) await ensure(R.clusterroles, role, reconcileClusterRole);
   for (const binding of bootstrapClusterRoleBindings()) await ensure(R.clusterrolebindings, binding, reconcileClusterRoleBinding);

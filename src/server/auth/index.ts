@@ -74,6 +74,11 @@ export class Auth {
     await Promise.all([this.policy.start(), ...this.caches.map((c) => c.start())]);
   }
 
+  /** A server that joins a cluster adopts the cluster's admin token. */
+  setAdminToken(token: string): void {
+    this.authenticator.setAdminToken(token);
+  }
+
   /** system:masters may do anything (as kube-apiserver's privileged-group authorizer); everyone else by RBAC. */
   authorize(user: UserInfo, attrs: Attributes): Decision {
     if (user.groups.includes(GROUP_MASTERS)) return { allowed: true, reason: '' };
@@ -115,6 +120,8 @@ export class Auth {
   async check(req: IncomingMessage, path: string, query: Record<string, unknown>): Promise<UserInfo> {
     const user = await this.identify(req);
     const attrs = requestAttributes(req.method ?? 'GET', path, query);
+    // Until the RBAC caches have synced (the store may still be coming up) a decision would be a guess.
+    if (!user.groups.includes(GROUP_MASTERS) && !this.policy.synced) throw errors.serviceUnavailable('the authorizer is starting: RBAC policy not loaded yet');
     const d = this.authorize(user, attrs);
     if (!d.allowed) throw forbidden(user, attrs, d.reason);
     return user;
