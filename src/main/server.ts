@@ -27,7 +27,7 @@ import { portForwardUpgradeHandler } from '../server/portforward.js';
 import { onClientError } from '../server/client-error.js';
 import { IdleGC } from './idle-gc.js';
 import { claimClusterConfig } from './cluster-config.js';
-import { isLeaderOnly, LeaderWork } from './leader-work.js';
+import { isLeaderOnly, LeaderOnlyComponent, LeaderWork } from './leader-work.js';
 import { LeaderElector } from '../leader/elector.js';
 import { DEFAULT_TIMINGS } from '../leader/lease.js';
 import { nthAddress } from '../util/ip.js';
@@ -204,8 +204,10 @@ export async function startServer(config: ServerConfig, components: Component[] 
       await openWithRetry(store, logger, () => stopping !== undefined);
       await registry.bootstrapNamespaces();
       await claimClusterConfig(registry, config);
-      // One CA and token for all servers of the cluster; one kubeconfig context per server.
-      const shared = await shareCredentials(registry, { token, ca: pki.ca });
+      // One CA, token and ServiceAccount key for all servers of the cluster; one kubeconfig context per server.
+      const saKey = tokens.privateKeyPem();
+      const shared = await shareCredentials(registry, { token, ca: pki.ca, saKey });
+      if (shared.saKey && shared.saKey !== saKey) await tokens.adopt(shared.saKey);
       if (shared.adopted) {
         writeClusterCredentials(config.dataDir, shared);
         token = shared.token;
@@ -213,7 +215,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
         auth.setAdminToken(token);
         pki = await loadOrCreatePki(config.dataDir, sans);
         httpsServer.setSecureContext({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem });
-        logger.info('joined the cluster: its CA and token replace this data dir\'s');
+        logger.info('joined the cluster: its CA, token and ServiceAccount key replace this data dir\'s');
       }
       const key = serverKey(config.nodeName, config.instance);
       writeKubeconfig(await publishServer(registry, key, url));
@@ -254,9 +256,15 @@ export async function startServer(config: ServerConfig, components: Component[] 
       }
     }
     const { KubernetesServiceController } = await import('../controllers/kubernetes-service.js');
-    const kubeSvc = new KubernetesServiceController({ clusterIP: kubernetesServiceIP, port: endpoint?.port ?? port, endpoint });
-    await kubeSvc.start(ctx);
-    started.push(kubeSvc);
+    const kubeSvcOpts = { clusterIP: kubernetesServiceIP, port: endpoint?.port ?? port, endpoint };
+    if (work) {
+      // Several servers: the leader's address is the Endpoints' (one writer, none fighting over it).
+      work.register(new LeaderOnlyComponent('kubernetes-service', async () => new KubernetesServiceController(kubeSvcOpts)));
+    } else {
+      const kubeSvc = new KubernetesServiceController(kubeSvcOpts);
+      await kubeSvc.start(ctx);
+      started.push(kubeSvc);
+    }
     elector?.start();
     componentsStarted = true;
   } catch (err) {

@@ -5,7 +5,7 @@
 // claims in one call instead of our own parsing of untrusted input.
 //
 // The signing key lives in the data dir (pki/sa.key, 0600) and survives restarts, so tokens already
-// mounted in Pods stay valid. Tokens are never logged.
+// mounted in Pods stay valid; servers sharing an etcd share it (adopt). Tokens are never logged.
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -56,42 +56,77 @@ function writeSecret(file: string, data: string): void {
   fs.chmodSync(file, 0o600);
 }
 
+interface KeySet {
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  publicKeyPem: string;
+  keyId: string;
+}
+
+async function keySet(keyPem: string): Promise<KeySet> {
+  const publicKeyPem = crypto.createPublicKey(keyPem).export({ type: 'spki', format: 'pem' }).toString();
+  const der = crypto.createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });
+  const keyId = crypto.createHash('sha256').update(der).digest('base64url');
+  return { privateKey: await importPKCS8(keyPem, ALG), publicKey: await importSPKI(publicKeyPem, ALG, { extractable: true }), publicKeyPem, keyId };
+}
+
 export class ServiceAccountTokens {
   private constructor(
-    private readonly privateKey: CryptoKey,
-    private readonly publicKey: CryptoKey,
-    readonly publicKeyPem: string,
-    readonly keyId: string,
+    private keys: KeySet,
+    private readonly keyFile: string,
     readonly issuer: string,
     /** The audiences the API itself accepts (kube-apiserver's --api-audiences: the issuer). */
     readonly apiAudiences: string[],
   ) {}
 
+  get publicKeyPem(): string {
+    return this.keys.publicKeyPem;
+  }
+
+  get keyId(): string {
+    return this.keys.keyId;
+  }
+
+  /** The signing key (PKCS#8 PEM), as servers of one cluster share it. */
+  privateKeyPem(): string {
+    return fs.readFileSync(this.keyFile, 'utf8');
+  }
+
   /** Loads `<pkiDir>/sa.key` (creating it, 0600, on first start). */
   static async load(pkiDir: string, issuer: string, apiAudiences: string[] = [issuer]): Promise<ServiceAccountTokens> {
     fs.mkdirSync(pkiDir, { recursive: true, mode: 0o700 });
     const keyFile = path.join(pkiDir, 'sa.key');
-    const pubFile = path.join(pkiDir, 'sa.pub');
     let keyPem: string;
-    let pubPem: string;
-    if (fs.existsSync(keyFile)) {
-      keyPem = fs.readFileSync(keyFile, 'utf8');
-      pubPem = crypto.createPublicKey(keyPem).export({ type: 'spki', format: 'pem' }).toString();
-    } else {
+    if (fs.existsSync(keyFile)) keyPem = fs.readFileSync(keyFile, 'utf8');
+    else {
       const pair = await generateKeyPair(ALG, { extractable: true });
       keyPem = await exportPKCS8(pair.privateKey);
-      pubPem = await exportSPKI(pair.publicKey);
       writeSecret(keyFile, keyPem);
     }
-    if (!fs.existsSync(pubFile) || fs.readFileSync(pubFile, 'utf8') !== pubPem) fs.writeFileSync(pubFile, pubPem, { mode: 0o644 });
-    const der = crypto.createPublicKey(pubPem).export({ type: 'spki', format: 'der' });
-    const kid = crypto.createHash('sha256').update(der).digest('base64url');
-    return new ServiceAccountTokens(await importPKCS8(keyPem, ALG), await importSPKI(pubPem, ALG, { extractable: true }), pubPem, kid, issuer, apiAudiences);
+    const t = new ServiceAccountTokens(await keySet(keyPem), keyFile, issuer, apiAudiences);
+    t.writePublicKey();
+    return t;
+  }
+
+  /**
+   * Replaces the signing key with the cluster's (a server joining servers that share an etcd): written
+   * to the data dir first, so a restart keeps it. Tokens this server signed before are no longer valid.
+   */
+  async adopt(keyPem: string): Promise<void> {
+    const keys = await keySet(keyPem);
+    writeSecret(this.keyFile, keyPem);
+    this.keys = keys;
+    this.writePublicKey();
+  }
+
+  private writePublicKey(): void {
+    const pubFile = path.join(path.dirname(this.keyFile), 'sa.pub');
+    if (!fs.existsSync(pubFile) || fs.readFileSync(pubFile, 'utf8') !== this.keys.publicKeyPem) fs.writeFileSync(pubFile, this.keys.publicKeyPem, { mode: 0o644 });
   }
 
   /** The public key as a JWK (for /openid/v1/jwks). */
   async publicJWK(): Promise<Record<string, unknown>> {
-    return { ...(await exportJWK(this.publicKey)), kid: this.keyId, use: 'sig', alg: ALG };
+    return { ...(await exportJWK(this.keys.publicKey)), kid: this.keyId, use: 'sig', alg: ALG };
   }
 
   /** A signed token; its `sub` is the ServiceAccount's username. */
@@ -108,7 +143,7 @@ export class ServiceAccountTokens {
       .setNotBefore(now)
       .setExpirationTime(exp)
       .setJti(crypto.randomUUID())
-      .sign(this.privateKey);
+      .sign(this.keys.privateKey);
     return { token, expiresAt: exp * 1000 };
   }
 
@@ -119,7 +154,7 @@ export class ServiceAccountTokens {
   async verify(token: string, audiences: string[] = this.apiAudiences): Promise<VerifiedToken> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.publicKey, { algorithms: [ALG], issuer: this.issuer, audience: audiences, clockTolerance: LEEWAY_SECONDS, requiredClaims: ['exp', 'sub'] }));
+      ({ payload } = await jwtVerify(token, this.keys.publicKey, { algorithms: [ALG], issuer: this.issuer, audience: audiences, clockTolerance: LEEWAY_SECONDS, requiredClaims: ['exp', 'sub'] }));
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw new TokenError('service account token has expired');
       if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'aud') throw new TokenError('token audiences is invalid');

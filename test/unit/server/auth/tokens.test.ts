@@ -91,3 +91,20 @@ test('review: tokens for other audiences are accepted for those audiences only',
   t.false((await auth.authenticate(token, { allowAdmin: true })).ok);
   t.like(await auth.review(token, ['vault', 'x']), { ok: true, audiences: ['vault'] });
 });
+
+test('adopt: a joining server takes the cluster\'s key (kept in the data dir); tokens of the old key stop verifying', async (t) => {
+  const other = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelite-sa-'));
+  t.teardown(() => fs.rmSync(other, { recursive: true, force: true }));
+  const joiner = await ServiceAccountTokens.load(other, ISSUER);
+  t.not(joiner.keyId, tokens.keyId);
+  const claims = { namespace: 'a', serviceaccount: { name: 'b', uid: 'u' } };
+  const before = await joiner.issue({ claims, audiences: [ISSUER], expirationSeconds: 600 });
+  await joiner.adopt(tokens.privateKeyPem());
+  t.is(joiner.keyId, tokens.keyId);
+  t.is(joiner.publicKeyPem, tokens.publicKeyPem);
+  const issuedHere = await tokens.issue({ claims, audiences: [ISSUER], expirationSeconds: 600 });
+  t.is((await joiner.verify(issuedHere.token)).claims.sub, 'system:serviceaccount:a:b');
+  await t.throwsAsync(joiner.verify(before.token), { message: 'invalid signature' });
+  t.is(fs.statSync(path.join(other, 'sa.key')).mode & 0o777, 0o600);
+  t.is((await ServiceAccountTokens.load(other, ISSUER)).keyId, tokens.keyId, 'a restart keeps the adopted key');
+});
