@@ -40,6 +40,8 @@ export interface AppContext {
   subresources?: Map<string, SubresourceHandler>;
   /** Readiness checks for /readyz (name -> ok). */
   readiness?: () => Record<string, boolean>;
+  /** Authenticates and authorises every request (server/auth); without it, the admin bearer token alone. */
+  authenticate?: express.RequestHandler;
   /** Called on every API request (the idle collector counts them). */
   onRequest?: () => void;
   /** Open watches one client (remote address + credential) may hold; default DEFAULT_MAX_WATCHES_PER_CLIENT. */
@@ -66,12 +68,19 @@ export function createApp(ctx: AppContext): express.Express {
     // /healthz, /readyz and /version are public in Kubernetes too (system:public-info-viewer).
     if (PUBLIC_PATHS.has(req.path)) return next();
     const principal = authenticate(req.headers.authorization, ctx.token);
+    // A joined node's token is checked here, before the cluster's authenticator: a node is authorised by
+    // what a node needs (Kubernetes' Node authorizer, reduced; checked per request below), not by RBAC.
+    if (principal?.kind === 'node') {
+      res.locals.principal = principal;
+      // A node's credentials reach the resources and a few paths, nothing else.
+      if (!nodeMayUsePath(req.method, req.path) && parsePath(req.path).kind !== 'resource') {
+        return sendError(res, forbidden(`User "${userName(principal)}" cannot ${req.method.toLowerCase()} path "${req.path}"`));
+      }
+      return next();
+    }
+    if (ctx.authenticate) return ctx.authenticate(req, res, next);
     if (!principal) return sendError(res, errors.unauthorized());
     res.locals.principal = principal;
-    // A node's credentials reach the resources (checked per request below) and a few paths, nothing else.
-    if (principal.kind === 'node' && !nodeMayUsePath(req.method, req.path) && parsePath(req.path).kind !== 'resource') {
-      return sendError(res, forbidden(`User "${userName(principal)}" cannot ${req.method.toLowerCase()} path "${req.path}"`));
-    }
     next();
   });
 
@@ -161,9 +170,17 @@ function attributesOf(req: Request, path: ResourcePath, body?: KObject): Request
  * A node may write only its own objects (NodeRestriction): what it may do at all is decided by
  * nodeForbidden; for Pods, the Pod must be bound to it.
  */
-async function checkNode(ctx: AppContext, p: Extract<Principal, { kind: 'node' }>, a: RequestAttributes): Promise<void> {
+async function checkNode(ctx: AppContext, p: Extract<Principal, { kind: 'node' }>, a: RequestAttributes, body?: KObject): Promise<void> {
   const why = nodeForbidden(p.node, a);
   if (why) throw forbidden(why);
+  if (a.resource === 'serviceaccounts' && a.subresource === 'token') {
+    // NodeRestriction: a token bound to a Pod on this node, of that Pod's own ServiceAccount.
+    const ref = (body as { spec?: { boundObjectRef?: { kind?: string; name?: string; uid?: string } } } | undefined)?.spec?.boundObjectRef;
+    const deny = () => forbidden(`serviceaccounts "${a.name ?? ''}" is forbidden: node "${p.node}" can only create tokens bound to pods on it, of their own service account`);
+    if (ref?.kind !== 'Pod' || !ref.name || !a.namespace) throw deny();
+    const pod = (await ctx.registry.get(R.pods, a.namespace, ref.name).catch(() => undefined)) as { metadata: { uid?: string }; spec?: { nodeName?: string; serviceAccountName?: string } } | undefined;
+    if (!pod || pod.spec?.nodeName !== p.node || (ref.uid && ref.uid !== pod.metadata.uid) || (pod.spec?.serviceAccountName || 'default') !== a.name) throw deny();
+  }
   if (a.resource === 'pods' && a.name && a.namespace && (a.subresource === 'status' || a.verb === 'delete')) {
     const pod = (await ctx.registry.get(R.pods, a.namespace, a.name)) as { spec?: { nodeName?: string } };
     if (pod.spec?.nodeName !== p.node) throw forbidden(`pods "${a.name}" is forbidden: node "${p.node}" can only ${a.verb} pods bound to it`);
@@ -277,7 +294,7 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
     }
     case 'POST': {
       const body = (await readRequestBody(req)) as KObject;
-      if (principal?.kind === 'node') await checkNode(ctx, principal, attributesOf(req, path, body));
+      if (principal?.kind === 'node') await checkNode(ctx, principal, attributesOf(req, path, body), body);
       if (sub) {
         if (!path.name) throw notFoundPath();
         const out = await registry.createSubresource(r, path.namespace, path.name, sub, body);

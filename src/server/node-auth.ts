@@ -3,8 +3,8 @@
 // of the node name under a key derived from the admin token, so several servers that share the admin
 // token accept each other's node tokens. A node is `system:node:<name>` in `system:nodes` and may only
 // do what a kubelet and kube-proxy need (Kubernetes' Node authorizer and NodeRestriction, reduced):
-// read the cluster, write its own Node, Lease, the status of Pods, delete Pods, write Events, and make and
-// remove the local-path PersistentVolumes of its own host.
+// read the cluster, write its own Node, Lease, the status of Pods, delete Pods, write Events, request the
+// ServiceAccount tokens of its own Pods, and make and remove the local-path PersistentVolumes of its own host.
 // The join secret and the token the API server shows a node's kubelet endpoint come from the same key.
 // Pure.
 
@@ -87,6 +87,7 @@ const READABLE = new Set([
   'persistentvolumeclaims',
   'persistentvolumes',
   'storageclasses',
+  'serviceaccounts',
 ]);
 
 /** undefined: allowed; otherwise why not, in Kubernetes' words. */
@@ -114,6 +115,10 @@ export function nodeForbidden(node: string, a: RequestAttributes): string | unde
     case 'events':
       if (a.verb === 'create' || a.verb === 'update' || a.verb === 'patch') return undefined;
       return deny('a node may write Events');
+    case 'serviceaccounts/token':
+      // the kubelet asks for the tokens of the Pods bound to it (the binding is checked against the request's boundObjectRef)
+      if (a.verb === 'create') return undefined;
+      return deny('a node may only create tokens of the Pods bound to it');
     case 'persistentvolumes':
       // the local-path provisioner of a node makes and removes the volumes of its own directories
       if (a.verb === 'create' || a.verb === 'delete') return undefined;

@@ -54,6 +54,11 @@ test('a node reads the cluster, writes its own Node, Lease, Pod statuses and Eve
   no(a('delete', 'services', { namespace: 'default', name: 's' }), /not allowed for nodes/);
   no(a('list', 'deployments', { group: 'apps' }), /deployments.apps is forbidden/);
   no(a('get', 'pods', { namespace: 'default', name: 'p', subresource: 'exec' }), /not allowed/);
+  // ServiceAccount tokens of its Pods (the Pod binding is checked by the API server against the request)
+  ok(a('get', 'serviceaccounts', { namespace: 'default', name: 'default' }));
+  ok(a('create', 'serviceaccounts', { namespace: 'default', name: 'default', subresource: 'token' }));
+  no(a('create', 'serviceaccounts', { namespace: 'default', name: 'x' }), /not allowed for nodes/);
+  no(a('delete', 'serviceaccounts', { namespace: 'default', name: 'default', subresource: 'token' }), /only create tokens/);
 });
 
 test('a node may use discovery and the image transfer, never the kubeconfig endpoint', (t) => {
