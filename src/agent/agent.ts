@@ -123,7 +123,8 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     } catch (err) {
       throw new Error(`the agent needs a Docker engine, and the one at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} does not answer (${dockerMessage(err)}): start it (scripts/ensure-docker.sh) or run with --disable agent`);
     }
-    this.facts = await this.runtime.facts();
+    const factsP = this.runtime.facts();
+    factsP.catch(() => undefined); // awaited below, after the work that overlaps it
     this.identity = {
       name: config.nodeName,
       hostname: os.hostname(),
@@ -140,9 +141,11 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       /* no resolv.conf: dnsPolicy Default gets cluster DNS */
     }
 
-    await this.ensureNetwork();
-    await ensureImages(this.runtime.docker, [IMAGES.pause, IMAGES.echo], (line) => log.info(line));
-    await this.registerNode();
+    // Independent Docker round trips: the engine's facts, the pod network, the images' hash check.
+    const [facts] = await Promise.all([factsP, this.ensureNetwork(), ensureImages(this.runtime.docker, [IMAGES.pause, IMAGES.echo], (line) => log.info(line))]);
+    this.facts = facts;
+    const registered = this.registerNode();
+    registered.catch(() => undefined); // awaited below, beside the events stream's connect
 
     const client: ApiClient = ctx.client;
     this.pods = new Informer<Pod>(client, R.pods, { fieldSelector: `spec.nodeName=${this.identity.name}`, logger: log });
@@ -196,7 +199,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       // An engine that takes long to accept the events stream must not hold the server: the relist covers it.
       setTimeout(resolve, 5000).unref();
     });
-    await this.relist();
+    await Promise.all([registered, this.relist()]);
     await super.start(ctx);
 
     this.heartbeat = setInterval(() => void this.beat(), this.agentOpts.heartbeatMs ?? 10_000);

@@ -1,4 +1,4 @@
-// Every component `kubelite server` runs, in start order. A component disabled with --disable is
+// Every component `kubelite server` runs: 'services' first, then the rest side by side. A component disabled with --disable is
 // skipped by the server; the rest find each other only through the API. Each is loaded only when it
 // starts, so a disabled component costs no memory (its modules — dockerode, HAProxy driver, DNS codec —
 // are never imported).
@@ -11,6 +11,7 @@ class LazyComponent implements Component {
   constructor(
     readonly name: string,
     private readonly load: () => Promise<Component>,
+    readonly dependsOn?: readonly string[],
   ) {}
 
   async start(ctx: ComponentContext): Promise<void> {
@@ -23,22 +24,25 @@ class LazyComponent implements Component {
   }
 }
 
-const lazy = (name: string, load: () => Promise<Component>) => new LazyComponent(name, load);
+const lazy = (name: string, load: () => Promise<Component>, dependsOn?: readonly string[]) => new LazyComponent(name, load, dependsOn);
+
+/** Everything but 'services' only needs its admission hooks: the rest start side by side. */
+const AFTER_SERVICES = ['services'] as const;
 
 export function defaultComponents(_config: ServerConfig): Component[] {
   // 'services' first: its admission hooks (ClusterIP/NodePort allocation) must be in place before any
   // component creates a Service. It cannot be disabled; the proxy can (`--disable proxy`).
   return [
     lazy('services', async () => (await import('../services/component.js')).createServices()),
-    lazy('agent', async () => (await import('../agent/index.js')).createAgent()),
-    lazy('scheduler', async () => (await import('../scheduler/index.js')).createScheduler()),
+    lazy('agent', async () => (await import('../agent/index.js')).createAgent(), AFTER_SERVICES),
+    lazy('scheduler', async () => (await import('../scheduler/index.js')).createScheduler(), AFTER_SERVICES),
     lazy('controllers', async () => {
       // createControllers returns one Component named 'controllers' (so --disable controllers turns all off).
       const [c] = (await import('../controllers/index.js')).createControllers();
       return c;
-    }),
-    lazy('proxy', async () => (await import('../netfilter/component.js')).createProxy()),
-    lazy('dns', async () => (await import('../dns/component.js')).createDns()),
-    lazy('ingress', async () => (await import('../ingress/component.js')).createIngress()),
+    }, AFTER_SERVICES),
+    lazy('proxy', async () => (await import('../netfilter/component.js')).createProxy(), AFTER_SERVICES),
+    lazy('dns', async () => (await import('../dns/component.js')).createDns(), AFTER_SERVICES),
+    lazy('ingress', async () => (await import('../ingress/component.js')).createIngress(), AFTER_SERVICES),
   ];
 }

@@ -13,7 +13,8 @@ import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { Registry } from '../server/registry.js';
 import { createApp, sendError, type SubresourceHandler } from '../server/app.js';
-import { loadOrCreatePki, loadOrCreateToken, prepareDataDir } from './datadir.js';
+import { loadOrCreatePki, loadOrCreateToken, prepareDataDir, type Pki } from './datadir.js';
+import { startComponents } from './start-order.js';
 import { renderKubeconfig } from '../client/kubeconfig.js';
 import { InformerFactory } from '../client/informer.js';
 import { EventRecorder } from '../client/events.js';
@@ -45,18 +46,35 @@ function hostIPv4s(): string[] {
 }
 
 export async function startServer(config: ServerConfig, components: Component[] = [], logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  // Milliseconds since the process started, per start-up phase: logged with "server ready" (and read
+  // by bench/coldstart.ts) so a slow start says where its time went.
+  const phases: Record<string, number> = { process: Math.round(performance.now()) };
+  const mark = (name: string) => (phases[name] = Math.round(performance.now()));
   const names = hostNames(config);
   prepareDataDir(config.dataDir);
   const token = loadOrCreateToken(config.dataDir);
   const kubernetesServiceIP = nthAddress(config.serviceCIDR, 1);
-  const pki = await loadOrCreatePki(config.dataDir, {
+  // The PKI (a child process on a first start) runs while the store opens and the components start:
+  // nothing but the HTTPS listener needs it, and components talk to the registry in-process.
+  const pkiPromise = loadOrCreatePki(config.dataDir, {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${config.clusterDomain}`, os.hostname().toLowerCase()],
     ipAddresses: [...new Set(['127.0.0.1', kubernetesServiceIP, ...(config.bindAddress !== '0.0.0.0' ? [config.bindAddress] : []), ...hostIPv4s()])],
+  }).then((p) => {
+    mark('pki');
+    return p;
   });
+  pkiPromise.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
 
-  const store = await openStore(config.dataDir);
+  let store: Store;
+  try {
+    store = await openStore(config.dataDir);
+  } catch (err) {
+    await pkiPromise.catch(() => undefined);
+    throw err;
+  }
   const registry = new Registry(store);
   await registry.bootstrapNamespaces();
+  mark('store');
 
   const subresources = new Map<string, SubresourceHandler>();
   const routeMounts: ((app: express.Express) => void)[] = [];
@@ -87,19 +105,22 @@ export async function startServer(config: ServerConfig, components: Component[] 
     },
     readiness: () => Object.fromEntries([...readiness].map(([n, f]) => [n, f()])),
   });
-  const httpsServer = https.createServer({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem }, app);
-  httpsServer.keepAliveTimeout = 65_000;
-  httpsServer.headersTimeout = 70_000;
-  httpsServer.requestTimeout = 0; // watches and log streams are long-lived
-  httpsServer.on('upgrade', (req, socket, head) => {
-    const auth = req.headers.authorization ?? '';
-    if (auth !== `Bearer ${token}`) {
-      socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(errors.unauthorized().status)}`);
-      return;
-    }
-    for (const h of upgradeHandlers) if (h(req, socket, head)) return;
-    socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: 'no upgrade handler for this path' })}`);
-  });
+  const listenHttps = (pki: Pki) => {
+    const srv = https.createServer({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem }, app);
+    srv.keepAliveTimeout = 65_000;
+    srv.headersTimeout = 70_000;
+    srv.requestTimeout = 0; // watches and log streams are long-lived
+    srv.on('upgrade', (req, socket, head) => {
+      const auth = req.headers.authorization ?? '';
+      if (auth !== `Bearer ${token}`) {
+        socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(errors.unauthorized().status)}`);
+        return;
+      }
+      for (const h of upgradeHandlers) if (h(req, socket, head)) return;
+      socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: 'no upgrade handler for this path' })}`);
+    });
+    return srv;
+  };
   void sendError;
 
   const informers = new InformerFactory(registry, logger);
@@ -117,34 +138,63 @@ export async function startServer(config: ServerConfig, components: Component[] 
     addUpgradeHandler: (h) => upgradeHandlers.push(h),
   };
 
-  await new Promise<void>((resolve, reject) => {
-    httpsServer.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`cannot listen on ${config.bindAddress}:${config.apiPort}: the address is in use (another kubelite server? pass --api-port)`) : err),
-    );
-    httpsServer.listen(config.apiPort, config.bindAddress, () => resolve());
-  });
-  port = (httpsServer.address() as AddressInfo).port;
-  const url = `https://${serverAddress()}`;
-  const kubeconfigPath = path.join(config.dataDir, 'kubeconfig');
-  fs.writeFileSync(kubeconfigPath, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
-
+  // Components start while the PKI is made; the API listens as soon as it has a certificate.
+  const componentTimes: Record<string, number> = {};
   const started: Component[] = [];
-  try {
-    for (const c of components) {
-      if (config.disabled.has(c.name as never)) continue;
-      const t0 = Date.now();
+  const componentsDone = startComponents(
+    components.filter((c) => !config.disabled.has(c.name as never)),
+    async (c) => {
+      const t0 = performance.now();
       await c.start(ctx);
       started.push(c);
-      logger.debug({ component: c.name, ms: Date.now() - t0 }, 'component started');
-    }
+      componentTimes[c.name] = Math.round(performance.now() - t0);
+      logger.debug({ component: c.name, ms: componentTimes[c.name] }, 'component started');
+    },
+  ).then(async () => {
     await informers.start();
-    componentsStarted = true;
+    mark('components');
+  });
+  componentsDone.catch(() => undefined); // awaited below
+
+  let pki: Awaited<typeof pkiPromise>;
+  let httpsServer: https.Server | undefined;
+  try {
+    pki = await pkiPromise;
+    httpsServer = listenHttps(pki);
+    await new Promise<void>((resolve, reject) => {
+      httpsServer!.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' ? new Error(`cannot listen on ${config.bindAddress}:${config.apiPort}: the address is in use (another kubelite server? pass --api-port)`) : err),
+      );
+      httpsServer!.listen(config.apiPort, config.bindAddress, () => resolve());
+    });
   } catch (err) {
-    for (const c of started.reverse()) await c.stop().catch(() => undefined);
-    httpsServer.close();
+    await componentsDone.catch(() => undefined);
+    for (const c of [...started].reverse()) await c.stop().catch(() => undefined);
+    informers.stop();
+    httpsServer?.close();
     await store.close();
     throw err;
   }
+  const server = httpsServer;
+  port = (server.address() as AddressInfo).port;
+  const url = `https://${serverAddress()}`;
+  const kubeconfigPath = path.join(config.dataDir, 'kubeconfig');
+  fs.writeFileSync(kubeconfigPath, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
+  mark('listening');
+
+  try {
+    await componentsDone;
+    componentsStarted = true;
+  } catch (err) {
+    for (const c of [...started].reverse()) await c.stop().catch(() => undefined);
+    informers.stop();
+    server.closeAllConnections?.();
+    server.close();
+    await store.close();
+    throw err;
+  }
+  mark('ready');
+  logger.info({ phases, components: componentTimes }, 'server ready');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -168,8 +218,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
         }
         informers.stop();
         idleGC.stop();
-        httpsServer.closeAllConnections?.();
-        await new Promise<void>((resolve) => httpsServer.close(() => resolve()));
+        server.closeAllConnections?.();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
         await store.close();
       })();
       return stopping;
