@@ -19,7 +19,7 @@ import { ConfigError, expandCommand, resolveEnv } from './env.js';
 import { runHook } from './hooks.js';
 import { fromInspect, isRunning } from './observed.js';
 import { planPodSync, type Action, type Plan } from './plan.js';
-import { podStatusFrom, rejectedStatus, withoutNulls } from './status.js';
+import { podStatusFrom, rejectedStatus, stoppedSinceStatus, withoutNulls } from './status.js';
 import { INFRA_CONTAINER_NAME, type ObservedContainer, type Waiting } from './types.js';
 import { containerMounts, MountError } from './volumes-plan.js';
 import type { VolumeManager } from './volumes.js';
@@ -137,6 +137,8 @@ export class PodSyncer {
         livenessFailed: m.livenessFailed,
       });
       if (plan.actions.length === 0) break;
+      // What stopped is reported before it is restarted (the Pod shows NotReady in between).
+      if (layer === 0 && stoppedSinceStatus(current, own()).length > 0) await this.writeStatus(pod, plan, plan.sandbox && isRunning(plan.sandbox) ? plan.sandbox : undefined, false);
       await this.execute(pod, plan, m);
       if (layer === MAX_LAYERS - 1) this.d.enqueue(key, 100);
     }

@@ -11,6 +11,9 @@ import type { Logger } from '../util/log.js';
 import { ensureHairpin } from '../host/hairpin.js';
 import { hostPrimaryIPv4 } from '../host/node-ips.js';
 import { Proxier, type NetfilterHost, type SyncResult } from './proxier.js';
+import { iptablesSave } from './iptables.js';
+import { ProxyWatchdog } from './watchdog.js';
+import { netlinkMonitor, type NetlinkMonitor } from '../host/netlink.js';
 import { nthAddress } from '../util/ip.js';
 import { objectKey } from '../api/keys.js';
 
@@ -22,6 +25,9 @@ export interface ProxyComponentOptions {
   host?: NetfilterHost;
   /** Skip hairpin mode on the pod bridge (tests without sysfs). */
   hairpin?: boolean;
+  /** Repair between the periodic resyncs (netlink events, a fingerprint of our rules); default on with the host tools. */
+  watchdog?: boolean;
+  netlink?: NetlinkMonitor;
 }
 
 export class ProxyComponent implements Component {
@@ -35,6 +41,8 @@ export class ProxyComponent implements Component {
   private hairpinPending = false;
   private hairpinRunning?: Promise<void>;
   private bridge = '';
+  private watchdog?: ProxyWatchdog;
+  private unsubscribeBridge?: () => void;
 
   constructor(private readonly opts: ProxyComponentOptions = {}) {}
 
@@ -88,6 +96,21 @@ export class ProxyComponent implements Component {
       // The proxier keeps retrying with back-off; the server reports not ready until one succeeds.
       log.error({ err: first.error?.message }, 'proxy: first sync failed (kubelite needs root and iptables for the data plane; --disable proxy runs without it)');
     }
+    if (this.opts.watchdog ?? !this.opts.host) {
+      const netlink = this.opts.netlink ?? netlinkMonitor(log);
+      this.watchdog = new ProxyWatchdog({
+        proxier,
+        chains: proxier.chains,
+        device: names.serviceDevice,
+        routes: [config.serviceCIDR, ...(config.lbPool ? [config.lbPool] : [])],
+        save: iptablesSave,
+        netlink,
+        logger: { warn: (m) => log.warn(m) },
+      });
+      this.watchdog.start();
+      // A Pod's new veth on the bridge (a new Pod, or the bridge rebuilt by the agent) gets hairpin mode at once.
+      if (this.opts.hairpin ?? true) this.unsubscribeBridge = netlink.subscribe((ev) => ev.kind === 'link' && !ev.deleted && ev.master === this.bridge && this.requestHairpin());
+    }
     if (this.opts.hairpin ?? true) {
       this.requestHairpin();
       this.hairpinTimer = setInterval(() => this.requestHairpin(), HAIRPIN_INTERVAL_MS);
@@ -97,6 +120,8 @@ export class ProxyComponent implements Component {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribeBridge?.();
+    await this.watchdog?.stop();
     if (this.hairpinTimer) clearInterval(this.hairpinTimer);
     this.hairpinTimer = undefined;
     await this.hairpinRunning;

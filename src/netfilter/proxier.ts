@@ -180,6 +180,11 @@ export class Proxier {
     return this.cn;
   }
 
+  /** Syncs started so far, and whether one runs or is about to: lets a watchdog tell our own writes from someone else's. */
+  get syncState(): { started: number; running: boolean } {
+    return { started: this.syncsStarted, running: this.loop !== undefined || this.timer !== undefined };
+  }
+
   /** Creates the device and routes, writes the rules (comparing with what a previous run left) and starts the periodic resync. */
   async start(): Promise<SyncResult> {
     if (this.started) return this.waitForSync();

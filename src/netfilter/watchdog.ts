@@ -1,0 +1,191 @@
+// Repairs between the proxier's periodic full resyncs. Two triggers, both ending in the proxier's own
+// `fullResync()` (read the kernel, compare, repair — the only code that writes our rules and devices):
+//  - netlink: the service device, its routes or the LoadBalancer pool route changed (deleted by hand,
+//    set down, re-routed elsewhere): reacted to within milliseconds (src/host/netlink.ts);
+//  - a fingerprint of our rules (our chains and the jumps into them, from `iptables-save`), taken every
+//    second or so and compared with the last one taken while no sync of ours ran in between: a rule or
+//    a jump deleted by hand (or by a dockerd restart) changes it. The check backs off when reading the
+//    rules gets expensive (a host with very many Services), so it never costs more than a few percent
+//    of a core; the 30 s resync still covers everything.
+// The decision (is a changed fingerprint someone else's doing?) is pure; the class only schedules.
+
+import crypto from 'node:crypto';
+import client from 'prom-client';
+import type { NetlinkEvent, NetlinkMonitor } from '../host/netlink.js';
+import { cidrContains, normalizeCIDR } from '../util/ip.js';
+import type { ChainNames, Table } from './names.js';
+import { ruleTarget, parseSave } from './save-parse.js';
+
+/** What a fingerprint was taken against: the proxier's sync counter, and whether a sync was under way. */
+export interface SyncState {
+  started: number;
+  running: boolean;
+}
+
+export interface Baseline {
+  generation: number;
+  fingerprint: string;
+}
+
+export type FingerprintVerdict = { action: 'baseline'; baseline: Baseline } | { action: 'keep' } | { action: 'repair' } | { action: 'unsure' };
+
+/**
+ * One observation: the sync state before and after reading the fingerprint. Only a fingerprint read
+ * while no sync of ours started or ran is comparable; a different one then means someone else changed
+ * our rules. Pure.
+ */
+export function judgeFingerprint(baseline: Baseline | undefined, before: SyncState, after: SyncState, fingerprint: string): FingerprintVerdict {
+  if (before.running || after.running || before.started !== after.started) return { action: 'unsure' };
+  if (!baseline || baseline.generation !== after.started) return { action: 'baseline', baseline: { generation: after.started, fingerprint } };
+  return baseline.fingerprint === fingerprint ? { action: 'keep' } : { action: 'repair' };
+}
+
+/** A hash of our chains (every rule) and of the jumps into them from other chains, per table. Pure. */
+export function rulesFingerprint(dumps: string[], isOwned: (chain: string) => boolean): string {
+  const h = crypto.createHash('sha256');
+  for (const dump of dumps) {
+    for (const [table, saved] of Object.entries(parseSave(dump))) {
+      if (!saved) continue;
+      h.update(`*${table}\n`);
+      for (const [chain, rules] of [...saved.chains].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+        if (isOwned(chain)) {
+          h.update(`:${chain}\n`);
+          for (const r of rules) h.update(`${r}\n`);
+        } else {
+          for (const r of rules) {
+            const target = ruleTarget(r);
+            if (target && isOwned(target)) h.update(`${r}\n`);
+          }
+        }
+      }
+    }
+  }
+  return h.digest('hex');
+}
+
+/** Does this link or route change touch host plumbing the proxier owns? Pure. */
+export function touchesProxyPlumbing(ev: NetlinkEvent, device: string, routes: readonly string[]): boolean {
+  if (ev.kind === 'link') return ev.name === device && (ev.deleted || !ev.up);
+  if (ev.family !== 4) return false;
+  if (ev.dev === device) return ev.deleted;
+  // Our destinations routed elsewhere (or removed from elsewhere): compare the whole route table.
+  const dst = normalizeCIDR(ev.dst);
+  return routes.some((r) => r === dst || (cidrContains(r, dst.split('/')[0]) && Number(dst.split('/')[1]) >= Number(r.split('/')[1])));
+}
+
+export interface WatchdogTarget {
+  fullResync(): Promise<unknown>;
+  readonly syncState: SyncState;
+}
+
+export interface WatchdogOptions {
+  proxier: WatchdogTarget;
+  chains: Pick<ChainNames, 'isOwned'>;
+  /** The service device and the destinations routed to it (service CIDR, LB pool). */
+  device: string;
+  routes: string[];
+  /** Reads one table's rules (iptables-save); absent: no fingerprint check (netlink only). */
+  save?: (table: Table) => Promise<string>;
+  netlink?: NetlinkMonitor;
+  /** Shortest time between two fingerprint checks (default 1 s). */
+  minIntervalMs?: number;
+  /** A check may cost at most this share of the time between checks (default 2 %). */
+  maxShare?: number;
+  logger?: { warn(msg: string): void };
+}
+
+const DEFAULT_MIN_INTERVAL_MS = 1000;
+const MAX_INTERVAL_MS = 30_000;
+const NETLINK_DEBOUNCE_MS = 20;
+
+function repairsCounter(): client.Counter<'trigger'> {
+  const name = 'kubelite_proxy_repairs_total';
+  return (
+    (client.register.getSingleMetric(name) as client.Counter<'trigger'> | undefined) ??
+    new client.Counter({ name, help: 'Full resyncs started between the periodic ones because our rules, device or routes changed under us', labelNames: ['trigger'] as const })
+  );
+}
+
+export class ProxyWatchdog {
+  private baseline?: Baseline;
+  private timer?: NodeJS.Timeout;
+  private netlinkTimer?: NodeJS.Timeout;
+  private unsubscribe?: () => void;
+  private stopped = true;
+  private checking?: Promise<void>;
+  private readonly routes: string[];
+  private readonly repairs = repairsCounter();
+  /** Fingerprint checks run so far and repairs they started (tests). */
+  checks = 0;
+
+  constructor(private readonly opts: WatchdogOptions) {
+    this.routes = opts.routes.map(normalizeCIDR);
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    if (this.opts.netlink) {
+      this.unsubscribe = this.opts.netlink.subscribe((ev) => {
+        if (touchesProxyPlumbing(ev, this.opts.device, this.routes)) this.repairSoon();
+      });
+    }
+    if (this.opts.save) this.schedule(this.opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.netlinkTimer);
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    await this.checking;
+  }
+
+  /** Netlink events come in bursts (a device and its routes): one resync for the burst. */
+  private repairSoon(): void {
+    if (this.stopped || this.netlinkTimer) return;
+    this.netlinkTimer = setTimeout(() => {
+      this.netlinkTimer = undefined;
+      if (this.stopped) return;
+      this.repairs.inc({ trigger: 'netlink' });
+      this.opts.logger?.warn('proxy: the service device or its routes changed under us: repairing now');
+      void this.opts.proxier.fullResync();
+    }, NETLINK_DEBOUNCE_MS);
+    this.netlinkTimer.unref();
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.checking = this.check().finally(() => (this.checking = undefined));
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async check(): Promise<void> {
+    const save = this.opts.save!;
+    const t0 = performance.now();
+    try {
+      const before = { ...this.opts.proxier.syncState };
+      const dumps = await Promise.all((['nat', 'filter'] as Table[]).map((t) => save(t)));
+      const after = { ...this.opts.proxier.syncState };
+      const verdict = judgeFingerprint(this.baseline, before, after, rulesFingerprint(dumps, this.opts.chains.isOwned));
+      this.checks++;
+      if (verdict.action === 'baseline') this.baseline = verdict.baseline;
+      else if (verdict.action === 'repair') {
+        this.baseline = undefined;
+        this.repairs.inc({ trigger: 'fingerprint' });
+        this.opts.logger?.warn('proxy: our rules changed under us (a rule or a jump deleted?): repairing now');
+        await this.opts.proxier.fullResync();
+      }
+    } catch {
+      // A failed read (iptables busy, a lock) is not a verdict; the next check or the resync decides.
+      this.baseline = undefined;
+    }
+    const cost = performance.now() - t0;
+    const min = this.opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS;
+    this.schedule(Math.min(MAX_INTERVAL_MS, Math.max(min, cost / (this.opts.maxShare ?? 0.02))));
+  }
+}

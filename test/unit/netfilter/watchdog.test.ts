@@ -1,0 +1,90 @@
+// The proxy watchdog's decisions (src/netfilter/watchdog.ts): when a changed fingerprint is someone
+// else's doing, what goes into it, which link/route changes touch our plumbing; and the class driving
+// the proxier's fullResync from both triggers.
+
+import test from 'ava';
+import { judgeFingerprint, ProxyWatchdog, rulesFingerprint, touchesProxyPlumbing } from '../../../src/netfilter/watchdog.js';
+import { NetlinkMonitor } from '../../../src/host/netlink.js';
+
+const idle = (started: number) => ({ started, running: false });
+
+test('judgeFingerprint: a baseline first, then keep or repair; never a verdict across one of our syncs', (t) => {
+  t.deepEqual(judgeFingerprint(undefined, idle(3), idle(3), 'a'), { action: 'baseline', baseline: { generation: 3, fingerprint: 'a' } });
+  const base = { generation: 3, fingerprint: 'a' };
+  t.deepEqual(judgeFingerprint(base, idle(3), idle(3), 'a'), { action: 'keep' });
+  t.deepEqual(judgeFingerprint(base, idle(3), idle(3), 'b'), { action: 'repair' }, 'changed while we wrote nothing');
+  t.deepEqual(judgeFingerprint(base, idle(4), idle(4), 'b'), { action: 'baseline', baseline: { generation: 4, fingerprint: 'b' } }, 'we synced since: the new state is ours');
+  t.deepEqual(judgeFingerprint(base, idle(3), idle(4), 'b'), { action: 'unsure' }, 'a sync started during the read');
+  t.deepEqual(judgeFingerprint(base, { started: 3, running: true }, idle(3), 'b'), { action: 'unsure' }, 'a sync was running');
+});
+
+const SAVE_NAT = `*nat
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:DOCKER - [0:0]
+:KUBELITE-T1-SERVICES - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A PREROUTING -m comment --comment "kubelite service portals" -j KUBELITE-T1-SERVICES
+-A OUTPUT -m comment --comment "kubelite service portals" -j KUBELITE-T1-SERVICES
+-A DOCKER -i docker0 -j RETURN
+-A KUBELITE-T1-SERVICES -d 10.201.1.5/32 -p tcp -m tcp --dport 80 -j KL-T1-SVC-ABC
+COMMIT
+`;
+const owned = (c: string) => c.startsWith('KUBELITE-T1-') || c.startsWith('KL-T1-');
+
+test('rulesFingerprint: our chains and the jumps into them count; Docker\'s and others\' rules do not', (t) => {
+  const fp = rulesFingerprint([SAVE_NAT], owned);
+  t.is(rulesFingerprint([SAVE_NAT.replace('-A DOCKER -i docker0 -j RETURN\n', '-A DOCKER -i docker1 -j RETURN\n-A DOCKER -j ACCEPT\n')], owned), fp, 'Docker churn');
+  t.not(rulesFingerprint([SAVE_NAT.replace('-A OUTPUT -m comment --comment "kubelite service portals" -j KUBELITE-T1-SERVICES\n', '')], owned), fp, 'OUTPUT jump deleted');
+  t.not(rulesFingerprint([SAVE_NAT.replace(/-A KUBELITE-T1-SERVICES .*\n/, '')], owned), fp, 'a service rule deleted');
+  t.not(rulesFingerprint([SAVE_NAT.replace(':KUBELITE-T1-SERVICES - [0:0]\n', ':KUBELITE-T1-SERVICES - [0:0]\n:KL-T1-SVC-OLD - [0:0]\n')], owned), fp, 'an extra chain of ours');
+});
+
+test('touchesProxyPlumbing: our device deleted or down, our routes deleted or re-routed; not other devices', (t) => {
+  const routes = ['10.201.1.0/24', '10.202.1.0/24'];
+  const dev = 'klsvc-t1';
+  t.true(touchesProxyPlumbing({ kind: 'link', deleted: true, name: dev, index: 5, up: true }, dev, routes));
+  t.true(touchesProxyPlumbing({ kind: 'link', deleted: false, name: dev, index: 5, up: false }, dev, routes));
+  t.false(touchesProxyPlumbing({ kind: 'link', deleted: false, name: dev, index: 5, up: true }, dev, routes));
+  t.false(touchesProxyPlumbing({ kind: 'link', deleted: true, name: 'veth1', index: 9, up: true }, dev, routes));
+  t.true(touchesProxyPlumbing({ kind: 'route', deleted: true, dst: '10.201.1.0/24', dev, family: 4 }, dev, routes));
+  t.false(touchesProxyPlumbing({ kind: 'route', deleted: false, dst: '10.201.1.0/24', dev, family: 4 }, dev, routes), 'our own route added');
+  t.true(touchesProxyPlumbing({ kind: 'route', deleted: false, dst: '10.201.1.0/24', dev: 'eth0', family: 4 }, dev, routes), 'our range routed elsewhere');
+  t.true(touchesProxyPlumbing({ kind: 'route', deleted: false, dst: '10.201.1.128/25', dev: 'eth0', family: 4 }, dev, routes), 'a more specific route inside it');
+  t.false(touchesProxyPlumbing({ kind: 'route', deleted: true, dst: '10.9.0.0/16', dev: 'eth0', family: 4 }, dev, routes));
+  t.false(touchesProxyPlumbing({ kind: 'route', deleted: true, dst: 'fe80::/64', dev, family: 6 }, dev, routes));
+});
+
+test('the watchdog asks for a full resync when the fingerprint changes while the proxier is idle, and on a netlink event', async (t) => {
+  let rules = SAVE_NAT;
+  let resyncs = 0;
+  const state = { started: 1, running: false };
+  const proxier = {
+    syncState: state,
+    async fullResync() {
+      resyncs++;
+      rules = SAVE_NAT; // the repair
+      state.started++;
+    },
+  };
+  const script = "process.stdin.resume(); setTimeout(() => console.log('Deleted 10.201.1.0/24 dev klsvc-t1 scope link'), 300); setInterval(() => {}, 1000);";
+  const netlink = new NetlinkMonitor(undefined, [process.execPath, ['-e', script]]);
+  const w = new ProxyWatchdog({ proxier, chains: { isOwned: owned }, device: 'klsvc-t1', routes: ['10.201.1.0/24'], save: async (table) => (table === 'nat' ? rules : ''), netlink, minIntervalMs: 20 });
+  t.teardown(() => w.stop());
+  w.start();
+  const waitFor = async (cond: () => boolean) => {
+    for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  };
+  await waitFor(() => resyncs >= 1);
+  t.is(resyncs, 1, 'the netlink event (route deleted) started one resync');
+  await waitFor(() => w.checks >= 3);
+  t.is(resyncs, 1, 'an unchanged fingerprint starts nothing');
+  rules = SAVE_NAT.replace(/-A OUTPUT .*\n/, '');
+  await waitFor(() => resyncs >= 2);
+  t.is(resyncs, 2, 'the deleted jump was noticed');
+  state.started++; // a sync of ours that changes the rules: not a repair
+  rules = SAVE_NAT.replace(/-A KUBELITE-T1-SERVICES .*\n/, '');
+  const checks = w.checks;
+  await waitFor(() => w.checks >= checks + 3);
+  t.is(resyncs, 2);
+});
