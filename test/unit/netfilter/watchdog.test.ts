@@ -56,8 +56,10 @@ test('touchesProxyPlumbing: our device deleted or down, our routes deleted or re
 });
 
 test('the watchdog asks for a full resync when the fingerprint changes while the proxier is idle, and on a netlink event', async (t) => {
+  t.timeout(60_000);
   let rules = SAVE_NAT;
   let resyncs = 0;
+  const waiters: (() => void)[] = [];
   const state = { started: 1, running: false };
   const proxier = {
     syncState: state,
@@ -65,26 +67,35 @@ test('the watchdog asks for a full resync when the fingerprint changes while the
       resyncs++;
       rules = SAVE_NAT; // the repair
       state.started++;
+      for (const w of waiters.splice(0)) w();
     },
   };
-  const script = "process.stdin.resume(); setTimeout(() => console.log('Deleted 10.201.1.0/24 dev klsvc-t1 scope link'), 300); setInterval(() => {}, 1000);";
-  const netlink = new NetlinkMonitor(undefined, [process.execPath, ['-e', script]]);
-  const w = new ProxyWatchdog({ proxier, chains: { isOwned: owned }, device: 'klsvc-t1', routes: ['10.201.1.0/24'], save: async (table) => (table === 'nat' ? rules : ''), netlink, minIntervalMs: 20 });
-  t.teardown(() => w.stop());
-  w.start();
-  const waitFor = async (cond: () => boolean) => {
-    for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  const nextResync = () => new Promise<void>((r) => waiters.push(r));
+  let checked: (() => void) | undefined;
+  const save = async (table: string) => {
+    if (table === 'filter') checked?.();
+    return table === 'nat' ? rules : '';
   };
-  await waitFor(() => resyncs >= 1);
+  // Resolves after `n` more fingerprint reads have completed.
+  const checks = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise<void>((r) => (checked = r));
+  };
+  const script = "setTimeout(() => console.log('Deleted 10.201.1.0/24 dev klsvc-t1 scope link'), 300); setInterval(() => {}, 1000);";
+  const netlink = new NetlinkMonitor(undefined, [process.execPath, ['-e', script]]);
+  const w = new ProxyWatchdog({ proxier, chains: { isOwned: owned }, device: 'klsvc-t1', routes: ['10.201.1.0/24'], save, netlink, minIntervalMs: 10, maxShare: 1 });
+  t.teardown(() => w.stop());
+  const first = nextResync();
+  w.start();
+  await first;
   t.is(resyncs, 1, 'the netlink event (route deleted) started one resync');
-  await waitFor(() => w.checks >= 3);
+  await checks(3);
   t.is(resyncs, 1, 'an unchanged fingerprint starts nothing');
+  const second = nextResync();
   rules = SAVE_NAT.replace(/-A OUTPUT .*\n/, '');
-  await waitFor(() => resyncs >= 2);
+  await second;
   t.is(resyncs, 2, 'the deleted jump was noticed');
   state.started++; // a sync of ours that changes the rules: not a repair
   rules = SAVE_NAT.replace(/-A KUBELITE-T1-SERVICES .*\n/, '');
-  const checks = w.checks;
-  await waitFor(() => w.checks >= checks + 3);
+  await checks(3);
   t.is(resyncs, 2);
 });
