@@ -28,7 +28,8 @@ import { DockerRuntime, dockerMessage, type DockerEvent, type EventWatch } from 
 import { execUpgradeHandler } from './exec.js';
 import { LABELS } from './labels.js';
 import { logsHandler } from './logs.js';
-import { decideNetwork, gatewayOf } from './network.js';
+import { PodNetwork } from './pod-network.js';
+import { netlinkMonitor } from '../host/netlink.js';
 import { nodeObject, nodeStatus, type DockerFacts, type NodeIdentity } from './node-status.js';
 import { hostPrimaryIPv4 } from '../host/node-ips.js';
 import { fromInspect } from './observed.js';
@@ -73,9 +74,13 @@ export class Agent extends QueueController<ComponentContext> implements Componen
   /** stop() was called: timers and relists that fire late do nothing. */
   private shutDown = false;
   private readonly inspecting = new Map<string, Promise<void>>();
+  /** Containers Docker reported destroyed (id -> when): an inspect answered before the removal must not bring one back. */
+  private readonly destroyed = new Map<string, number>();
   private readonly requeueAt = new Map<string, number>();
   private lock?: net.Server;
   private relisting?: Promise<void>;
+  private network!: PodNetwork;
+  private unsubscribeNetlink?: () => void;
 
   constructor(private readonly agentOpts: AgentOptions = {}) {
     super({ workers: agentOpts.workers ?? (Number(process.env.KUBELITE_AGENT_WORKERS) || 10), baseDelayMs: 200 });
@@ -141,8 +146,16 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       /* no resolv.conf: dnsPolicy Default gets cluster DNS */
     }
 
+    this.network = new PodNetwork({
+      runtime: this.runtime,
+      names,
+      podCIDR: this.identity.podCIDR,
+      logger: log,
+      containers: () => this.cache.all(),
+      rewriteResolvConf: (id) => this.syncer.rewriteResolvConf(id),
+    });
     // Independent Docker round trips: the engine's facts, the pod network, the images' hash check.
-    const [facts] = await Promise.all([factsP, this.ensureNetwork(), ensureImages(this.runtime.docker, [IMAGES.pause, IMAGES.echo], (line) => log.info(line))]);
+    const [facts] = await Promise.all([factsP, this.network.ensure(), ensureImages(this.runtime.docker, [IMAGES.pause, IMAGES.echo], (line) => log.info(line))]);
     this.facts = facts;
     const registered = this.registerNode();
     registered.catch(() => undefined); // awaited below, beside the events stream's connect
@@ -174,6 +187,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       secrets: this.secrets,
       hostResolvConf,
       terminator,
+      networkSettled: () => this.network.settled(),
     });
 
     ctx.addSubresource('pods/log', logsHandler({ client, runtime: this.runtime }));
@@ -202,6 +216,10 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     await Promise.all([registered, this.relist()]);
     await super.start(ctx);
 
+    // The pod bridge deleted by hand: rebuilt at once (the heartbeat checks it too).
+    this.unsubscribeNetlink = netlinkMonitor(log).subscribe((ev) => {
+      if (ev.kind === 'link' && ev.deleted && ev.name === this.network.bridge) void this.repairNetwork(`the pod bridge ${ev.name} was deleted`);
+    });
     this.heartbeat = setInterval(() => void this.beat(), this.agentOpts.heartbeatMs ?? 10_000);
     this.heartbeat.unref();
     if (cron.validate(config.resyncSchedule)) this.resync = cron.schedule(config.resyncSchedule, () => void this.resyncAll(), { noOverlap: true, name: `kubelite-agent-${names.instanceValue}` });
@@ -242,6 +260,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
 
   override async stop(): Promise<void> {
     this.shutDown = true;
+    this.unsubscribeNetlink?.();
     this.lock?.close();
     this.events?.stop();
     clearInterval(this.heartbeat);
@@ -281,7 +300,10 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     if (!ns || !name || !id) return;
     const key = keyFor(ns, name);
     if (ev.Action === 'destroy') {
-      if (this.cache.delete(id)) this.enqueue(key);
+      // `docker rm -f` sends die, then destroy: the replacement starts now, not when a relist notices.
+      this.destroyed.set(id, Date.now());
+      this.cache.delete(id);
+      this.enqueue(key);
       return;
     }
     if (ev.Action === 'start') {
@@ -298,7 +320,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     const p = (async () => {
       try {
         const raw = await this.runtime.inspectRaw(id);
-        const c = raw ? fromInspect(raw, this.ctx.names.dockerNetwork, this.identity.hostIP) : undefined;
+        const c = raw && !this.destroyed.has(id) ? fromInspect(raw, this.ctx.names.dockerNetwork, this.identity.hostIP) : undefined;
         const before = this.cache.get(id);
         if (c) this.cache.set(c);
         else this.cache.delete(id);
@@ -342,6 +364,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     if (this.shutDown) return;
     const now = Date.now();
     for (const [key, at] of this.requeueAt) if (at < now) this.requeueAt.delete(key);
+    for (const [id, at] of this.destroyed) if (at < now - 60_000) this.destroyed.delete(id);
     try {
       await this.relist();
     } catch (err) {
@@ -366,30 +389,29 @@ export class Agent extends QueueController<ComponentContext> implements Componen
 
   // ------------------------------------------------------------------ network and node
 
-  private async ensureNetwork(): Promise<void> {
-    const { names } = this.ctx;
-    const want = { name: names.dockerNetwork, subnet: this.identity.podCIDR, bridge: names.podBridge, instanceLabel: names.instanceLabel, instanceValue: names.instanceValue };
-    const networks = await this.runtime.networks();
-    const mine = networks.find((n) => n.name === want.name);
-    if (mine) mine.containers = await this.runtime.networkContainers(mine.id).catch(() => undefined);
-    const decision = decideNetwork(networks, want);
-    if (decision.action === 'reuse') return;
-    if (decision.action === 'refuse') throw new Error(`cannot set up the pod network: ${decision.message}`);
-    if (decision.action === 'recreate') {
-      this.ctx.logger.info({ network: want.name, why: decision.why }, 'recreating the pod network');
-      await this.runtime.removeNetwork(decision.id);
-    }
+  /** Rebuilds the pod network (see pod-network.ts), telling the Node's status and its Events about it. */
+  private async repairNetwork(why: string): Promise<void> {
+    if (this.shutDown) return;
+    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: this.identity.name } } as Node;
+    this.recorder.warning(node, 'PodNetworkLost', `${why}: rebuilding the pod network and re-attaching its Pods`);
+    void this.beat({ statusOnly: true });
     try {
-      await this.runtime.createNetwork(want, gatewayOf(want.subnet));
+      const report = await this.network.repair(why);
+      if (report) {
+        const stopped = report.stopped.length ? `; ${report.stopped.length} could not be re-attached and get new sandboxes` : '';
+        this.recorder.normal(node, 'PodNetworkRepaired', `pod network ${this.ctx.names.dockerNetwork} on bridge ${this.network.bridge} rebuilt; ${report.reattached} containers re-attached with their addresses${stopped}`);
+      }
     } catch (err) {
-      throw new Error(`cannot create Docker network ${want.name} (${want.subnet} on bridge ${want.bridge}): ${dockerMessage(err)}`);
+      this.recorder.warning(node, 'PodNetworkRepairFailed', (err as Error).message);
     }
+    for (const p of this.pods.list()) this.enqueue(objectKey(p));
+    await this.beat({ statusOnly: true });
   }
 
   private async registerNode(): Promise<void> {
     const client = this.ctx.client;
     const ready = { ok: true, message: 'kubelet is posting ready status' };
-    const desired = nodeObject(this.identity, this.facts, ready, Date.now());
+    const desired = nodeObject(this.identity, this.facts, ready, Date.now(), this.network.health);
     let existing: Node | undefined;
     try {
       existing = await client.get<Node>(R.nodes, undefined, this.identity.name);
@@ -410,26 +432,39 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     if (!deepEqual(labels, existing.metadata.labels) || !deepEqual(spec, existing.spec)) {
       existing = await client.update<Node>(R.nodes, { ...existing, metadata: { ...existing.metadata, labels }, spec });
     }
-    await client.update<Node>(R.nodes, { ...existing, metadata: { ...existing.metadata, resourceVersion: undefined }, status: nodeStatus(this.identity, this.facts, existing.status, ready, Date.now()) }, { subresource: 'status' });
+    await client.update<Node>(R.nodes, { ...existing, metadata: { ...existing.metadata, resourceVersion: undefined }, status: nodeStatus(this.identity, this.facts, existing.status, ready, Date.now(), this.network.health) }, { subresource: 'status' });
   }
 
   /** The heartbeat: is Docker answering? Refresh the Node's Ready condition either way. */
-  private async beat(): Promise<void> {
+  private async beat(opts: { statusOnly?: boolean } = {}): Promise<void> {
     if (this.shutDown) return;
-    let ok = true;
+    let ok = this.dockerOk;
     let message = 'kubelet is posting ready status';
-    try {
-      await this.runtime.ping(3000);
-      this.facts = await this.runtime.facts();
-    } catch (err) {
-      ok = false;
-      message = `container runtime is down: the Docker engine does not answer (${dockerMessage(err)})`;
+    if (!opts.statusOnly) {
+      ok = true;
+      try {
+        await this.runtime.ping(3000);
+        this.facts = await this.runtime.facts();
+      } catch (err) {
+        ok = false;
+        message = `container runtime is down: the Docker engine does not answer (${dockerMessage(err)})`;
+      }
+      if (ok && !this.dockerOk) void this.relist().catch(() => undefined);
+      this.dockerOk = ok;
+      // The safety net for a lost pod network (netlink may have missed it, or Docker lost the network).
+      if (ok && this.network.health.ok) {
+        const problem = await this.network.problem().catch(() => undefined);
+        if (problem) void this.repairNetwork(problem);
+      }
     }
-    if (ok && !this.dockerOk) void this.relist().catch(() => undefined);
-    this.dockerOk = ok;
+    const net = this.network.health;
+    if (ok && !net.ok) {
+      ok = false;
+      message = `container runtime network not ready: ${net.message ?? net.reason}`;
+    }
     try {
       const node = await this.ctx.client.get<Node>(R.nodes, undefined, this.identity.name);
-      const status = nodeStatus(this.identity, this.facts, node.status, { ok, message }, Date.now());
+      const status = nodeStatus(this.identity, this.facts, node.status, { ok, message }, Date.now(), this.network.health);
       await this.ctx.client.update<Node>(R.nodes, { ...node, metadata: { ...node.metadata, resourceVersion: undefined }, status }, { subresource: 'status' });
     } catch (err) {
       if (isStatusError(err, 'NotFound')) {

@@ -302,7 +302,8 @@ export class DockerRuntime {
       hooks.onDisconnect?.(err);
       clearTimeout(retry);
       retry = setTimeout(() => void connect(), delay);
-      delay = Math.min(delay * 2, 5000);
+      // A restarted dockerd is back within seconds: look every second at most (a refused connect costs nothing).
+      delay = Math.min(delay * 2, 1000);
     };
     const connect = async () => {
       if (stopped) return;

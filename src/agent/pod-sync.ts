@@ -39,6 +39,8 @@ export interface SyncDeps extends PodRuntimeDeps {
   secrets: Informer<Secret>;
   hostResolvConf: string;
   terminator: PodTerminator;
+  /** Resolves when the pod network is whole (no rebuild running): sandboxes are only made on it. */
+  networkSettled?(): Promise<void>;
 }
 
 /** What the agent remembers about one Pod between syncs (all of it can be lost: it only tunes back-offs). */
@@ -254,6 +256,7 @@ export class PodSyncer {
     const opts = sandboxCreateOptions(this.naming, { pod, attempt, image: IMAGES.pause, clusterDomain: this.d.config.clusterDomain });
     let id: string | undefined;
     try {
+      await this.d.networkSettled?.();
       id = await this.createNamed(opts);
       await this.d.runtime.start(id);
       const raw = await this.d.runtime.inspectRaw(id);
@@ -261,10 +264,7 @@ export class PodSyncer {
       const observed = fromInspect(raw, this.d.names.dockerNetwork, this.d.hostIP());
       if (!observed || !observed.ip) throw new Error(`the sandbox has no address on network ${this.d.names.dockerNetwork}`);
       // Every container of the Pod shares this resolv.conf (docker-notes): cluster DNS from here on.
-      if (raw.ResolvConfPath) {
-        const text = podResolvConf(pod, { clusterDNS: this.d.config.clusterDNS, domain: this.d.config.clusterDomain, hostResolvConf: this.d.hostResolvConf });
-        await fs.writeFile(raw.ResolvConfPath, text);
-      }
+      if (raw.ResolvConfPath) await fs.writeFile(raw.ResolvConfPath, this.resolvConf(pod));
       this.d.cache.set(observed);
       m.restartBackoff.delete(INFRA_CONTAINER_NAME);
       m.lastErrors.delete(INFRA_CONTAINER_NAME);
@@ -280,6 +280,22 @@ export class PodSyncer {
         this.d.cache.delete(id);
       }
     }
+  }
+
+  private resolvConf(pod: Pod): string {
+    return podResolvConf(pod, { clusterDNS: this.d.config.clusterDNS, domain: this.d.config.clusterDomain, hostResolvConf: this.d.hostResolvConf });
+  }
+
+  /** After Docker re-attached a sandbox to a rebuilt network (and rewrote its resolv.conf): cluster DNS again. */
+  async rewriteResolvConf(containerId: string): Promise<void> {
+    const c = this.d.cache.get(containerId);
+    const raw = await this.d.runtime.inspectRaw(containerId);
+    const observed = raw ? fromInspect(raw, this.d.names.dockerNetwork, this.d.hostIP()) : undefined;
+    if (!raw?.ResolvConfPath || (c ?? observed)?.role !== 'infra') return;
+    const o = (c ?? observed)!;
+    const pod = this.d.pods.getByKey(keyFor(o.podNamespace, o.podName));
+    if (!pod || pod.metadata.uid !== o.podUid || pod.spec.hostNetwork) return;
+    await fs.writeFile(raw.ResolvConfPath, this.resolvConf(pod));
   }
 
   /** Creates a container; a leftover of ours holding the name (a crash between create and record) is removed once. */

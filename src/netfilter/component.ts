@@ -105,7 +105,7 @@ export class ProxyComponent implements Component {
         routes: [config.serviceCIDR, ...(config.lbPool ? [config.lbPool] : [])],
         save: iptablesSave,
         netlink,
-        logger: { warn: (m) => log.warn(m) },
+        logger: { warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
       });
       this.watchdog.start();
       // A Pod's new veth on the bridge (a new Pod, or the bridge rebuilt by the agent) gets hairpin mode at once.

@@ -5,8 +5,8 @@
 //  - a fingerprint of our rules (our chains and the jumps into them, from `iptables-save`), taken every
 //    second or so and compared with the last one taken while no sync of ours ran in between: a rule or
 //    a jump deleted by hand (or by a dockerd restart) changes it. The check backs off when reading the
-//    rules gets expensive (a host with very many Services), so it never costs more than a few percent
-//    of a core; the 30 s resync still covers everything.
+//    rules gets expensive (a host with very many Services: reading them takes at most a fifth of the
+//    time between two checks); the 30 s resync still covers everything.
 // The decision (is a changed fingerprint someone else's doing?) is pure; the class only schedules.
 
 import crypto from 'node:crypto';
@@ -89,14 +89,17 @@ export interface WatchdogOptions {
   netlink?: NetlinkMonitor;
   /** Shortest time between two fingerprint checks (default 1 s). */
   minIntervalMs?: number;
-  /** A check may cost at most this share of the time between checks (default 2 %). */
+  /** A check (mostly waiting for iptables-save) may take at most this share of the time between checks (default 20 %). */
   maxShare?: number;
-  logger?: { warn(msg: string): void };
+  logger?: { warn(msg: string): void; debug?(msg: string): void };
 }
 
 const DEFAULT_MIN_INTERVAL_MS = 1000;
+const DEFAULT_MAX_SHARE = 0.2;
 const MAX_INTERVAL_MS = 30_000;
 const NETLINK_DEBOUNCE_MS = 20;
+/** How often the proxier's sync counter is looked at between checks. */
+const SYNC_POLL_MS = 50;
 
 function repairsCounter(): client.Counter<'trigger'> {
   const name = 'kubelite_proxy_repairs_total';
@@ -115,7 +118,10 @@ export class ProxyWatchdog {
   private checking?: Promise<void>;
   private readonly routes: string[];
   private readonly repairs = repairsCounter();
-  /** Fingerprint checks run so far and repairs they started (tests). */
+  private readonly costs: number[] = [];
+  /** The proxier's sync counter at the last check. */
+  private lastGeneration = -1;
+  /** Fingerprint checks run so far (tests). */
   checks = 0;
 
   constructor(private readonly opts: WatchdogOptions) {
@@ -155,12 +161,27 @@ export class ProxyWatchdog {
     this.netlinkTimer.unref();
   }
 
+  /**
+   * Checks at the adaptive interval, and also right after each sync of ours: the new baseline is then
+   * read before anyone else can have changed what we just wrote (a deletion made between our sync and
+   * a late baseline would otherwise become part of it). Looking at the proxier's sync counter costs nothing.
+   */
   private schedule(ms: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.checking = this.check().finally(() => (this.checking = undefined));
-    }, ms);
+    const due = Date.now() + ms;
+    const tick = () => {
+      if (this.stopped) return;
+      const st = this.opts.proxier.syncState;
+      const oursSinceLastCheck = st.started !== this.lastGeneration && !st.running;
+      if (Date.now() >= due || oursSinceLastCheck) {
+        this.checking = this.check().finally(() => (this.checking = undefined));
+        return;
+      }
+      this.timer = setTimeout(tick, Math.min(SYNC_POLL_MS, Math.max(0, due - Date.now())));
+      this.timer.unref();
+    };
+    this.timer = setTimeout(tick, Math.min(SYNC_POLL_MS, ms));
     this.timer.unref();
   }
 
@@ -171,8 +192,10 @@ export class ProxyWatchdog {
       const before = { ...this.opts.proxier.syncState };
       const dumps = await Promise.all((['nat', 'filter'] as Table[]).map((t) => save(t)));
       const after = { ...this.opts.proxier.syncState };
+      this.lastGeneration = after.started;
       const verdict = judgeFingerprint(this.baseline, before, after, rulesFingerprint(dumps, this.opts.chains.isOwned));
       this.checks++;
+      if (verdict.action !== 'keep') this.opts.logger?.debug?.(`proxy watchdog: ${verdict.action} (syncs ${before.started}->${after.started}, read in ${Math.round(performance.now() - t0)} ms)`);
       if (verdict.action === 'baseline') this.baseline = verdict.baseline;
       else if (verdict.action === 'repair') {
         this.baseline = undefined;
@@ -180,12 +203,17 @@ export class ProxyWatchdog {
         this.opts.logger?.warn('proxy: our rules changed under us (a rule or a jump deleted?): repairing now');
         await this.opts.proxier.fullResync();
       }
-    } catch {
+    } catch (err) {
       // A failed read (iptables busy, a lock) is not a verdict; the next check or the resync decides.
+      this.opts.logger?.debug?.(`proxy watchdog: reading the rules failed: ${(err as Error).message}`);
       this.baseline = undefined;
     }
-    const cost = performance.now() - t0;
+    // The wait follows what a read costs here (the median of the last few: one slow read on a busy host
+    // must not stretch it): about a second on a host with a normal ruleset, longer with a huge one.
+    this.costs.push(performance.now() - t0);
+    if (this.costs.length > 5) this.costs.shift();
+    const cost = [...this.costs].sort((a, b) => a - b)[Math.floor(this.costs.length / 2)];
     const min = this.opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS;
-    this.schedule(Math.min(MAX_INTERVAL_MS, Math.max(min, cost / (this.opts.maxShare ?? 0.02))));
+    this.schedule(Math.min(MAX_INTERVAL_MS, Math.max(min, cost / (this.opts.maxShare ?? DEFAULT_MAX_SHARE))));
   }
 }
