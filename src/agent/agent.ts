@@ -42,7 +42,7 @@ import { VolumeManager } from './volumes.js';
 export interface AgentOptions {
   docker?: Dockerode;
   backoff?: BackoffConfig;
-  /** Pod syncs running at once (default 10, env KUBELITE_AGENT_WORKERS). */
+  /** Pod syncs running at once (default 32, env KUBELITE_AGENT_WORKERS): a sync mostly waits for Docker. */
   workers?: number;
   /** Data-plane settle time after a terminating Pod's IP left the endpoints (default 250 ms). */
   settleMs?: number;
@@ -83,7 +83,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
   private unsubscribeNetlink?: () => void;
 
   constructor(private readonly agentOpts: AgentOptions = {}) {
-    super({ workers: agentOpts.workers ?? (Number(process.env.KUBELITE_AGENT_WORKERS) || 10), baseDelayMs: 200 });
+    super({ workers: agentOpts.workers ?? (Number(process.env.KUBELITE_AGENT_WORKERS) || 32), baseDelayMs: 200 });
   }
 
   protected override get eventSource(): string {
@@ -188,6 +188,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       hostResolvConf,
       terminator,
       networkSettled: () => this.network.settled(),
+      dockerRootDir: () => this.facts.rootDir,
     });
 
     ctx.addSubresource('pods/log', logsHandler({ client, runtime: this.runtime }));
@@ -308,8 +309,8 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     }
     if (ev.Action === 'start') {
       const known = this.cache.get(id);
-      // Our own start already inspected it.
-      if (known?.state === 'running' && known.inspected) return;
+      // Our own start: it is read back by the sync that started it.
+      if ((known?.state === 'running' && known.inspected) || this.syncer?.starting(id)) return;
     }
     void this.inspectInto(id, key);
   }

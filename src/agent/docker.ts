@@ -91,6 +91,7 @@ export class DockerRuntime {
       operatingSystem: String(info.OperatingSystem ?? ''),
       architecture: String(info.Architecture ?? ''),
       osType: String(info.OSType ?? 'linux'),
+      rootDir: typeof info.DockerRootDir === 'string' ? info.DockerRootDir : undefined,
     };
   }
 

@@ -14,6 +14,8 @@ export interface DockerFacts {
   operatingSystem: string;
   architecture: string;
   osType: string;
+  /** Docker's root directory (containers' resolv.conf files live under it). */
+  rootDir?: string;
 }
 
 export function goArch(dockerArch: string): string {

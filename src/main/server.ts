@@ -54,8 +54,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
   prepareDataDir(config.dataDir);
   const token = loadOrCreateToken(config.dataDir);
   const kubernetesServiceIP = nthAddress(config.serviceCIDR, 1);
-  // The PKI (a child process on a first start) runs while the store opens and the components start:
-  // nothing but the HTTPS listener needs it, and components talk to the registry in-process.
+  // The PKI is ready before the listener needs it (components talk to the registry in-process).
   const pkiPromise = loadOrCreatePki(config.dataDir, {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${config.clusterDomain}`, os.hostname().toLowerCase()],
     ipAddresses: [...new Set(['127.0.0.1', kubernetesServiceIP, ...(config.bindAddress !== '0.0.0.0' ? [config.bindAddress] : []), ...hostIPv4s()])],

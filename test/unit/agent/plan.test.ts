@@ -160,6 +160,17 @@ test('an interrupted start (created, never started) is replaced with the same re
   ]);
 });
 
+test('a container this agent prepared while the sandbox started is started as it is; one of another sandbox or spec is replaced', (t) => {
+  const sb = sandbox();
+  const c = app('app', sb, { state: 'created', startedAt: undefined });
+  t.deepEqual(plan(pod(), [sb, c], { prepared: new Set([c.id]) }).actions, [{ kind: 'start', container: 'app', init: false, restartCount: 0, reason: 'prepared', existing: c.id }]);
+  const stale = app('app', sb, { state: 'created', startedAt: undefined, specHash: 'other' });
+  t.deepEqual(kinds(plan(pod(), [sb, stale], { prepared: new Set([stale.id]) })), ['remove', 'start'], 'the spec changed meanwhile');
+  const other = sandbox();
+  const elsewhere = app('app', other, { state: 'created', startedAt: undefined });
+  t.deepEqual(kinds(plan(pod(), [sb, elsewhere], { prepared: new Set([elsewhere.id]) })), ['remove', 'start'], 'joined to another sandbox');
+});
+
 test('a container removed by hand comes back with restartCount from the status', (t) => {
   const sb = sandbox();
   const p = pod({}, { status: { phase: 'Running', containerStatuses: [{ name: 'app', ready: true, restartCount: 3, image: 'x', imageID: '', containerID: 'docker://gone', state: { running: {} }, lastState: {} }] } });
