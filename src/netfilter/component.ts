@@ -12,7 +12,7 @@ import { ensureHairpin } from '../host/hairpin.js';
 import { hostPrimaryIPv4 } from '../host/node-ips.js';
 import { Proxier, type NetfilterHost, type SyncResult } from './proxier.js';
 import { iptablesSave } from './iptables.js';
-import { ProxyWatchdog } from './watchdog.js';
+import { iptablesFingerprint, ProxyWatchdog } from './watchdog.js';
 import { netlinkMonitor, type NetlinkMonitor } from '../host/netlink.js';
 import { nthAddress } from '../util/ip.js';
 import { objectKey } from '../api/keys.js';
@@ -100,10 +100,9 @@ export class ProxyComponent implements Component {
       const netlink = this.opts.netlink ?? netlinkMonitor(log);
       this.watchdog = new ProxyWatchdog({
         proxier,
-        chains: proxier.chains,
         device: names.serviceDevice,
         routes: [config.serviceCIDR, ...(config.lbPool ? [config.lbPool] : [])],
-        save: iptablesSave,
+        fingerprint: iptablesFingerprint(iptablesSave, proxier.chains.isOwned),
         netlink,
         logger: { warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
       });

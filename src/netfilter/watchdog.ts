@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import client from 'prom-client';
 import type { NetlinkEvent, NetlinkMonitor } from '../host/netlink.js';
 import { cidrContains, normalizeCIDR } from '../util/ip.js';
-import type { ChainNames, Table } from './names.js';
+import type { Table } from './names.js';
 import { ruleTarget, parseSave } from './save-parse.js';
 
 /** What a fingerprint was taken against: the proxier's sync counter, and whether a sync was under way. */
@@ -63,6 +63,11 @@ export function rulesFingerprint(dumps: string[], isOwned: (chain: string) => bo
   return h.digest('hex');
 }
 
+/** The iptables data plane's fingerprint: both tables read (in parallel), our chains and jumps hashed. */
+export function iptablesFingerprint(save: (table: Table) => Promise<string>, isOwned: (chain: string) => boolean): () => Promise<string> {
+  return async () => rulesFingerprint(await Promise.all((['nat', 'filter'] as Table[]).map((t) => save(t))), isOwned);
+}
+
 /** Does this link or route change touch host plumbing the proxier owns? Pure. */
 export function touchesProxyPlumbing(ev: NetlinkEvent, device: string, routes: readonly string[]): boolean {
   if (ev.kind === 'link') return ev.name === device && (ev.deleted || !ev.up);
@@ -80,12 +85,14 @@ export interface WatchdogTarget {
 
 export interface WatchdogOptions {
   proxier: WatchdogTarget;
-  chains: Pick<ChainNames, 'isOwned'>;
   /** The service device and the destinations routed to it (service CIDR, LB pool). */
   device: string;
   routes: string[];
-  /** Reads one table's rules (iptables-save); absent: no fingerprint check (netlink only). */
-  save?: (table: Table) => Promise<string>;
+  /**
+   * A fingerprint of everything of ours in the kernel's rules (iptables: `iptablesFingerprint`; an
+   * nftables data plane: a hash of its table's listing); absent: no fingerprint check (netlink only).
+   */
+  fingerprint?: () => Promise<string>;
   netlink?: NetlinkMonitor;
   /** Shortest time between two fingerprint checks (default 1 s). */
   minIntervalMs?: number;
@@ -136,7 +143,7 @@ export class ProxyWatchdog {
         if (touchesProxyPlumbing(ev, this.opts.device, this.routes)) this.repairSoon();
       });
     }
-    if (this.opts.save) this.schedule(this.opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS);
+    if (this.opts.fingerprint) this.schedule(this.opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS);
   }
 
   async stop(): Promise<void> {
@@ -186,14 +193,14 @@ export class ProxyWatchdog {
   }
 
   private async check(): Promise<void> {
-    const save = this.opts.save!;
+    const fingerprint = this.opts.fingerprint!;
     const t0 = performance.now();
     try {
       const before = { ...this.opts.proxier.syncState };
-      const dumps = await Promise.all((['nat', 'filter'] as Table[]).map((t) => save(t)));
+      const fp = await fingerprint();
       const after = { ...this.opts.proxier.syncState };
       this.lastGeneration = after.started;
-      const verdict = judgeFingerprint(this.baseline, before, after, rulesFingerprint(dumps, this.opts.chains.isOwned));
+      const verdict = judgeFingerprint(this.baseline, before, after, fp);
       this.checks++;
       if (verdict.action !== 'keep') this.opts.logger?.debug?.(`proxy watchdog: ${verdict.action} (syncs ${before.started}->${after.started}, read in ${Math.round(performance.now() - t0)} ms)`);
       if (verdict.action === 'baseline') this.baseline = verdict.baseline;

@@ -3,7 +3,7 @@
 // the proxier's fullResync from both triggers.
 
 import test from 'ava';
-import { judgeFingerprint, ProxyWatchdog, rulesFingerprint, touchesProxyPlumbing } from '../../../src/netfilter/watchdog.js';
+import { iptablesFingerprint, judgeFingerprint, ProxyWatchdog, rulesFingerprint, touchesProxyPlumbing } from '../../../src/netfilter/watchdog.js';
 import { NetlinkMonitor } from '../../../src/host/netlink.js';
 
 const idle = (started: number) => ({ started, running: false });
@@ -82,7 +82,7 @@ test('the watchdog asks for a full resync when the fingerprint changes while the
   };
   const script = "setTimeout(() => console.log('Deleted 10.201.1.0/24 dev klsvc-t1 scope link'), 300); setInterval(() => {}, 1000);";
   const netlink = new NetlinkMonitor(undefined, [process.execPath, ['-e', script]]);
-  const w = new ProxyWatchdog({ proxier, chains: { isOwned: owned }, device: 'klsvc-t1', routes: ['10.201.1.0/24'], save, netlink, minIntervalMs: 10, maxShare: 1 });
+  const w = new ProxyWatchdog({ proxier, device: 'klsvc-t1', routes: ['10.201.1.0/24'], fingerprint: iptablesFingerprint(save, owned), netlink, minIntervalMs: 10, maxShare: 1 });
   t.teardown(() => w.stop());
   const first = nextResync();
   w.start();
