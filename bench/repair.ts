@@ -307,6 +307,7 @@ try {
   }
 } finally {
   await stopEnv(env);
+  if (!env) await wipe(servicePlan(56, [])).catch(() => undefined);
 }
 
 // dockerd restarted under a running server.
@@ -331,7 +332,12 @@ try {
   }
 } finally {
   await stopEnv(denv, dockerd.host);
+  // Whatever happened: nothing of instance b55 stays on the host (its bridge outlives the private engine).
+  const plan55 = servicePlan(55, []);
+  await wipe(plan55, dockerd.host).catch(() => undefined);
   await dockerd.stop().catch(() => undefined);
+  await exec('ip', ['link', 'del', hostNames({ instance: plan55.instance }).podBridge]);
+  await wipe(plan55).catch(() => undefined);
   fs.rmSync(dockerd.dir, { recursive: true, force: true });
 }
 

@@ -102,7 +102,7 @@ export class ProxyComponent implements Component {
         proxier,
         device: names.serviceDevice,
         routes: [config.serviceCIDR, ...(config.lbPool ? [config.lbPool] : [])],
-        fingerprint: iptablesFingerprint(iptablesSave, proxier.chains.isOwned),
+        fingerprint: iptablesFingerprint(iptablesSave, proxier.chains, () => proxier.writtenRules),
         netlink,
         logger: { warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
       });

@@ -180,6 +180,11 @@ export class Proxier {
     return this.cn;
   }
 
+  /** What the kernel holds of our chains as far as we know (what the last syncs wrote); undefined until a sync succeeded. */
+  get writtenRules(): Partial<Record<Table, ChainRules>> | undefined {
+    return this.jumpsInPlace ? this.written : undefined;
+  }
+
   /** Syncs started so far, and whether one runs or is about to: lets a watchdog tell our own writes from someone else's. */
   get syncState(): { started: number; running: boolean } {
     return { started: this.syncsStarted, running: this.loop !== undefined || this.timer !== undefined };

@@ -2,19 +2,22 @@
 // `fullResync()` (read the kernel, compare, repair — the only code that writes our rules and devices):
 //  - netlink: the service device, its routes or the LoadBalancer pool route changed (deleted by hand,
 //    set down, re-routed elsewhere): reacted to within milliseconds (src/host/netlink.ts);
-//  - a fingerprint of our rules (our chains and the jumps into them, from `iptables-save`), taken every
-//    second or so and compared with the last one taken while no sync of ours ran in between: a rule or
-//    a jump deleted by hand (or by a dockerd restart) changes it. The check backs off when reading the
-//    rules gets expensive (a host with very many Services: reading them takes at most a fifth of the
-//    time between two checks); the 30 s resync still covers everything.
-// The decision (is a changed fingerprint someone else's doing?) is pure; the class only schedules.
+//  - a digest of our rules in the kernel (our chains and the jumps into them, from `iptables-save`),
+//    read every second or so while no sync of ours runs, and compared with the digest of what the
+//    proxier wrote: a rule or a jump deleted by hand (or by a dockerd restart) makes them differ. A data
+//    plane that cannot say what it wrote compares with the last digest read instead. The check backs
+//    off when reading the rules gets expensive (a host with very many Services: reading them takes at
+//    most a fifth of the time between two checks); the 30 s resync still covers everything.
+// The decisions are pure; the class only schedules.
 
 import crypto from 'node:crypto';
 import client from 'prom-client';
 import type { NetlinkEvent, NetlinkMonitor } from '../host/netlink.js';
 import { cidrContains, normalizeCIDR } from '../util/ip.js';
-import type { Table } from './names.js';
-import { ruleTarget, parseSave } from './save-parse.js';
+import { JUMP_HOSTS } from './iptables.js';
+import type { ChainNames, Table } from './names.js';
+import { jumpRules, normalizeRule, type ChainRules } from './render.js';
+import { ownedChains, parseSave, ruleTarget } from './save-parse.js';
 
 /** What a fingerprint was taken against: the proxier's sync counter, and whether a sync was under way. */
 export interface SyncState {
@@ -29,6 +32,23 @@ export interface Baseline {
 
 export type FingerprintVerdict = { action: 'baseline'; baseline: Baseline } | { action: 'keep' } | { action: 'repair' } | { action: 'unsure' };
 
+/** One read: the digest of our rules in the kernel and, when the data plane can say, of what it wrote. */
+export interface Fingerprint {
+  kernel: string;
+  expected?: string;
+}
+
+/**
+ * Against what the proxier wrote: equal is fine; different is a repair, unless it is the difference a
+ * repair already could not remove (`accepted`: the kernel prints something differently from how we
+ * wrote it), which is then watched like a baseline. Pure.
+ */
+export function judgeAgainstExpected(before: SyncState, after: SyncState, fp: Required<Fingerprint>, accepted: string | undefined): 'keep' | 'repair' | 'unsure' {
+  if (before.running || after.running || before.started !== after.started) return 'unsure';
+  if (fp.kernel === fp.expected || fp.kernel === accepted) return 'keep';
+  return 'repair';
+}
+
 /**
  * One observation: the sync state before and after reading the fingerprint. Only a fingerprint read
  * while no sync of ours started or ran is comparable; a different one then means someone else changed
@@ -40,32 +60,69 @@ export function judgeFingerprint(baseline: Baseline | undefined, before: SyncSta
   return baseline.fingerprint === fingerprint ? { action: 'keep' } : { action: 'repair' };
 }
 
-/** A hash of our chains (every rule) and of the jumps into them from other chains, per table. Pure. */
-export function rulesFingerprint(dumps: string[], isOwned: (chain: string) => boolean): string {
+function digest(tables: Partial<Record<Table, ChainRules>>, jumps: Record<Table, string[]>): string {
   const h = crypto.createHash('sha256');
-  for (const dump of dumps) {
-    for (const [table, saved] of Object.entries(parseSave(dump))) {
-      if (!saved) continue;
-      h.update(`*${table}\n`);
-      for (const [chain, rules] of [...saved.chains].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-        if (isOwned(chain)) {
-          h.update(`:${chain}\n`);
-          for (const r of rules) h.update(`${r}\n`);
-        } else {
-          for (const r of rules) {
-            const target = ruleTarget(r);
-            if (target && isOwned(target)) h.update(`${r}\n`);
-          }
-        }
-      }
+  for (const t of ['nat', 'filter'] as Table[]) {
+    h.update(`*${t}\n`);
+    for (const [chain, rules] of [...(tables[t] ?? new Map<string, string[]>())].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+      h.update(`:${chain}\n`);
+      for (const r of rules) h.update(`${normalizeRule(r)}\n`);
     }
+    for (const j of [...jumps[t]].map(normalizeRule).sort()) h.update(`${j}\n`);
   }
   return h.digest('hex');
 }
 
-/** The iptables data plane's fingerprint: both tables read (in parallel), our chains and jumps hashed. */
-export function iptablesFingerprint(save: (table: Table) => Promise<string>, isOwned: (chain: string) => boolean): () => Promise<string> {
-  return async () => rulesFingerprint(await Promise.all((['nat', 'filter'] as Table[]).map((t) => save(t))), isOwned);
+/**
+ * Our part of `iptables-save` dumps: our chains (every rule) and the rules in the host chains our jumps
+ * live in that jump into ours; whether DOCKER-USER exists (where the forwarding jump goes). Pure.
+ */
+export function kernelDigest(dumps: string[], isOwned: (chain: string) => boolean): { digest: string; dockerUser: boolean } {
+  const tables: Partial<Record<Table, ChainRules>> = {};
+  const jumps: Record<Table, string[]> = { nat: [], filter: [] };
+  let dockerUser = false;
+  for (const dump of dumps) {
+    for (const [name, saved] of Object.entries(parseSave(dump))) {
+      if (!saved || (name !== 'nat' && name !== 'filter')) continue;
+      const t = name as Table;
+      tables[t] = ownedChains(saved, isOwned);
+      for (const host of JUMP_HOSTS[t]) {
+        const rules = saved.chains.get(host);
+        if (rules === undefined) continue;
+        if (host === 'DOCKER-USER') dockerUser = true;
+        for (const r of rules) {
+          const target = ruleTarget(r);
+          if (target && isOwned(target)) jumps[t].push(r);
+        }
+      }
+    }
+  }
+  return { digest: digest(tables, jumps), dockerUser };
+}
+
+/** The same digest of what the proxier wrote and the jumps it keeps in place. Pure. */
+export function expectedDigest(written: Partial<Record<Table, ChainRules>>, cn: ChainNames, dockerUser: boolean): string {
+  const jumps: Record<Table, string[]> = { nat: [], filter: [] };
+  for (const j of jumpRules(cn, { dockerUser })) jumps[j.table].push(j.line);
+  return digest(written, jumps);
+}
+
+/** Kept for a data plane that only has a read (no record of what it wrote): a hash of our part of the dumps. */
+export function rulesFingerprint(dumps: string[], isOwned: (chain: string) => boolean): string {
+  return kernelDigest(dumps, isOwned).digest;
+}
+
+/**
+ * The iptables data plane's fingerprint: both tables read (in parallel) and digested, beside the digest
+ * of what the proxier wrote (`written`: undefined before its first sync and after a failed one).
+ */
+export function iptablesFingerprint(save: (table: Table) => Promise<string>, cn: ChainNames, written?: () => Partial<Record<Table, ChainRules>> | undefined): () => Promise<Fingerprint> {
+  return async () => {
+    const dumps = await Promise.all((['nat', 'filter'] as Table[]).map((t) => save(t)));
+    const k = kernelDigest(dumps, cn.isOwned);
+    const w = written?.();
+    return { kernel: k.digest, ...(w && w.nat && w.filter ? { expected: expectedDigest(w, cn, k.dockerUser) } : {}) };
+  };
 }
 
 /** Does this link or route change touch host plumbing the proxier owns? Pure. */
@@ -92,7 +149,7 @@ export interface WatchdogOptions {
    * A fingerprint of everything of ours in the kernel's rules (iptables: `iptablesFingerprint`; an
    * nftables data plane: a hash of its table's listing); absent: no fingerprint check (netlink only).
    */
-  fingerprint?: () => Promise<string>;
+  fingerprint?: () => Promise<Fingerprint>;
   netlink?: NetlinkMonitor;
   /** Shortest time between two fingerprint checks (default 1 s). */
   minIntervalMs?: number;
@@ -128,6 +185,8 @@ export class ProxyWatchdog {
   private readonly costs: number[] = [];
   /** The proxier's sync counter at the last check. */
   private lastGeneration = -1;
+  /** A kernel digest that differs from what we wrote even right after a repair (watched like a baseline). */
+  private accepted?: string;
   /** Fingerprint checks run so far (tests). */
   checks = 0;
 
@@ -200,15 +259,30 @@ export class ProxyWatchdog {
       const fp = await fingerprint();
       const after = { ...this.opts.proxier.syncState };
       this.lastGeneration = after.started;
-      const verdict = judgeFingerprint(this.baseline, before, after, fp);
       this.checks++;
-      if (verdict.action !== 'keep') this.opts.logger?.debug?.(`proxy watchdog: ${verdict.action} (syncs ${before.started}->${after.started}, read in ${Math.round(performance.now() - t0)} ms)`);
-      if (verdict.action === 'baseline') this.baseline = verdict.baseline;
-      else if (verdict.action === 'repair') {
+      let action: FingerprintVerdict['action'];
+      if (fp.expected !== undefined) {
+        action = judgeAgainstExpected(before, after, { kernel: fp.kernel, expected: fp.expected }, this.accepted);
+        if (action === 'keep' && fp.kernel === fp.expected) this.accepted = undefined;
+      } else {
+        const verdict = judgeFingerprint(this.baseline, before, after, fp.kernel);
+        action = verdict.action;
+        if (verdict.action === 'baseline') this.baseline = verdict.baseline;
+      }
+      if (action !== 'keep') this.opts.logger?.debug?.(`proxy watchdog: ${action} (syncs ${before.started}->${after.started}, read in ${Math.round(performance.now() - t0)} ms)`);
+      if (action === 'repair') {
         this.baseline = undefined;
         this.repairs.inc({ trigger: 'fingerprint' });
         this.opts.logger?.warn('proxy: our rules changed under us (a rule or a jump deleted?): repairing now');
         await this.opts.proxier.fullResync();
+        // Still different right after a repair: not something a resync can change (the kernel prints it
+        // its own way). Watch that state for changes instead of repairing it every second.
+        const st = { ...this.opts.proxier.syncState };
+        const again = await fingerprint();
+        if (again.expected !== undefined && again.kernel !== again.expected && !st.running && st.started === this.opts.proxier.syncState.started) {
+          this.accepted = again.kernel;
+          this.opts.logger?.debug?.('proxy watchdog: our rules read back differently from how they were written, even after a repair: watching them for changes');
+        }
       }
     } catch (err) {
       // A failed read (iptables busy, a lock) is not a verdict; the next check or the resync decides.

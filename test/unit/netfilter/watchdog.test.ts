@@ -3,7 +3,11 @@
 // the proxier's fullResync from both triggers.
 
 import test from 'ava';
-import { iptablesFingerprint, judgeFingerprint, ProxyWatchdog, rulesFingerprint, touchesProxyPlumbing } from '../../../src/netfilter/watchdog.js';
+import { expectedDigest, iptablesFingerprint, judgeAgainstExpected, judgeFingerprint, kernelDigest, ProxyWatchdog, rulesFingerprint, touchesProxyPlumbing } from '../../../src/netfilter/watchdog.js';
+import type { ChainNames, Table } from '../../../src/netfilter/names.js';
+import { hostNames } from '../../../src/config.js';
+import { buildProxyModel } from '../../../src/netfilter/model.js';
+import { jumpRules, renderRules } from '../../../src/netfilter/render.js';
 import { NetlinkMonitor } from '../../../src/host/netlink.js';
 
 const idle = (started: number) => ({ started, running: false });
@@ -31,6 +35,47 @@ const SAVE_NAT = `*nat
 COMMIT
 `;
 const owned = (c: string) => c.startsWith('KUBELITE-T1-') || c.startsWith('KL-T1-');
+
+test('judgeAgainstExpected: equal keeps, different repairs (unless it is what a repair could not change), never across a sync', (t) => {
+  const fp = { kernel: 'k', expected: 'e' };
+  t.is(judgeAgainstExpected(idle(2), idle(2), { kernel: 'e', expected: 'e' }, undefined), 'keep');
+  t.is(judgeAgainstExpected(idle(2), idle(2), fp, undefined), 'repair');
+  t.is(judgeAgainstExpected(idle(2), idle(2), fp, 'k'), 'keep', 'accepted after a repair');
+  t.is(judgeAgainstExpected(idle(2), idle(3), fp, undefined), 'unsure');
+  t.is(judgeAgainstExpected({ started: 2, running: true }, idle(2), fp, undefined), 'unsure');
+});
+
+test('the digest of what the proxier wrote equals the digest of the same rules read back with iptables-save', (t) => {
+  const names = hostNames({ instance: 'wd' });
+  const cfg = { names, podCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/12', nodeIPs: ['192.0.2.2'] };
+  const model = buildProxyModel(
+    [{ apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'default', name: 'web' }, spec: { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }],
+    [{ apiVersion: 'v1', kind: 'Endpoints', metadata: { namespace: 'default', name: 'web' }, subsets: [{ addresses: [{ ip: '10.244.0.5' }, { ip: '10.244.0.6' }, { ip: '10.244.0.7' }], ports: [{ name: 'http', port: 8080 }] }] }],
+    { serviceCIDR: cfg.serviceCIDR },
+  );
+  const rendered = renderRules(model, cfg);
+  const cn = rendered.chains;
+  // A read-back: Docker's chains beside ours, the host chains with our jumps, and probabilities as the kernel prints them.
+  const dump = (table: Table, dockerUser: boolean) => {
+    const lines = [`*${table}`, ...(table === 'nat' ? [':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':DOCKER - [0:0]'] : [':INPUT ACCEPT [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', ...(dockerUser ? [':DOCKER-USER - [0:0]'] : [])])];
+    for (const chain of rendered.tables[table].keys()) lines.push(`:${chain} - [0:0]`);
+    if (table === 'nat') lines.push('-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER');
+    for (const j of jumpRules(cn, { dockerUser })) if (j.table === table) lines.push(j.line);
+    for (const rules of rendered.tables[table].values()) for (const r of rules) lines.push(r.replace(/--probability 0\.3333333333/, '--probability 0.33333333349'));
+    lines.push('COMMIT');
+    return lines.join('\n') + '\n';
+  };
+  for (const dockerUser of [false, true]) {
+    const dumps = [dump('nat', dockerUser), dump('filter', dockerUser)];
+    const k = kernelDigest(dumps, cn.isOwned);
+    t.is(k.dockerUser, dockerUser);
+    t.is(k.digest, expectedDigest(rendered.tables, cn, dockerUser), `in sync (DOCKER-USER ${dockerUser})`);
+    const withoutJump = [dumps[0].replace(/^-A OUTPUT .*kubelite service portals.*\n/m, ''), dumps[1]];
+    t.not(kernelDigest(withoutJump, cn.isOwned).digest, k.digest, 'a jump deleted');
+    const withoutRule = [dumps[0].replace(new RegExp(`^-A ${cn.services} .*\\n`, 'm'), ''), dumps[1]];
+    t.not(kernelDigest(withoutRule, cn.isOwned).digest, k.digest, 'a rule deleted');
+  }
+});
 
 test('rulesFingerprint: our chains and the jumps into them count; Docker\'s and others\' rules do not', (t) => {
   const fp = rulesFingerprint([SAVE_NAT], owned);
@@ -82,7 +127,7 @@ test('the watchdog asks for a full resync when the fingerprint changes while the
   };
   const script = "setTimeout(() => console.log('Deleted 10.201.1.0/24 dev klsvc-t1 scope link'), 300); setInterval(() => {}, 1000);";
   const netlink = new NetlinkMonitor(undefined, [process.execPath, ['-e', script]]);
-  const w = new ProxyWatchdog({ proxier, device: 'klsvc-t1', routes: ['10.201.1.0/24'], fingerprint: iptablesFingerprint(save, owned), netlink, minIntervalMs: 10, maxShare: 1 });
+  const w = new ProxyWatchdog({ proxier, device: 'klsvc-t1', routes: ['10.201.1.0/24'], fingerprint: iptablesFingerprint(save, { isOwned: owned } as ChainNames), netlink, minIntervalMs: 10, maxShare: 1 });
   t.teardown(() => w.stop());
   const first = nextResync();
   w.start();
