@@ -25,6 +25,7 @@ const COMMANDS: [string, () => Promise<Register>][] = [
   ['cleanup', async () => (await import('./commands/cleanup.js')).registerCleanup],
   ['dns', async () => (await import('./commands/dns.js')).registerDns],
   ['tls', async () => (await import('./commands/tls.js')).registerTls],
+  ['cluster', async () => (await import('./commands/cluster.js')).registerCluster],
 ];
 
 const program = new Command();

@@ -34,6 +34,8 @@ export interface ServerConfig {
   ingressBindAddress: string;
   disabled: Set<Component>;
   logLevel: string;
+  /** Read the API bearer token from this file instead of the data dir's generated one (a node container given its token). */
+  tokenFile?: string;
 }
 
 export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {

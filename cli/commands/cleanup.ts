@@ -14,6 +14,8 @@ interface CleanupFlags {
   lbPool?: string;
   dataDir?: string;
   purge?: boolean;
+  clusters?: boolean;
+  keepClusters?: boolean;
 }
 
 function cidr(flag: string, v: string | undefined): string | undefined {
@@ -35,6 +37,8 @@ export function registerCleanup(program: Command): void {
     .option('--lb-pool <cidr>', 'the instance\'s LoadBalancer pool, if it had one (its route is removed)')
     .option('--data-dir <dir>', 'the instance\'s data dir (removed only with --purge)', '/var/lib/kubelite')
     .option('--purge', 'also delete the data dir (state, PKI, token): the cluster is gone for good')
+    .option('--clusters', 'also delete every `kubelite cluster` (the default without --instance)')
+    .option('--keep-clusters', 'leave `kubelite cluster` clusters alone')
     .action((flags: CleanupFlags) =>
       run(async () => {
         let names;
@@ -62,6 +66,17 @@ export function registerCleanup(program: Command): void {
         else lines.unshift(`cleaned up ${label}:`);
         process.stdout.write(lines.join('\n') + '\n');
         for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+        // Clusters are no instance's: the plain `kubelite cleanup` (everything) takes them too.
+        if (flags.clusters || (!flags.instance && !flags.keepClusters)) {
+          const { deleteAllClusters } = await import('../../src/cluster/delete.js');
+          for (const c of await deleteAllClusters().catch((err: Error) => {
+            process.stderr.write(`warning: clusters: ${err.message}\n`);
+            return [];
+          })) {
+            process.stdout.write(`deleted cluster ${c.name} (${[...c.containers, ...(c.network ? [c.network] : []), ...c.routes].join(', ') || 'left-overs'})\n`);
+            for (const p of c.problems) process.stderr.write(`warning: cluster ${c.name}: ${p}\n`);
+          }
+        }
       }),
     );
 }

@@ -28,6 +28,7 @@ interface ServerFlags {
   ingressBindAddress: string;
   disable?: string[];
   logLevel: string;
+  tokenFile?: string;
 }
 
 function int(name: string, v: string, min: number, max: number): number {
@@ -75,6 +76,7 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     ingressBindAddress: f.ingressBindAddress,
     disabled,
     logLevel: f.logLevel,
+    tokenFile: f.tokenFile,
   });
   if (f.clusterDns) cfg.clusterDNS = f.clusterDns;
   if (!cidrContains(cfg.serviceCIDR, cfg.clusterDNS)) throw new CliError(`error: --cluster-dns ${cfg.clusterDNS} is outside --service-cidr ${cfg.serviceCIDR}`);
@@ -104,6 +106,7 @@ export function registerServer(program: Command): void {
     .option('--ingress-bind-address <ip>', 'address the ingress listens on', '0.0.0.0')
     .option('--disable <components...>', `turn components off: ${COMPONENTS.join(', ')}`)
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
+    .option('--token-file <file>', 'use the API bearer token in this file (at least 16 characters) instead of a generated one')
     .action((flags: ServerFlags) =>
       run(async () => {
         const config = configFromFlags(flags);

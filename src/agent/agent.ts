@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import Dockerode from 'dockerode';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { ConfigMap, Endpoints, Node, Pod, Secret } from '../api/types.js';
+import type { ConfigMap, Endpoints, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from '../api/types.js';
 import { R } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
 import { Informer } from '../client/informer.js';
@@ -38,6 +38,7 @@ import { ENDPOINTS_IP_INDEX, PodTerminator } from './pod-terminate.js';
 import { ProbeManager, type ProbeChange } from './probes.js';
 import { RuntimeCache } from './runtime-cache.js';
 import { VolumeManager } from './volumes.js';
+import { LocalPathProvisioner } from './local-path.js';
 
 export interface AgentOptions {
   docker?: Dockerode;
@@ -64,6 +65,9 @@ export class Agent extends QueueController<ComponentContext> implements Componen
   private configMaps!: Informer<ConfigMap>;
   private secrets!: Informer<Secret>;
   private endpoints!: Informer<Endpoints>;
+  private claims!: Informer<PersistentVolumeClaim>;
+  private volumes!: Informer<PersistentVolume>;
+  private provisioner?: LocalPathProvisioner;
   private events?: EventWatch;
   private heartbeat?: NodeJS.Timeout;
   private resync?: ScheduledTask;
@@ -123,10 +127,20 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     }
     this.lock = await instanceLock(names.instanceValue);
     this.runtime = new DockerRuntime(this.agentOpts.docker ?? new Dockerode(), log);
-    try {
-      await this.runtime.ping(5000);
-    } catch (err) {
-      throw new Error(`the agent needs a Docker engine, and the one at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} does not answer (${dockerMessage(err)}): start it (scripts/ensure-docker.sh) or run with --disable agent`);
+    // A node container starts its engine and kubelite side by side and says how long to wait for the
+    // engine (KUBELITE_DOCKER_WAIT seconds); anywhere else, an engine that does not answer is an error.
+    const deadline = Date.now() + (Number(process.env.KUBELITE_DOCKER_WAIT) || 0) * 1000;
+    for (;;) {
+      try {
+        await this.runtime.ping(5000);
+        break;
+      } catch (err) {
+        if (Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        throw new Error(`the agent needs a Docker engine, and the one at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} does not answer (${dockerMessage(err)}): start it (scripts/ensure-docker.sh) or run with --disable agent`);
+      }
     }
     const factsP = this.runtime.facts();
     factsP.catch(() => undefined); // awaited below, after the work that overlaps it
@@ -165,6 +179,8 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     this.configMaps = ctx.informers.for<ConfigMap>(R.configmaps);
     this.secrets = ctx.informers.for<Secret>(R.secrets);
     this.endpoints = ctx.informers.for<Endpoints>(R.endpoints);
+    this.claims = ctx.informers.for<PersistentVolumeClaim>(R.persistentvolumeclaims);
+    this.volumes = ctx.informers.for<PersistentVolume>(R.persistentvolumes);
     this.endpoints.addIndex(ENDPOINTS_IP_INDEX, (ep) => (ep.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)));
 
     this.recorder = ctx.recorder(this.eventSource);
@@ -189,6 +205,8 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       terminator,
       networkSettled: () => this.network.settled(),
       dockerRootDir: () => this.facts.rootDir,
+      claims: this.claims,
+      persistentVolumes: this.volumes,
     });
 
     ctx.addSubresource('pods/log', logsHandler({ client, runtime: this.runtime }));
@@ -216,6 +234,9 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     });
     await Promise.all([registered, this.relist()]);
     await super.start(ctx);
+    // This node's half of the local-path StorageClass (directories under --data-dir/storage).
+    this.provisioner = new LocalPathProvisioner(this.identity.name, config.dataDir);
+    await this.provisioner.start(ctx);
 
     // The pod bridge deleted by hand: rebuilt at once (the heartbeat checks it too).
     this.unsubscribeNetlink = netlinkMonitor(log).subscribe((ev) => {
@@ -246,8 +267,13 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     };
     this.configMaps.on({ add: onObject('configMap'), update: (_o, n) => onObject('configMap')(n) });
     this.secrets.on({ add: onObject('secret'), update: (_o, n) => onObject('secret')(n) });
+    // A Pod waiting for its claim starts as soon as the claim is bound.
+    const onClaim = (c: PersistentVolumeClaim) => {
+      for (const p of this.pods.list(c.metadata.namespace)) if ((p.spec.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === c.metadata.name)) this.enqueue(objectKey(p));
+    };
+    this.claims.on({ add: onClaim, update: (_o, n) => onClaim(n) });
 
-    return [this.pods, this.configMaps, this.secrets, this.endpoints];
+    return [this.pods, this.configMaps, this.secrets, this.endpoints, this.claims, this.volumes];
   }
 
   protected override synced(): void {
@@ -268,6 +294,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     await this.resync?.stop();
     await this.resync?.destroy?.();
     this.probes?.stop();
+    await this.provisioner?.stop();
     await super.stop();
     this.pods?.stop();
     // Containers keep running: the next start adopts them.

@@ -3,7 +3,7 @@
 // (pod-terminate.ts).
 
 import fs from 'node:fs/promises';
-import type { ConfigMap, Container, Pod, PodStatus, Secret } from '../api/types.js';
+import type { ConfigMap, Container, PersistentVolume, PersistentVolumeClaim, Pod, PodStatus, Secret } from '../api/types.js';
 import { R } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
 import type { Informer } from '../client/informer.js';
@@ -20,7 +20,7 @@ import { fromCreate, fromInspect, isRunning } from './observed.js';
 import { planPodSync, type Action, type Plan } from './plan.js';
 import { podStatusFrom, rejectedStatus, stoppedSinceStatus, withoutNulls } from './status.js';
 import { INFRA_CONTAINER_NAME, type ObservedContainer, type Waiting } from './types.js';
-import { containerMounts, MountError } from './volumes-plan.js';
+import { containerMounts, MountError, unboundClaims } from './volumes-plan.js';
 import type { VolumeManager } from './volumes.js';
 import type { PodRuntimeDeps, PodTerminator } from './pod-terminate.js';
 import { Sandboxes } from './sandbox.js';
@@ -43,7 +43,13 @@ export interface SyncDeps extends PodRuntimeDeps {
   networkSettled?(): Promise<void>;
   /** Docker's root directory (`docker info`). */
   dockerRootDir?(): string | undefined;
+  /** Claims and volumes, for persistentVolumeClaim volumes (absent: such Pods fail to mount). */
+  claims?: Informer<PersistentVolumeClaim>;
+  persistentVolumes?: Informer<PersistentVolume>;
 }
+
+/** A Pod whose claims are not bound yet looks again this often (claim updates also wake it). */
+const UNBOUND_CLAIM_RECHECK_MS = 5000;
 
 /** What the agent remembers about one Pod between syncs (all of it can be lost: it only tunes back-offs). */
 interface PodMemory {
@@ -134,6 +140,20 @@ export class PodSyncer {
           return;
         }
         this.admitted.add(uid);
+      }
+    }
+
+    // Claims first: a Pod that has not started waits, without a sandbox, until its claims are bound
+    // (a WaitForFirstConsumer claim is provisioned for this node once the Pod is bound here).
+    if (this.d.claims && own().length === 0 && !isTerminalPhase(pod)) {
+      const ns = pod.metadata.namespace ?? 'default';
+      const waiting = unboundClaims(pod, (name) => this.d.claims!.get(ns, name));
+      if (waiting.length) {
+        // Not yet bound is the normal WaitForFirstConsumer path (it takes a moment); a missing claim is not.
+        const missing = waiting.filter((name) => !this.d.claims!.get(ns, name));
+        if (missing.length) this.d.recorder.warning(pod, 'FailedMount', `Unable to attach or mount volumes: persistentvolumeclaim "${missing[0]}" not found`);
+        this.d.enqueue(key, UNBOUND_CLAIM_RECHECK_MS);
+        return;
       }
     }
 
@@ -231,6 +251,8 @@ export class PodSyncer {
     return {
       configMap: (name: string) => this.d.configMaps.get(ns, name),
       secret: (name: string) => this.d.secrets.get(ns, name),
+      claim: (name: string) => this.d.claims?.get(ns, name),
+      volume: (name: string) => this.d.persistentVolumes?.get(undefined, name),
     };
   }
 

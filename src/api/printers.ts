@@ -8,6 +8,7 @@ import type {
 import type { ResourceInfo } from './resources.js';
 import { humanAge, humanDuration } from '../util/time.js';
 import { labelSelectorToString } from './selectors.js';
+import { WORKLOAD_PRINTERS } from './printers-workloads.js';
 
 export interface ColumnDefinition {
   name: string;
@@ -323,6 +324,7 @@ const generic: Printer = { columns: [NAME, AGE], cells: (o, now) => [o.metadata.
 
 const PRINTERS: Record<string, Printer> = {
   pods, deployments, replicasets, services, endpoints, endpointslices, nodes, namespaces, events, configmaps, secrets, ingresses, ingressclasses, leases,
+  ...WORKLOAD_PRINTERS,
 };
 
 export function printerFor(res: ResourceInfo): Printer {

@@ -199,6 +199,7 @@ export interface Volume {
   hostPath?: { path: string; type?: string };
   configMap?: { name: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
   secret?: { secretName: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
 }
 
 export interface Toleration {
@@ -503,3 +504,6 @@ export interface Secret extends KObject {
 export * from './types-apps.js';
 export * from './types-networking.js';
 export * from './types-coordination.js';
+export * from './types-workloads.js';
+export * from './types-batch.js';
+export * from './types-storage.js';

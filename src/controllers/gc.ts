@@ -32,6 +32,12 @@ export const GC_RESOURCES: readonly ResourceInfo[] = [
   R.configmaps,
   R.secrets,
   R.ingresses,
+  R.statefulsets,
+  R.daemonsets,
+  R.controllerrevisions,
+  R.jobs,
+  R.cronjobs,
+  R.persistentvolumeclaims,
 ];
 
 const PASS_KEY = 'pass';

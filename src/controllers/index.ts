@@ -6,6 +6,7 @@ import { ReplicaSetController } from './replicaset.js';
 import { DeploymentController } from './deployment.js';
 import { GarbageCollector } from './gc.js';
 import { NamespaceController, type NamespaceControllerOptions } from './namespace.js';
+import { workloadControllers } from './workloads.js';
 
 export { ReplicaSetController } from './replicaset.js';
 export { DeploymentController } from './deployment.js';
@@ -39,5 +40,5 @@ export interface ControllersOptions {
 }
 
 export function createControllers(opts: ControllersOptions = {}): Component[] {
-  return [new ControllerManager([new ReplicaSetController(), new DeploymentController(), new GarbageCollector(), new NamespaceController(opts.namespace)])];
+  return [new ControllerManager([new ReplicaSetController(), new DeploymentController(), new GarbageCollector(), new NamespaceController(opts.namespace), ...workloadControllers()])];
 }

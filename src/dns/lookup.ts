@@ -170,6 +170,8 @@ export function parseIpRouteJson(text: string): RouteInfo | undefined {
 
 /** Devices kubelite creates (the service device klsvc*, the pod bridge kl0*), whatever the instance. */
 const KUBELITE_DEVICE = /^kl(svc|0)(-[a-z0-9]{1,6})?$/;
+/** The bridge of a `kubelite cluster` network (src/cluster/names.ts). */
+const KUBELITE_CLUSTER_BRIDGE = /^klc-[a-z0-9-]{1,11}$/;
 
 /**
  * A packet to this destination stays on the host: the address is local, or it is routed, without a
@@ -179,5 +181,7 @@ const KUBELITE_DEVICE = /^kl(svc|0)(-[a-z0-9]{1,6})?$/;
 export function routeStaysLocal(route: RouteInfo | undefined): boolean {
   if (!route) return false;
   if (route.type === 'local') return true;
+  // a `kubelite cluster` range goes via the node container on the cluster's own bridge (klc-NAME)
+  if (route.dev && KUBELITE_CLUSTER_BRIDGE.test(route.dev)) return true;
   return !route.gateway && !!route.dev && KUBELITE_DEVICE.test(route.dev);
 }

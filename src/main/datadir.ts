@@ -37,8 +37,20 @@ function writeSecret(file: string, data: string): void {
   fs.chmodSync(file, 0o600);
 }
 
-export function loadOrCreateToken(dir: string): string {
+export function loadOrCreateToken(dir: string, tokenFile?: string): string {
   const file = path.join(dir, 'token');
+  if (tokenFile) {
+    let given: string;
+    try {
+      given = fs.readFileSync(tokenFile, 'utf8').trim();
+    } catch (err) {
+      throw new Error(`--token-file ${tokenFile}: ${(err as Error).message}`);
+    }
+    // it goes into an HTTP header: printable ASCII without spaces
+    if (given.length < 16 || !/^[\x21-\x7e]+$/.test(given)) throw new Error(`--token-file ${tokenFile}: the token must be at least 16 printable characters without spaces`);
+    writeSecret(file, given + '\n');
+    return given;
+  }
   if (fs.existsSync(file)) {
     const token = fs.readFileSync(file, 'utf8').trim();
     if (token.length >= 16) return token;

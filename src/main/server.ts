@@ -6,7 +6,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type express from 'express';
+import express from 'express';
 import promClient from 'prom-client';
 import { hostNames, type ServerConfig } from '../config.js';
 import { openStore } from '../store/index.js';
@@ -52,7 +52,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
   const mark = (name: string) => (phases[name] = Math.round(performance.now()));
   const names = hostNames(config);
   prepareDataDir(config.dataDir);
-  const token = loadOrCreateToken(config.dataDir);
+  const token = loadOrCreateToken(config.dataDir, config.tokenFile);
   const kubernetesServiceIP = nthAddress(config.serviceCIDR, 1);
   // The PKI is ready before the listener needs it (components talk to the registry in-process).
   const pkiPromise = loadOrCreatePki(config.dataDir, {
@@ -76,7 +76,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
   mark('store');
 
   const subresources = new Map<string, SubresourceHandler>();
-  const routeMounts: ((app: express.Express) => void)[] = [];
+  // Components add routes while they start, after the app exists: they go on a sub-app mounted now.
+  const lateRoutes = express();
+  lateRoutes.disable('x-powered-by');
   // Not ready until every component has started: a check registered late must not let /readyz say ok early.
   let componentsStarted = false;
   const readiness = new Map<string, () => boolean>([['components', () => componentsStarted]]);
@@ -100,7 +102,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
     logger,
     subresources,
     extraRoutes: (a) => {
-      for (const m of routeMounts) m(a);
+      a.use(lateRoutes);
     },
     readiness: () => Object.fromEntries([...readiness].map(([n, f]) => [n, f()])),
   });
@@ -132,7 +134,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
     logger,
     recorder: (component) => new EventRecorder(registry, component, config.nodeName, logger),
     addSubresource: (key, handler) => subresources.set(key, handler),
-    addRoutes: (mount) => routeMounts.push(mount),
+    addRoutes: (mount) => mount(lateRoutes),
     addReadiness: (name, check) => readiness.set(name, check),
     addUpgradeHandler: (h) => upgradeHandlers.push(h),
   };

@@ -7,7 +7,7 @@
 // moves pods out of its unschedulable queue.
 
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Binding, Node, Pod } from '../api/types.js';
+import type { Binding, Node, PersistentVolume, PersistentVolumeClaim, Pod } from '../api/types.js';
 import { R } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
 import { objectKey } from '../api/keys.js';
@@ -15,6 +15,7 @@ import type { Informer } from '../client/informer.js';
 import { QueueController, type Startable } from '../client/controller.js';
 import type { Component, ComponentContext } from '../server/component.js';
 import { ClusterSnapshot } from './snapshot.js';
+import { volumeNodeMatcher } from './volume-binding.js';
 import { isScheduled, needsScheduling, scheduleOn, schedulingOrder, unschedulableCondition, type ScheduleOptions } from './schedule.js';
 
 const PASS_KEY = 'pass';
@@ -40,6 +41,8 @@ export class Scheduler extends QueueController<ComponentContext> implements Comp
   readonly name = 'scheduler';
   private podInf!: Informer<Pod>;
   private nodeInf!: Informer<Node>;
+  private claimInf!: Informer<PersistentVolumeClaim>;
+  private volumeInf!: Informer<PersistentVolume>;
   private cronTask?: ScheduledTask;
   /** Pods we bound whose binding the cache does not show yet: they hold their node's resources. */
   private readonly assumed = new Map<string, Assumed>();
@@ -59,12 +62,16 @@ export class Scheduler extends QueueController<ComponentContext> implements Comp
   protected setup(ctx: ComponentContext): Startable[] {
     this.podInf = ctx.informers.for<Pod>(R.pods);
     this.nodeInf = ctx.informers.for<Node>(R.nodes);
+    this.claimInf = ctx.informers.for<PersistentVolumeClaim>(R.persistentvolumeclaims);
+    this.volumeInf = ctx.informers.for<PersistentVolume>(R.persistentvolumes);
     this.podInf.on({ add: (p) => this.podAdded(p), update: (o, p) => this.podUpdated(o, p), delete: (p) => this.podDeleted(p) });
     const clusterChanged = () => this.kick(true);
     this.nodeInf.on({ add: clusterChanged, update: (o, n) => nodeChanged(o, n) && clusterChanged(), delete: clusterChanged });
     const schedule = this.schedOpts.resyncSchedule ?? ctx.config.resyncSchedule;
     if (schedule && cron.validate(schedule)) this.cronTask = cron.schedule(schedule, () => this.kick(true), { noOverlap: true, name: 'kubelite-scheduler' });
-    return [this.podInf, this.nodeInf];
+    // A claim bound (or a volume created) may make a waiting Pod placeable.
+    this.claimInf.on({ update: (o, c) => o.spec.volumeName !== c.spec.volumeName && clusterChanged() });
+    return [this.podInf, this.nodeInf, this.claimInf, this.volumeInf];
   }
 
   protected override synced(): void {
@@ -145,7 +152,10 @@ export class Scheduler extends QueueController<ComponentContext> implements Comp
 
     const binds: { pod: Pod; node: string }[] = [];
     const failed: { pod: Pod; message: string }[] = [];
-    const scheduleOpts: ScheduleOptions = { rand: this.schedOpts.rand };
+    const scheduleOpts: ScheduleOptions = {
+      rand: this.schedOpts.rand,
+      volumeNodes: (pod) => volumeNodeMatcher(pod, (ns, name) => this.claimInf.get(ns, name), (name) => this.volumeInf.get(undefined, name)),
+    };
     for (const pod of pending) {
       const result = scheduleOn(snapshot, pod, scheduleOpts);
       if (isScheduled(result)) {

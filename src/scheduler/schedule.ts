@@ -17,6 +17,8 @@ export interface ScheduleOptions {
   rand?: () => number;
   /** Append kube-scheduler's " preemption: ..." sentence (kubelite never preempts); default true. */
   preemptionMessage?: boolean;
+  /** VolumeBinding's node filter: the nodes the Pod's bound volumes can be reached from (local volumes). */
+  volumeNodes?: (pod: Pod) => NodeMatcher | undefined;
 }
 
 export const REASON_UNSCHEDULABLE = 'node(s) were unschedulable';
@@ -25,6 +27,7 @@ export const REASON_PORTS = "node(s) didn't have free ports for the requested po
 export const REASON_CPU = 'Insufficient cpu';
 export const REASON_MEMORY = 'Insufficient memory';
 export const REASON_PODS = 'Too many pods';
+export const REASON_VOLUME_NODE_AFFINITY = 'node(s) had volume node affinity conflict';
 export const NO_NODES_MESSAGE = 'no nodes available to schedule pods';
 
 export function untoleratedTaintReason(key: string, value: string | undefined): string {
@@ -79,15 +82,17 @@ interface PreparedPod {
   pod: Pod;
   facts: PodFacts;
   affinity: NodeMatcher;
+  volumes?: NodeMatcher;
   toleratesUnschedulable: boolean;
 }
 
-function prepare(pod: Pod): PreparedPod {
+function prepare(pod: Pod, opts: ScheduleOptions = {}): PreparedPod {
   const facts = podFacts(pod);
   return {
     pod,
     facts,
     affinity: nodeAffinityMatcher(pod),
+    volumes: opts.volumeNodes?.(pod),
     toleratesUnschedulable: tolerationsTolerate(facts.tolerations, { key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' }),
   };
 }
@@ -98,6 +103,7 @@ function filter(p: PreparedPod, n: NodeState): string[] {
   const taint = findUntoleratedTaint(n.taints, p.facts.tolerations);
   if (taint) return [untoleratedTaintReason(taint.key, taint.value)];
   if (!p.affinity(n.node)) return [REASON_NODE_AFFINITY];
+  if (p.volumes && !p.volumes(n.node)) return [REASON_VOLUME_NODE_AFFINITY];
   if (p.facts.ports.length && n.ports.anyConflict(p.facts.ports)) return [REASON_PORTS];
   const out: string[] = [];
   if (n.podCount + 1 > n.allocatable.pods) out.push(REASON_PODS);
@@ -159,7 +165,7 @@ export function scheduleOn(snapshot: ClusterSnapshot, pod: Pod, opts: ScheduleOp
     snapshot.assume(pod, pod.spec.nodeName);
     return { node: pod.spec.nodeName };
   }
-  const p = prepare(pod);
+  const p = prepare(pod, opts);
   const result = decide(snapshot, p, opts);
   if (isScheduled(result)) snapshot.assume(pod, result.node, p.facts);
   return result;

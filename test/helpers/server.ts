@@ -138,8 +138,17 @@ export async function startTestServer(opts: StartOptions): Promise<TestServer> {
       if (Date.now() > deadline) throw new Error(`kubelite server did not start within 60 s:\n${logs.slice(-4000)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    // The kubeconfig is written once the API listens; components start right after.
-    server.client = new HttpClient(loadConnection(kubeconfig));
+    // The kubeconfig is written once the API listens; components start right after. The server writes
+    // it in place, so a read can catch it empty: read again until it parses.
+    for (;;) {
+      try {
+        server.client = new HttpClient(loadConnection(kubeconfig));
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
     while (Date.now() < deadline) {
       try {
         const r = await server.client.raw('GET', '/readyz');

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { R } from '../../src/api/resources.js';
+import { groupVersions, R } from '../../src/api/resources.js';
 import type { KObject, Pod } from '../../src/api/types.js';
 import { cleanupInstance, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
 import { findKubectl, kubectlFor, normalizeTable, tableRows, type Kubectl } from '../helpers/kubectl.js';
@@ -118,7 +118,9 @@ function suite(bin: string): void {
   test('kubectl api-versions and cluster-info', async (t) => {
     const v = await k(['api-versions']);
     t.is(v.code, 0, v.stderr);
-    t.deepEqual(v.stdout.trim().split('\n'), ['apps/v1', 'discovery.k8s.io/v1', 'networking.k8s.io/v1', 'v1']);
+    // Every served group-version, sorted as kubectl prints them.
+    t.deepEqual(v.stdout.trim().split('\n'), groupVersions().map((gv) => gv.apiVersion).sort());
+    t.true(['apps/v1', 'coordination.k8s.io/v1', 'discovery.k8s.io/v1', 'networking.k8s.io/v1', 'v1'].every((gv) => v.stdout.includes(gv)));
     const c = await k(['cluster-info']);
     t.is(c.code, 0, c.stderr);
     const url = YAML.parse(fs.readFileSync(server.kubeconfig, 'utf8')).clusters[0].cluster.server;

@@ -5,7 +5,10 @@
 import type { ResourceInfo } from '../resources.js';
 import { RESOURCES } from '../resources.js';
 import { appsSchemas } from './apps.js';
-import { APPS, CORE, COORDINATION, DISCOVERY, NET, REF_PREFIX, type Schema } from './builders.js';
+import { APPS, BATCH, CORE, COORDINATION, DISCOVERY, NET, REF_PREFIX, STORAGE, type Schema } from './builders.js';
+import { batchSchemas } from './batch.js';
+import { storageSchemas } from './storage.js';
+import { workloadSchemas } from './workloads.js';
 import { coordinationSchemas } from './coordination.js';
 import { clusterSchemas } from './cluster.js';
 import { metaSchemas } from './meta.js';
@@ -39,6 +42,9 @@ export function allSchemas(): Record<string, Schema> {
       ...appsSchemas(),
       ...networkingSchemas(),
       ...coordinationSchemas(),
+      ...workloadSchemas(),
+      ...batchSchemas(),
+      ...storageSchemas(),
     });
   }
   return cache;
@@ -50,6 +56,8 @@ const GROUP_PREFIX: Record<string, string> = {
   'networking.k8s.io': NET,
   'discovery.k8s.io': DISCOVERY,
   'coordination.k8s.io': COORDINATION,
+  batch: BATCH,
+  'storage.k8s.io': STORAGE,
 };
 
 /** `io.k8s.api.core.v1.Pod` for pods. */

@@ -14,6 +14,9 @@ import { validatePodSpec } from './pod.js';
 import { checkSchema } from './schema-check.js';
 import { validateEndpoints, validateEndpointSlice, validateServiceSpec } from './service.js';
 import { validateUpdate } from './update.js';
+import { validateControllerRevision, validateDaemonSet, validateStatefulSet } from './workloads.js';
+import { validateCronJob, validateJob } from './batch.js';
+import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from './storage.js';
 
 export { applyDefaults, defaultPullPolicy, dropNulls, prepareUpdate } from './defaults.js';
 export { semanticEqual } from './update.js';
@@ -46,6 +49,14 @@ const KIND_RULES: Record<string, KindRule> = {
   Node: (o) => validateNode(o),
   Namespace: (o) => validateNamespace(o),
   Event: (o) => validateEvent(o),
+  StatefulSet: (o) => validateStatefulSet(o),
+  DaemonSet: (o) => validateDaemonSet(o),
+  ControllerRevision: (o) => validateControllerRevision(o),
+  Job: (o) => validateJob(o),
+  CronJob: (o) => validateCronJob(o),
+  PersistentVolumeClaim: (o) => validatePersistentVolumeClaim(o),
+  PersistentVolume: (o) => validatePersistentVolume(o),
+  StorageClass: (o) => validateStorageClass(o),
 };
 
 function hasNull(v: unknown): boolean {

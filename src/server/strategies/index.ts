@@ -6,6 +6,7 @@ import { namespaceStrategy } from './namespace.js';
 import { podStrategy } from './pod.js';
 import { scalableStrategy } from './scale.js';
 import { eventStrategy, nodeStrategy } from './simple.js';
+import { claimStrategy, jobStrategy, volumeStrategy } from './workloads.js';
 
 export { SYSTEM_NAMESPACES } from './namespace.js';
 
@@ -18,6 +19,10 @@ const STRATEGIES = new Map<ResourceInfo, RegistryStrategy>([
   [R.events, eventStrategy],
   [R.deployments, scalableStrategy],
   [R.replicasets, scalableStrategy],
+  [R.statefulsets, scalableStrategy],
+  [R.jobs, jobStrategy],
+  [R.persistentvolumeclaims, claimStrategy],
+  [R.persistentvolumes, volumeStrategy],
 ]);
 
 export function strategyFor(res: ResourceInfo): RegistryStrategy {

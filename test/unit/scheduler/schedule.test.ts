@@ -405,3 +405,17 @@ test('speed: 100 nodes x 1,000 pending pods (with 2,000 bound) in well under a s
   // the shared 2-core machine is noisy: the target is < 1 s, fail only on a gross regression
   t.true(ms < 3000, `took ${ms} ms`);
 });
+
+test('VolumeBinding: a Pod whose claim is bound to a node-local volume only fits that node', async (t) => {
+  const { volumeNodeMatcher } = await import('../../../src/scheduler/volume-binding.js');
+  const { schedule, REASON_VOLUME_NODE_AFFINITY } = await import('../../../src/scheduler/schedule.js');
+  const mk = (name: string) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } }, spec: {}, status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] } }) as never;
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-0', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'i' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data-web-0' } }] } } as never;
+  const claim = { metadata: { name: 'data-web-0' }, spec: { volumeName: 'pvc-1' } } as never;
+  const volume = { metadata: { name: 'pvc-1' }, spec: { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['b'] }] }] } } } } as never;
+  const volumeNodes = (p: Parameters<typeof volumeNodeMatcher>[0]) => volumeNodeMatcher(p, () => claim, () => volume);
+  t.deepEqual(schedule(pod, [mk('a'), mk('b'), mk('c')], [], { volumeNodes, rand: () => 0 }), { node: 'b' });
+  const r = schedule(pod, [mk('a')], [], { volumeNodes, preemptionMessage: false });
+  t.deepEqual(r, { unschedulable: `0/1 nodes are available: 1 ${REASON_VOLUME_NODE_AFFINITY}.`, reasons: { [REASON_VOLUME_NODE_AFFINITY]: 1 } });
+  t.is(volumeNodeMatcher(pod, () => undefined, () => undefined), undefined, 'an unbound claim does not restrict the node');
+});
