@@ -26,6 +26,7 @@ const COMMANDS: [string, () => Promise<Register>][] = [
   ['dns', async () => (await import('./commands/dns.js')).registerDns],
   ['tls', async () => (await import('./commands/tls.js')).registerTls],
   ['cluster', async () => (await import('./commands/cluster.js')).registerCluster],
+  ['ui', async () => (await import('./commands/ui.js')).registerUi],
 ];
 
 const program = new Command();

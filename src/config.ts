@@ -5,8 +5,8 @@
 import os from 'node:os';
 import { intToIp, nthAddress, parseCIDR } from './util/ip.js';
 
-export type Component = 'agent' | 'scheduler' | 'controllers' | 'proxy' | 'dns' | 'ingress';
-export const COMPONENTS: readonly Component[] = ['agent', 'scheduler', 'controllers', 'proxy', 'dns', 'ingress'];
+export type Component = 'agent' | 'scheduler' | 'controllers' | 'proxy' | 'dns' | 'ingress' | 'ui';
+export const COMPONENTS: readonly Component[] = ['agent', 'scheduler', 'controllers', 'proxy', 'dns', 'ingress', 'ui'];
 
 export interface ServerConfig {
   dataDir: string;

@@ -44,6 +44,7 @@ export function defaultComponents(_config: ServerConfig): Component[] {
     lazy('proxy', async () => (await import('../netfilter/component.js')).createProxy(), AFTER_SERVICES),
     lazy('dns', async () => (await import('../dns/component.js')).createDns(), AFTER_SERVICES),
     lazy('ingress', async () => (await import('../ingress/component.js')).createIngress(), AFTER_SERVICES),
+    lazy('ui', async () => (await import('../ui/component.js')).createUi(), AFTER_SERVICES),
     // Last (no dependsOn: it waits for every component before it): GET /kubeconfig for CI jobs, and the
     // kubeconfig file a node container hands out (once all is up).
     lazy('kubeconfig', async () => (await import('../cluster/kubeconfig-endpoint.js')).createKubeconfigEndpoint()),

@@ -54,23 +54,15 @@ export async function startServer(config: ServerConfig, components: Component[] 
   prepareDataDir(config.dataDir);
   const token = loadOrCreateToken(config.dataDir, config.tokenFile);
   const kubernetesServiceIP = nthAddress(config.serviceCIDR, 1);
-  // The PKI is ready before the listener needs it (components talk to the registry in-process).
-  const pkiPromise = loadOrCreatePki(config.dataDir, {
+  // Milliseconds on a first start (the DER is written on Node's crypto): done before anything else, so
+  // components find the CA on disk (the UI reads it).
+  const pki = await loadOrCreatePki(config.dataDir, {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${config.clusterDomain}`, os.hostname().toLowerCase()],
     ipAddresses: [...new Set(['127.0.0.1', kubernetesServiceIP, ...(config.bindAddress !== '0.0.0.0' ? [config.bindAddress] : []), ...hostIPv4s()])],
-  }).then((p) => {
-    mark('pki');
-    return p;
   });
-  pkiPromise.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+  mark('pki');
 
-  let store: Store;
-  try {
-    store = await openStore(config.dataDir);
-  } catch (err) {
-    await pkiPromise.catch(() => undefined);
-    throw err;
-  }
+  const store = await openStore(config.dataDir);
   const registry = new Registry(store);
   await registry.bootstrapNamespaces();
   mark('store');
@@ -79,6 +71,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
   // Components add routes while they start, after the app exists: they go on a sub-app mounted now.
   const lateRoutes = express();
   lateRoutes.disable('x-powered-by');
+  // Routes that authenticate themselves (the UI's page and cookie login), mounted before the token check.
+  const publicRoutes = express();
+  publicRoutes.disable('x-powered-by');
   // Not ready until every component has started: a check registered late must not let /readyz say ok early.
   let componentsStarted = false;
   const readiness = new Map<string, () => boolean>([['components', () => componentsStarted]]);
@@ -103,6 +98,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
     subresources,
     extraRoutes: (a) => {
       a.use(lateRoutes);
+    },
+    publicRoutes: (a) => {
+      a.use(publicRoutes);
     },
     readiness: () => Object.fromEntries([...readiness].map(([n, f]) => [n, f()])),
   });
@@ -135,11 +133,12 @@ export async function startServer(config: ServerConfig, components: Component[] 
     recorder: (component) => new EventRecorder(registry, component, config.nodeName, logger),
     addSubresource: (key, handler) => subresources.set(key, handler),
     addRoutes: (mount) => mount(lateRoutes),
+    addPublicRoutes: (mount) => mount(publicRoutes),
     addReadiness: (name, check) => readiness.set(name, check),
     addUpgradeHandler: (h) => upgradeHandlers.push(h),
   };
 
-  // Components start while the PKI is made; the API listens as soon as it has a certificate.
+  // Components start beside the listener: they talk to the registry in-process.
   const componentTimes: Record<string, number> = {};
   const started: Component[] = [];
   const componentsDone = startComponents(
@@ -157,10 +156,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
   });
   componentsDone.catch(() => undefined); // awaited below
 
-  let pki: Awaited<typeof pkiPromise>;
   let httpsServer: https.Server | undefined;
   try {
-    pki = await pkiPromise;
     httpsServer = listenHttps(pki);
     await new Promise<void>((resolve, reject) => {
       httpsServer!.once('error', (err: NodeJS.ErrnoException) =>

@@ -31,6 +31,8 @@ export interface AppContext {
   logger: Logger;
   /** Extra routes mounted before the resource router (OpenAPI, ...). */
   extraRoutes?: (app: express.Express) => void;
+  /** Routes mounted before the bearer-token check; each authenticates its requests itself. */
+  publicRoutes?: (app: express.Express) => void;
   /** `pods/log`, `pods/exec`, `pods/portforward`, ... keyed by `<plural>/<subresource>`. */
   subresources?: Map<string, SubresourceHandler>;
   /** Readiness checks for /readyz (name -> ok). */
@@ -53,6 +55,7 @@ export function createApp(ctx: AppContext): express.Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
+  ctx.publicRoutes?.(app);
 
   app.use((req, res, next) => {
     // /healthz, /readyz and /version are public in Kubernetes too (system:public-info-viewer).

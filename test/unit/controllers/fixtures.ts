@@ -229,6 +229,7 @@ export async function startCluster(parts: Part[], opts: { kubelet?: KubeletOptio
     recorder: (c) => new EventRecorder(registry, c, 'test', logger),
     addSubresource() {},
     addRoutes() {},
+    addPublicRoutes() {},
     addReadiness() {},
     addUpgradeHandler() {},
   };
