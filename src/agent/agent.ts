@@ -240,7 +240,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
 
     // The pod bridge deleted by hand: rebuilt at once (the heartbeat checks it too).
     this.unsubscribeNetlink = netlinkMonitor(log).subscribe((ev) => {
-      if (ev.kind === 'link' && ev.deleted && ev.name === this.network.bridge) void this.repairNetwork(`the pod bridge ${ev.name} was deleted`);
+      if (ev.kind === 'link' && ev.deleted && ev.name === this.network.bridge) void this.repairNetwork(`the pod bridge ${ev.name} was deleted`, true);
     });
     this.heartbeat = setInterval(() => void this.beat(), this.agentOpts.heartbeatMs ?? 10_000);
     this.heartbeat.unref();
@@ -418,8 +418,15 @@ export class Agent extends QueueController<ComponentContext> implements Componen
   // ------------------------------------------------------------------ network and node
 
   /** Rebuilds the pod network (see pod-network.ts), telling the Node's status and its Events about it. */
-  private async repairNetwork(why: string): Promise<void> {
+  private async repairNetwork(why: string, confirm = false): Promise<void> {
     if (this.shutDown) return;
+    if (confirm) {
+      // A netlink event: still missing a moment later, with Docker answering? (A restarting dockerd
+      // takes its bridges down and up itself; the heartbeat looks again once it answers.)
+      await new Promise((r) => setTimeout(r, 100));
+      const problem = await this.network.problem().catch(() => undefined);
+      if (!problem || this.shutDown) return;
+    }
     const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: this.identity.name } } as Node;
     this.recorder.warning(node, 'PodNetworkLost', `${why}: rebuilding the pod network and re-attaching its Pods`);
     void this.beat({ statusOnly: true });
