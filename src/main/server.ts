@@ -104,7 +104,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
     },
     readiness: () => Object.fromEntries([...readiness].map(([n, f]) => [n, f()])),
   });
-  const listenHttps = (pki: Pki) => {
+  const listenHttps = (pki: Pki): https.Server => {
     const srv = https.createServer({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem }, app);
     srv.keepAliveTimeout = 65_000;
     srv.headersTimeout = 70_000;
@@ -138,56 +138,50 @@ export async function startServer(config: ServerConfig, components: Component[] 
     addUpgradeHandler: (h) => upgradeHandlers.push(h),
   };
 
-  // Components start beside the listener: they talk to the registry in-process.
-  const componentTimes: Record<string, number> = {};
-  const started: Component[] = [];
-  const componentsDone = startComponents(
-    components.filter((c) => !config.disabled.has(c.name as never)),
-    async (c) => {
-      const t0 = performance.now();
-      await c.start(ctx);
-      started.push(c);
-      componentTimes[c.name] = Math.round(performance.now() - t0);
-      logger.debug({ component: c.name, ms: componentTimes[c.name] }, 'component started');
-    },
-  ).then(async () => {
-    await informers.start();
-    mark('components');
-  });
-  componentsDone.catch(() => undefined); // awaited below
-
-  let httpsServer: https.Server | undefined;
+  let server: https.Server | undefined;
   try {
-    httpsServer = listenHttps(pki);
+    server = listenHttps(pki);
     await new Promise<void>((resolve, reject) => {
-      httpsServer!.once('error', (err: NodeJS.ErrnoException) =>
+      server!.once('error', (err: NodeJS.ErrnoException) =>
         reject(err.code === 'EADDRINUSE' ? new Error(`cannot listen on ${config.bindAddress}:${config.apiPort}: the address is in use (another kubelite server? pass --api-port)`) : err),
       );
-      httpsServer!.listen(config.apiPort, config.bindAddress, () => resolve());
+      server!.listen(config.apiPort, config.bindAddress, () => resolve());
     });
   } catch (err) {
-    await componentsDone.catch(() => undefined);
-    for (const c of [...started].reverse()) await c.stop().catch(() => undefined);
-    informers.stop();
-    httpsServer?.close();
+    server?.close();
     await store.close();
     throw err;
   }
-  const server = httpsServer;
-  port = (server.address() as AddressInfo).port;
+  const api = server;
+  port = (api.address() as AddressInfo).port;
   const url = `https://${serverAddress()}`;
   const kubeconfigPath = path.join(config.dataDir, 'kubeconfig');
+  // Written before any component starts (components may read it).
   fs.writeFileSync(kubeconfigPath, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
   mark('listening');
 
+  // Components start side by side where they do not depend on each other (start-order.ts).
+  const componentTimes: Record<string, number> = {};
+  const started: Component[] = [];
   try {
-    await componentsDone;
+    await startComponents(
+      components.filter((c) => !config.disabled.has(c.name as never)),
+      async (c) => {
+        const t0 = performance.now();
+        await c.start(ctx);
+        started.push(c);
+        componentTimes[c.name] = Math.round(performance.now() - t0);
+        logger.debug({ component: c.name, ms: componentTimes[c.name] }, 'component started');
+      },
+    );
+    await informers.start();
+    mark('components');
     componentsStarted = true;
   } catch (err) {
     for (const c of [...started].reverse()) await c.stop().catch(() => undefined);
     informers.stop();
-    server.closeAllConnections?.();
-    server.close();
+    api.closeAllConnections?.();
+    api.close();
     await store.close();
     throw err;
   }
@@ -218,8 +212,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
         }
         informers.stop();
         idleGC.stop();
-        server.closeAllConnections?.();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        api.closeAllConnections?.();
+        await new Promise<void>((resolve) => api.close(() => resolve()));
         await store.close();
       })();
       return stopping;
