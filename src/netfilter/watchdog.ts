@@ -153,12 +153,15 @@ export interface WatchdogOptions {
   netlink?: NetlinkMonitor;
   /** Shortest time between two fingerprint checks (default 1 s). */
   minIntervalMs?: number;
+  /** When the first check runs after start (default 5 s). */
+  firstCheckMs?: number;
   /** A check (mostly waiting for iptables-save) may take at most this share of the time between checks (default 20 %). */
   maxShare?: number;
   logger?: { warn(msg: string): void; debug?(msg: string): void };
 }
 
 const DEFAULT_MIN_INTERVAL_MS = 1000;
+const FIRST_CHECK_MS = 5000;
 const DEFAULT_MAX_SHARE = 0.2;
 const MAX_INTERVAL_MS = 30_000;
 const NETLINK_DEBOUNCE_MS = 20;
@@ -202,7 +205,10 @@ export class ProxyWatchdog {
         if (touchesProxyPlumbing(ev, this.opts.device, this.routes)) this.repairSoon();
       });
     }
-    if (this.opts.fingerprint) this.schedule(this.opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS);
+    // The first read waits out the server's start (the proxier has just compared everything anyway),
+    // so it does not compete with the first Pods for the CPU.
+    this.lastGeneration = this.opts.proxier.syncState.started;
+    if (this.opts.fingerprint) this.schedule(this.opts.firstCheckMs ?? FIRST_CHECK_MS);
   }
 
   async stop(): Promise<void> {

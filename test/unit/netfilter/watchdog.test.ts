@@ -127,7 +127,7 @@ test('the watchdog asks for a full resync when the fingerprint changes while the
   };
   const script = "setTimeout(() => console.log('Deleted 10.201.1.0/24 dev klsvc-t1 scope link'), 300); setInterval(() => {}, 1000);";
   const netlink = new NetlinkMonitor(undefined, [process.execPath, ['-e', script]]);
-  const w = new ProxyWatchdog({ proxier, device: 'klsvc-t1', routes: ['10.201.1.0/24'], fingerprint: iptablesFingerprint(save, { isOwned: owned } as ChainNames), netlink, minIntervalMs: 10, maxShare: 1 });
+  const w = new ProxyWatchdog({ proxier, device: 'klsvc-t1', routes: ['10.201.1.0/24'], fingerprint: iptablesFingerprint(save, { isOwned: owned } as ChainNames), netlink, minIntervalMs: 10, firstCheckMs: 10, maxShare: 1 });
   t.teardown(() => w.stop());
   const first = nextResync();
   w.start();
