@@ -139,6 +139,12 @@ writeSection(
     ...phaseNames.map((p) => `| ${p} | ${runs.map((r) => ms(r.breakdown?.phases[p])).join(' | ')} |`),
     ...compNames.map((c) => `| component ${c} | ${runs.map((r) => ms(r.breakdown?.components[c])).join(' | ')} |`),
     '',
+    'Where the rest goes: the server process costs about 1 s of CPU to start (`cpuMs` in the "server ready" line;',
+    'mostly loading its modules), and a Pod\'s sandbox on a Docker bridge network takes 0.3-1 s to start (Docker sets',
+    'up its veth and its embedded DNS in the sandbox; the same on a raw `docker run --network`), which is most of the',
+    'time from the manifests to the first Ready Pod. Components start side by side after `services`; the PKI is',
+    'written in-process (milliseconds); a new Pod\'s app container is created while its sandbox starts.',
+    '',
     `Host load average ${load.toFixed(1)} (1 min) at the end${load > 2 ? ': other work shared the 2 cores during the runs' : ''}.`,
   ].join('\n'),
 );
