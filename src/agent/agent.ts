@@ -54,6 +54,8 @@ export interface AgentOptions {
 
 // 'create' is left out: a container is only interesting once it runs or stops (a relist finds half-made ones).
 const WATCHED_EVENTS = ['start', 'die', 'oom', 'destroy'];
+/** How long before its events stream breaks a stopping dockerd may already stop containers (their stop timeout is 10 s). */
+const ENGINE_STOP_GRACE_MS = 30_000;
 
 export class Agent extends QueueController<ComponentContext> implements Component {
   readonly name = 'agent';
@@ -83,7 +85,12 @@ export class Agent extends QueueController<ComponentContext> implements Componen
   private readonly requeueAt = new Map<string, number>();
   private lock?: net.Server;
   private relisting?: Promise<void>;
+  private relistQueued?: Promise<void>;
   private network!: PodNetwork;
+  /** When Docker's events stream broke (until it is back), and whether a reconnect was refused meanwhile. */
+  private engineLostAt?: number;
+  private engineRefused = false;
+  private relistRetry?: NodeJS.Timeout;
   private unsubscribeNetlink?: () => void;
 
   constructor(private readonly agentOpts: AgentOptions = {}) {
@@ -225,7 +232,24 @@ export class Agent extends QueueController<ComponentContext> implements Componen
             if (first) {
               first = false;
               resolve();
-            } else void this.relist().catch((err) => log.warn({ err: dockerMessage(err) }, 'relist after reconnect failed'));
+              return;
+            }
+            // Back after a break. A restarted dockerd stops every container on its way down and refuses
+            // work meanwhile: what failed then was the engine's doing, not the Pods', so no back-off for
+            // it (only when the engine was really away: a reconnect was refused at least once).
+            if (this.engineLostAt !== undefined && this.engineRefused) {
+              this.syncer.forgiveBackoffs(this.engineLostAt - ENGINE_STOP_GRACE_MS);
+              for (const p of this.pods.list()) this.enqueue(objectKey(p));
+            }
+            this.engineLostAt = undefined;
+            this.engineRefused = false;
+            // The stream resumed where it broke (watchEvents asks with `since`); a relist, as an
+            // informer does after its watch breaks, covers what dockerd's event log no longer held.
+            this.relistUntilDone();
+          },
+          onDisconnect: () => {
+            if (this.engineLostAt === undefined) this.engineLostAt = Date.now();
+            else this.engineRefused = true;
           },
         },
       );
@@ -290,6 +314,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     this.unsubscribeNetlink?.();
     this.lock?.close();
     this.events?.stop();
+    clearTimeout(this.relistRetry);
     clearInterval(this.heartbeat);
     await this.resync?.stop();
     await this.resync?.destroy?.();
@@ -364,27 +389,55 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     return p;
   }
 
+  /** A relist after the events stream came back: retried (200 ms doubling to 5 s) until one succeeds. */
+  private relistUntilDone(delayMs = 200): void {
+    clearTimeout(this.relistRetry);
+    if (this.shutDown) return;
+    this.relist().catch((err) => {
+      if (this.shutDown) return;
+      this.ctx.logger.warn({ err: dockerMessage(err), retryMs: delayMs }, 'relist after reconnect failed; retrying');
+      this.relistRetry = setTimeout(() => this.relistUntilDone(Math.min(delayMs * 2, 5000)), delayMs);
+      this.relistRetry.unref();
+    });
+  }
+
   /** `docker ps -a` of our containers into the cache; Pods whose containers changed get a sync. */
   relist(): Promise<void> {
-    this.relisting ??= (async () => {
-      try {
-        const { names } = this.ctx;
-        const list = await this.runtime.listOurs(names.instanceLabel, names.instanceValue, names.dockerNetwork);
-        const { needInspect, changedPods } = this.cache.replaceAll(list);
-        // A few at a time: a restart of ours may find hundreds of containers.
-        for (let i = 0; i < needInspect.length; i += 16) {
-          await Promise.all(
-            needInspect.slice(i, i + 16).map(async (id) => {
-              const c = await this.runtime.inspect(id, names.dockerNetwork, this.identity.hostIP).catch(() => undefined);
-              if (c) this.cache.set(c);
-            }),
-          );
-        }
-        if (this.started) for (const key of changedPods) this.enqueue(key);
-      } finally {
-        this.relisting = undefined;
+    // One at a time; one asked for while another runs (whose list may predate what prompted the ask)
+    // runs once it is done, and every ask meanwhile shares that one.
+    if (this.relistQueued) return this.relistQueued;
+    if (this.relisting) {
+      this.relistQueued = this.relisting
+        .catch(() => undefined)
+        .then(() => {
+          this.relistQueued = undefined;
+          return this.relist();
+        });
+      return this.relistQueued;
+    }
+    const run = async (): Promise<void> => {
+      const { names } = this.ctx;
+      // What events and syncs write while the list is on its way is newer than the list.
+      const mark = this.cache.mark();
+      const list = await this.runtime.listOurs(names.instanceLabel, names.instanceValue, names.dockerNetwork);
+      const { needInspect, changedPods } = this.cache.replaceAll(list, mark);
+      // A few at a time: a restart of ours may find hundreds of containers.
+      for (let i = 0; i < needInspect.length; i += 16) {
+        await Promise.all(
+          needInspect.slice(i, i + 16).map(async (id) => {
+            const raw = await this.runtime.inspectRaw(id).catch(() => null);
+            if (raw === null) return; // the next relist looks again
+            const c = raw && !this.destroyed.has(id) ? fromInspect(raw, names.dockerNetwork, this.identity.hostIP) : undefined;
+            if (c) this.cache.set(c);
+            else this.cache.delete(id);
+          }),
+        );
       }
-    })();
+      if (this.started) for (const key of changedPods) this.enqueue(key);
+    };
+    this.relisting = run().finally(() => {
+      this.relisting = undefined;
+    });
     return this.relisting;
   }
 

@@ -11,7 +11,7 @@ import { nodePodCIDR, type HostNames, type ServerConfig } from '../config.js';
 import { ensureImages, imageKeyOf, IMAGES } from '../images/index.js';
 import { deepEqual } from '../util/equal.js';
 import { admitPod, type NodeAllocatable } from './admit.js';
-import { pullFailed, type BackoffConfig, type BackoffEntry } from './backoff.js';
+import { forgiveSince, pullFailed, type BackoffConfig, type BackoffEntry } from './backoff.js';
 import { appCreateOptions, type HostNaming } from './container-config.js';
 import { dockerMessage, type DockerRuntime } from './docker.js';
 import { ConfigError, expandCommand, resolveEnv } from './env.js';
@@ -102,6 +102,18 @@ export class PodSyncer {
     let m = this.memory.get(uid);
     if (!m) this.memory.set(uid, (m = { restartBackoff: new Map(), createBackoff: new Map(), lastErrors: new Map(), livenessFailed: new Set(), prepared: new Set() }));
     return m;
+  }
+
+  /**
+   * The engine restarted: the back-offs recorded since `since` (containers it stopped on its way down,
+   * sandboxes it refused meanwhile) are not the Pods' own failures; the next sync starts them at once.
+   */
+  forgiveBackoffs(since: number): void {
+    for (const m of this.memory.values()) {
+      forgiveSince(m.restartBackoff, since);
+      forgiveSince(m.createBackoff, since);
+      m.lastErrors.delete(INFRA_CONTAINER_NAME);
+    }
   }
 
   /** A liveness probe reached its failure threshold: the next sync restarts the container. */
