@@ -34,8 +34,29 @@ export interface ServerConfig {
   ingressBindAddress: string;
   disabled: Set<Component>;
   logLevel: string;
+  /** CIDRs Services may name in spec.externalIPs (`--allowed-external-ips`); empty: none, as DenyServiceExternalIPs. */
+  allowedExternalIPs?: string[];
+  /** Open watches one client (remote address + credential) may hold (`--max-watches-per-client`, default 5000). */
+  maxWatchesPerClient?: number;
   /** Read the API bearer token from this file instead of the data dir's generated one (a node container given its token). */
   tokenFile?: string;
+  /** `--store etcd://...`: objects live in etcd (several servers may share it); undefined: LevelDB under dataDir. */
+  etcd?: EtcdStoreConfig;
+  /** With etcd: who runs the once-per-cluster work is elected with a Lease (--leader-elect-* flags, in ms). */
+  leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+}
+
+/** Where and how to reach etcd (kube-apiserver's --etcd-* flags). */
+export interface EtcdStoreConfig {
+  /** `etcd://HOST:PORT[,HOST:PORT...]` */
+  url: string;
+  /** Key prefix (default /kubelite). */
+  prefix: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  /** Seconds between compactions of etcd's history (0: never). */
+  compactionIntervalSeconds: number;
 }
 
 export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {

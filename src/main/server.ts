@@ -1,6 +1,7 @@
 // `kubelite server`: data dir -> store -> registry -> HTTPS API -> components. Also the embedding API
 // tests and benchmarks use to run a real server in-process or as a child.
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -9,21 +10,27 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import promClient from 'prom-client';
 import { hostNames, type ServerConfig } from '../config.js';
-import { openStore } from '../store/index.js';
+import { openWithRetry, serverStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { Registry } from '../server/registry.js';
-import { createApp, sendError, type SubresourceHandler } from '../server/app.js';
-import { loadOrCreatePki, loadOrCreateToken, prepareDataDir, type Pki } from './datadir.js';
+import { createApp, sendError, type AppContext, type SubresourceHandler } from '../server/app.js';
+import { loadOrCreatePki, loadOrCreateToken, prepareDataDir, writeClusterCredentials } from './datadir.js';
+import { knownServers, publishServer, serverKey, shareCredentials } from './cluster-join.js';
 import { startComponents } from './start-order.js';
 import { renderKubeconfig } from '../client/kubeconfig.js';
 import { InformerFactory } from '../client/informer.js';
 import { EventRecorder } from '../client/events.js';
 import { createLogger, type Logger } from '../util/log.js';
 import type { Component, ComponentContext, UpgradeHandler } from '../server/component.js';
-import { errors } from '../api/errors.js';
+import { errors, isStatusError } from '../api/errors.js';
 import { KUBELITE_VERSION } from '../version.js';
 import { portForwardUpgradeHandler } from '../server/portforward.js';
+import { onClientError } from '../server/client-error.js';
 import { IdleGC } from './idle-gc.js';
+import { claimClusterConfig } from './cluster-config.js';
+import { isLeaderOnly, LeaderWork } from './leader-work.js';
+import { LeaderElector } from '../leader/elector.js';
+import { DEFAULT_TIMINGS } from '../leader/lease.js';
 import { nthAddress } from '../util/ip.js';
 
 export interface RunningServer {
@@ -52,20 +59,21 @@ export async function startServer(config: ServerConfig, components: Component[] 
   const mark = (name: string) => (phases[name] = Math.round(performance.now()));
   const names = hostNames(config);
   prepareDataDir(config.dataDir);
-  const token = loadOrCreateToken(config.dataDir, config.tokenFile);
+  let token = loadOrCreateToken(config.dataDir, config.tokenFile);
   const kubernetesServiceIP = nthAddress(config.serviceCIDR, 1);
-  // Milliseconds on a first start (the DER is written on Node's crypto): done before anything else, so
-  // components find the CA on disk (the UI reads it).
-  const pki = await loadOrCreatePki(config.dataDir, {
+  const sans = {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${config.clusterDomain}`, os.hostname().toLowerCase()],
     ipAddresses: [...new Set(['127.0.0.1', kubernetesServiceIP, ...(config.bindAddress !== '0.0.0.0' ? [config.bindAddress] : []), ...hostIPv4s()])],
-  });
+  };
+  // Milliseconds on a first start (the DER is written on Node's crypto): done before anything else, so
+  // components find the CA on disk (the UI reads it).
+  let pki = await loadOrCreatePki(config.dataDir, sans);
   mark('pki');
 
-  const store = await openStore(config.dataDir);
+  // etcd may not be up yet: the API then listens first (503s, /readyz false) while the store retries.
+  const store = serverStore(config, logger);
+  if (!config.etcd) await store.open();
   const registry = new Registry(store);
-  await registry.bootstrapNamespaces();
-  mark('store');
 
   const subresources = new Map<string, SubresourceHandler>();
   // Components add routes while they start, after the app exists: they go on a sub-app mounted now.
@@ -76,7 +84,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
   publicRoutes.disable('x-powered-by');
   // Not ready until every component has started: a check registered late must not let /readyz say ok early.
   let componentsStarted = false;
-  const readiness = new Map<string, () => boolean>([['components', () => componentsStarted]]);
+  const readiness = new Map<string, () => boolean>([['store', () => store.health().ok], ['components', () => componentsStarted]]);
   // kubectl port-forward is served here, not by the agent: Pods are on this host's pod bridge.
   const upgradeHandlers: UpgradeHandler[] = [portForwardUpgradeHandler({ client: registry, podCIDR: config.podCIDR, logger })];
   subresources.set('pods/portforward', (_req, res) => {
@@ -88,8 +96,10 @@ export async function startServer(config: ServerConfig, components: Component[] 
   // Process metrics (RSS, heap, event-loop lag, GC) on /metrics beside the components' own.
   if (!promClient.register.getSingleMetric('process_resident_memory_bytes')) promClient.collectDefaultMetrics();
   const idleGC = new IdleGC();
-  const app = createApp({
+  // Mutable: a server that joins a cluster adopts its token after the API is up.
+  const appOpts: AppContext = {
     onRequest: () => idleGC.touch(),
+    maxWatchesPerClient: config.maxWatchesPerClient,
     registry,
     token,
     kubeliteVersion: KUBELITE_VERSION,
@@ -103,23 +113,29 @@ export async function startServer(config: ServerConfig, components: Component[] 
       a.use(publicRoutes);
     },
     readiness: () => Object.fromEntries([...readiness].map(([n, f]) => [n, f()])),
-  });
-  const listenHttps = (pki: Pki): https.Server => {
-    const srv = https.createServer({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem }, app);
-    srv.keepAliveTimeout = 65_000;
-    srv.headersTimeout = 70_000;
-    srv.requestTimeout = 0; // watches and log streams are long-lived
-    srv.on('upgrade', (req, socket, head) => {
-      const auth = req.headers.authorization ?? '';
-      if (auth !== `Bearer ${token}`) {
-        socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(errors.unauthorized().status)}`);
-        return;
-      }
-      for (const h of upgradeHandlers) if (h(req, socket, head)) return;
-      socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: 'no upgrade handler for this path' })}`);
-    });
-    return srv;
   };
+  const app = createApp(appOpts);
+  const httpsServer = https.createServer({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem }, app);
+  httpsServer.keepAliveTimeout = 65_000;
+  httpsServer.headersTimeout = 70_000;
+  httpsServer.requestTimeout = 0; // watches and log streams are long-lived
+  httpsServer.on('clientError', onClientError);
+  httpsServer.on('upgrade', (req, socket, head) => {
+    const auth = req.headers.authorization ?? '';
+    if (auth !== `Bearer ${token}`) {
+      socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(errors.unauthorized().status)}`);
+      return;
+    }
+    try {
+      for (const h of upgradeHandlers) if (h(req, socket, head)) return;
+    } catch (err) {
+      // A handler that throws (a path it cannot parse) must not take the process down.
+      const st = isStatusError(err) ? err.status : errors.badRequest((err as Error).message).status;
+      socket.end(`HTTP/1.1 ${st.code} Error\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(st)}`);
+      return;
+    }
+    socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: 'no upgrade handler for this path' })}`);
+  });
   void sendError;
 
   const informers = new InformerFactory(registry, logger);
@@ -138,50 +154,95 @@ export async function startServer(config: ServerConfig, components: Component[] 
     addUpgradeHandler: (h) => upgradeHandlers.push(h),
   };
 
-  let server: https.Server | undefined;
-  try {
-    server = listenHttps(pki);
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', (err: NodeJS.ErrnoException) =>
-        reject(err.code === 'EADDRINUSE' ? new Error(`cannot listen on ${config.bindAddress}:${config.apiPort}: the address is in use (another kubelite server? pass --api-port)`) : err),
-      );
-      server!.listen(config.apiPort, config.bindAddress, () => resolve());
-    });
-  } catch (err) {
-    server?.close();
-    await store.close();
-    throw err;
-  }
-  const api = server;
-  port = (api.address() as AddressInfo).port;
+  await new Promise<void>((resolve, reject) => {
+    httpsServer.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`cannot listen on ${config.bindAddress}:${config.apiPort}: the address is in use (another kubelite server? pass --api-port)`) : err),
+    );
+    httpsServer.listen(config.apiPort, config.bindAddress, () => resolve());
+  });
+  port = (httpsServer.address() as AddressInfo).port;
   const url = `https://${serverAddress()}`;
   const kubeconfigPath = path.join(config.dataDir, 'kubeconfig');
-  // Written before any component starts (components may read it).
-  fs.writeFileSync(kubeconfigPath, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
+  const contextName = config.instance ? `kubelite-${config.instance}` : 'kubelite';
+  // Written to a temporary file and renamed over the old one: a client reading it at this moment sees
+  // either the old kubeconfig or the new one, never a half-written file.
+  const writeKubeconfig = (servers: Record<string, string> = {}) => {
+    const tmp = `${kubeconfigPath}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: contextName, others: Object.entries(servers).map(([k, s]) => ({ name: `kubelite-${k}`, server: s })) }), { mode: 0o600 });
+    fs.renameSync(tmp, kubeconfigPath);
+  };
+  writeKubeconfig();
   mark('listening');
+  let serversTimer: NodeJS.Timeout | undefined;
 
-  // Components start side by side where they do not depend on each other (start-order.ts).
-  const componentTimes: Record<string, number> = {};
   const started: Component[] = [];
+  const componentTimes: Record<string, number> = {};
+  let stopping: Promise<void> | undefined;
+  // Several servers may share an etcd: the work that must happen once runs on the elected leader only.
+  const work = config.etcd ? new LeaderWork(ctx, logger) : undefined;
+  const elector = work
+    ? new LeaderElector({
+        client: registry,
+        namespace: 'kube-system',
+        name: 'kubelite-leader',
+        identity: `${config.nodeName}_${crypto.randomBytes(4).toString('hex')}`,
+        timings: config.leaderElection ?? DEFAULT_TIMINGS,
+        logger: logger.child({ component: 'leader-election' }),
+        onStartedLeading: () => work.start(),
+        onStoppedLeading: () => work.stop(),
+      })
+    : undefined;
   try {
-    await startComponents(
-      components.filter((c) => !config.disabled.has(c.name as never)),
-      async (c) => {
-        const t0 = performance.now();
-        await c.start(ctx);
-        started.push(c);
-        componentTimes[c.name] = Math.round(performance.now() - t0);
-        logger.debug({ component: c.name, ms: componentTimes[c.name] }, 'component started');
-      },
-    );
+    if (config.etcd) {
+      await openWithRetry(store, logger, () => stopping !== undefined);
+      await registry.bootstrapNamespaces();
+      await claimClusterConfig(registry, config);
+      // One CA and token for all servers of the cluster; one kubeconfig context per server.
+      const shared = await shareCredentials(registry, { token, ca: pki.ca });
+      if (shared.adopted) {
+        writeClusterCredentials(config.dataDir, shared);
+        token = shared.token;
+        appOpts.token = token;
+        pki = await loadOrCreatePki(config.dataDir, sans);
+        httpsServer.setSecureContext({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem });
+        logger.info('joined the cluster: its CA and token replace this data dir\'s');
+      }
+      const key = serverKey(config.nodeName, config.instance);
+      writeKubeconfig(await publishServer(registry, key, url));
+      let last = '';
+      serversTimer = setInterval(() => {
+        knownServers(registry).then((s) => {
+          const text = JSON.stringify(s);
+          if (text !== last) writeKubeconfig(s);
+          last = text;
+        }, () => undefined);
+      }, 10_000);
+      serversTimer.unref();
+    } else await registry.bootstrapNamespaces();
+    mark('store');
+    // Components start side by side where they do not depend on each other (start-order.ts).
+    const here: Component[] = [];
+    for (const c of components) {
+      if (config.disabled.has(c.name as never)) continue;
+      if (work && isLeaderOnly(c)) work.register(c);
+      else here.push(c);
+    }
+    await startComponents(here, async (c) => {
+      const t0 = performance.now();
+      await c.start(ctx);
+      started.push(c);
+      componentTimes[c.name] = Math.round(performance.now() - t0);
+      logger.debug({ component: c.name, ms: componentTimes[c.name] }, 'component started');
+    });
     await informers.start();
     mark('components');
+    elector?.start();
     componentsStarted = true;
   } catch (err) {
     for (const c of [...started].reverse()) await c.stop().catch(() => undefined);
     informers.stop();
-    api.closeAllConnections?.();
-    api.close();
+    httpsServer.closeAllConnections?.();
+    httpsServer.close();
     await store.close();
     throw err;
   }
@@ -190,7 +251,6 @@ export async function startServer(config: ServerConfig, components: Component[] 
   const cpu = process.cpuUsage();
   logger.info({ phases, components: componentTimes, cpuMs: Math.round((cpu.user + cpu.system) / 1000) }, 'server ready');
 
-  let stopping: Promise<void> | undefined;
   return {
     url,
     port,
@@ -203,6 +263,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
     components: started,
     stop() {
       stopping ??= (async () => {
+        // The leader hands over first: its work stops and the Lease is released for the next server.
+        await elector?.stop();
+        clearInterval(serversTimer);
         for (const c of [...started].reverse()) {
           try {
             await c.stop();
@@ -212,8 +275,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
         }
         informers.stop();
         idleGC.stop();
-        api.closeAllConnections?.();
-        await new Promise<void>((resolve) => api.close(() => resolve()));
+        httpsServer.closeAllConnections?.();
+        await new Promise<void>((resolve) => httpsServer.close(() => resolve()));
         await store.close();
       })();
       return stopping;

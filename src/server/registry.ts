@@ -9,7 +9,7 @@ import { R, type ResourceInfo } from '../api/resources.js';
 import { errors, isStatusError, StatusError } from '../api/errors.js';
 import type { Store } from '../store/types.js';
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchHandlers, WatchOptions, WriteOpts } from '../client/types.js';
-import { applyDefaults, prepareUpdate, unknownFieldsError, unknownFieldWarnings, validateObject } from '../api/validation/index.js';
+import { applyDefaults, prepareUpdate, typeCauses, unknownFieldsError, unknownFieldWarnings, validateObject } from '../api/validation/index.js';
 import { parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
 import { applyPatch, serverSideApply } from '../api/patch/index.js';
 import type { AdmissionContext, AdmissionHook, AdmissionOp } from './admission.js';
@@ -17,6 +17,7 @@ import { clone, deepEqual } from '../util/equal.js';
 import { rfc3339 } from '../util/time.js';
 import { strategyFor, SYSTEM_NAMESPACES } from './strategies/index.js';
 import type { StrategyContext } from './strategy.js';
+import { KeyLock } from './key-lock.js';
 
 export { SYSTEM_NAMESPACES };
 
@@ -32,9 +33,21 @@ export interface RegistryDeleteOpts extends DeleteOptions {
 
 const GENERATE_SUFFIX = 'bcdfghjklmnpqrstvwxz2456789';
 const PATCH_RETRIES = 5;
+/** An unconditional patch keeps retrying lost races this long (only a livelocked object gets near it). */
+const UNCONDITIONAL_PATCH_DEADLINE_MS = 30_000;
+
+/** The 409 of a compare-and-swap that lost a race (not a precondition, not an apply conflict). */
+function isStaleWrite(err: unknown): boolean {
+  return isStatusError(err, 'Conflict') && /the object has been modified/.test(err.message);
+}
+
+/** A watch event from the registry may carry its encoded stream line under this key (see store-event.ts). */
+export const WATCH_LINE = Symbol('kubelite.watchLine');
 
 export class Registry implements ApiClient {
   private readonly hooks = new Map<string, AdmissionHook[]>();
+  /** Serialises the read-modify-write of each object's registry writes (see key-lock.ts). */
+  private readonly locks = new KeyLock();
 
   constructor(readonly store: Store) {}
 
@@ -65,6 +78,11 @@ export class Registry implements ApiClient {
     };
   }
 
+  /** Throws the 400 a list or watch with these selectors would fail with (a watch checks before it streams). */
+  checkListOptions(res: ResourceInfo, opts: ListOptions): void {
+    this.matcher(res, opts);
+  }
+
   watch<T extends KObject = KObject>(res: ResourceInfo, opts: WatchOptions, handlers: WatchHandlers<T>): Watch {
     let match: ((o: KObject) => boolean) | undefined;
     try {
@@ -90,7 +108,23 @@ export class Registry implements ApiClient {
             const before = !match || (ev.oldObject ? match(ev.oldObject) : false);
             type = now && before ? 'MODIFIED' : now ? 'ADDED' : before ? 'DELETED' : undefined;
           }
-          if (type) handlers.onEvent({ type, object: ev.object as T });
+          if (!type) return;
+          // The object is parsed only if the handler reads it: the HTTP watch sends the shared line instead.
+          const out = { type } as WatchEvent<T>;
+          Object.defineProperty(out, 'object', {
+            get: () => ev.object as T,
+            set: (v: T) => Object.defineProperty(out, 'object', { value: v, writable: true, enumerable: true, configurable: true }),
+            enumerable: true,
+            configurable: true,
+          });
+          if (ev.watchLine) Object.defineProperty(out, WATCH_LINE, { value: () => ev.watchLine!(type!), enumerable: false });
+          handlers.onEvent(out);
+        },
+        // The store ended it (etcd's history was compacted under its cache: a 410 tells the client to re-list).
+        (err) => {
+          if (stopped) return;
+          stopped = true;
+          handlers.onClose?.(err);
         },
       );
       return {
@@ -112,6 +146,7 @@ export class Registry implements ApiClient {
   async create<T extends KObject = KObject>(res: ResourceInfo, input: T, opts: RegistryWriteOpts = {}): Promise<T> {
     const obj = clone(input) as KObject;
     this.checkKind(res, obj);
+    this.checkTypes(res, obj);
     obj.metadata ??= {};
     const meta = obj.metadata;
     if (res.namespaced) {
@@ -174,13 +209,18 @@ export class Registry implements ApiClient {
     const name = obj.metadata?.name;
     if (!name) throw errors.invalid(res.kind, '', [{ field: 'metadata.name', reason: 'FieldValueRequired', message: 'Required value: name is required' }], res.group || undefined);
     const namespace = res.namespaced ? obj.metadata.namespace || 'default' : undefined;
-    const old = await this.mustGet(res, namespace, name);
-    if (opts.subresource === 'scale') return (await this.writeScale(res, old, obj as unknown as Scale, opts)) as unknown as T;
-    return (await this.replace(res, old, obj, opts)) as T;
+    return this.locks.run(lockKey(res, namespace, name), async () => {
+      const old = await this.mustGet(res, namespace, name);
+      if (opts.subresource === 'scale') return (await this.writeScale(res, old, obj as unknown as Scale, opts)) as unknown as T;
+      return (await this.replace(res, old, obj, opts)) as T;
+    });
   }
 
   /** The shared tail of PUT, PATCH and subresource writes: `next` is the complete desired object. */
   private async replace(res: ResourceInfo, old: KObject, next: KObject, opts: RegistryWriteOpts): Promise<KObject> {
+    // Every write is type-checked before anything reads it, status writes included: a status that is
+    // not the kind's status shape is never stored.
+    this.checkTypes(res, next);
     const oldMeta = old.metadata;
     const meta = (next.metadata ??= {});
     if (meta.resourceVersion && meta.resourceVersion !== oldMeta.resourceVersion) throw errors.staleResourceVersion(res, oldMeta.name!);
@@ -256,14 +296,19 @@ export class Registry implements ApiClient {
 
   async patch<T extends KObject = KObject>(res: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: RegistryWriteOpts = {}): Promise<T> {
     namespace = res.namespaced ? namespace || 'default' : undefined;
+    // A patch that names no resourceVersion applies to whatever is current: a write that lands between
+    // our read and our write only means reading again, so it is retried until it applies (as the API
+    // server's GuaranteedUpdate does) and never surfaces as a 409. A named resourceVersion is a
+    // precondition, and field-manager conflicts of server-side apply are real: those are answered.
+    const explicitRV = typeof patch === 'object' && patch !== null && !Array.isArray(patch) && !!(patch as KObject).metadata?.resourceVersion;
+    const deadline = Date.now() + UNCONDITIONAL_PATCH_DEADLINE_MS;
     for (let attempt = 0; ; attempt++) {
       try {
-        return (await this.patchOnce(res, namespace, name, type, patch, opts)) as T;
+        return (await this.locks.run(lockKey(res, namespace, name), () => this.patchOnce(res, namespace, name, type, patch, opts))) as T;
       } catch (err) {
-        // A patch has no resourceVersion of its own: lost races are retried, as the API server does.
-        const explicitRV = typeof patch === 'object' && patch !== null && (patch as KObject).metadata?.resourceVersion;
-        if (attempt < PATCH_RETRIES && isStatusError(err, 'Conflict') && !explicitRV && !opts.dryRun) continue;
-        throw err;
+        if (!isStaleWrite(err) || opts.dryRun || explicitRV || Date.now() > deadline) throw err;
+        // Past a few tries, let the other writers' group commit go first.
+        if (attempt >= PATCH_RETRIES) await new Promise((r) => setTimeout(r, Math.min(attempt, 20)));
       }
     }
   }
@@ -304,7 +349,7 @@ export class Registry implements ApiClient {
     namespace = res.namespaced ? namespace || 'default' : undefined;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.deleteOnce(res, namespace, name, opts);
+        return await this.locks.run(lockKey(res, namespace, name), () => this.deleteOnce(res, namespace, name, opts));
       } catch (err) {
         // Someone wrote the object (a controller's status) between our read and our write: read again,
         // as the API server does — unless the caller pinned a resourceVersion.
@@ -402,17 +447,27 @@ export class Registry implements ApiClient {
     if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw errors.badRequest(`the body must be a ${res.kind} object`);
     obj.apiVersion ??= res.apiVersion;
     obj.kind ??= res.kind;
+    if (obj.metadata !== undefined && obj.metadata !== null && (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))) {
+      throw errors.invalid(res.kind, '', [{ field: 'metadata', reason: 'FieldValueTypeInvalid', message: `Invalid value: ${JSON.stringify(obj.metadata)?.slice(0, 60)}: must be of type object` }], res.group || undefined);
+    }
     if (obj.kind !== res.kind || obj.apiVersion !== res.apiVersion) {
       throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${res.apiVersion}) or the kind (${obj.kind}) is not ${res.kind}`);
     }
   }
 
   private async checkNamespaceWritable(res: ResourceInfo, namespace: string, name: string): Promise<void> {
-    const ns = (await this.store.get(R.namespaces, undefined, namespace)) as Namespace | undefined;
+    // As kube-apiserver's NamespaceLifecycle admission: this server's cache first, a fresh read only on a miss.
+    const ns = ((await this.store.getCached?.(R.namespaces, undefined, namespace)) ?? (await this.store.get(R.namespaces, undefined, namespace))) as Namespace | undefined;
     if (!ns) throw errors.notFound(R.namespaces, namespace);
     if (ns.metadata.deletionTimestamp && !strategyFor(res).allowedInTerminatingNamespace) {
       throw errors.forbidden(res, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
     }
+  }
+
+  /** Wrong JSON types and out-of-range integers, before defaulting and strategies read the object. */
+  private checkTypes(res: ResourceInfo, obj: KObject): void {
+    const causes = typeCauses(res, obj);
+    if (causes.length > 0) throw errors.invalid(res.kind, obj.metadata?.name ?? '', causes as StatusCause[], res.group || undefined);
   }
 
   private validate(res: ResourceInfo, obj: KObject, old: KObject | undefined, opts: RegistryWriteOpts): void {
@@ -468,6 +523,10 @@ export class Registry implements ApiClient {
 }
 
 export type { AdmissionOp };
+
+function lockKey(res: ResourceInfo, namespace: string | undefined, name: string): string {
+  return `${res.group}/${res.plural}/${namespace ?? ''}/${name}`;
+}
 
 function specOf(obj: KObject): unknown {
   // Everything except metadata and status is "spec" for generation purposes (ConfigMap data included).
