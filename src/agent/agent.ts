@@ -231,7 +231,10 @@ export class Agent extends QueueController<ComponentContext> implements Componen
         {
           onConnect: () => {
             if (first) {
+              // (an engine that refused the first connect was not lost: nothing ran yet)
               first = false;
+              this.engineLostAt = undefined;
+              this.engineRefused = false;
               resolve();
               return;
             }
