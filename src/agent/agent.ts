@@ -56,7 +56,9 @@ export interface AgentOptions {
 // 'create' is left out: a container is only interesting once it runs or stops (a relist finds half-made ones).
 const WATCHED_EVENTS = ['start', 'die', 'oom', 'destroy'];
 /** How long before its events stream breaks a stopping dockerd may already stop containers (their stop timeout is 10 s). */
-const ENGINE_STOP_GRACE_MS = 30_000;
+const ENGINE_STOP_GRACE_MS = 10_000;
+/** After it answers again, dockerd may still be marking containers it lost as stopped (their finishedAt is then). */
+const ENGINE_RESTORE_MS = 5_000;
 
 export class Agent extends QueueController<ComponentContext> implements Component {
   readonly name = 'agent';
@@ -242,7 +244,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
             // work meanwhile: what failed then was the engine's doing, not the Pods', so no back-off for
             // it (only when the engine was really away: a reconnect was refused at least once).
             if (this.engineLostAt !== undefined && this.engineRefused) {
-              this.syncer.forgiveBackoffs(this.engineLostAt - ENGINE_STOP_GRACE_MS);
+              this.syncer.engineWasAway(this.engineLostAt - ENGINE_STOP_GRACE_MS, Date.now() + ENGINE_RESTORE_MS);
               for (const p of this.pods.list()) this.enqueue(objectKey(p));
             }
             this.engineLostAt = undefined;

@@ -38,6 +38,12 @@ export interface PlanInput {
   livenessFailed: ReadonlySet<string>;
   /** Containers this agent created for the current sandbox and has not started yet (not a crash's leftover). */
   prepared?: ReadonlySet<string>;
+  /**
+   * When the container engine was last away (ms since epoch; a restarting dockerd stops every container
+   * on its way down): a container that stopped then did not fail on its own; it restarts at once and
+   * its restart streak does not grow.
+   */
+  engineAway?: { from: number; to: number };
 }
 
 export interface Plan {
@@ -263,6 +269,12 @@ export function planPodSync(input: PlanInput): Plan {
     const restartCount = Math.max(latest.restartCount, prevStatusCount) + 1;
     if (latest.specHash && latest.specHash !== specHash(d.spec)) {
       actions.push({ kind: 'start', container: name, init: d.init, restartCount, backoff: { failures: 0 }, reason: 'definition changed' });
+      continue;
+    }
+    const finished = latest.finishedAt ? Date.parse(latest.finishedAt) : NaN;
+    // (Docker's finishedAt is read to the second: a second of slack before the window)
+    if (input.engineAway && finished >= input.engineAway.from - 1000 && finished <= input.engineAway.to) {
+      actions.push({ kind: 'start', container: name, init: d.init, restartCount, backoff: input.restartBackoff.get(name), reason: 'restart after the container engine was away' });
       continue;
     }
     const dec = restartDecision(input.restartBackoff.get(name), latest, now, input.backoff);

@@ -87,6 +87,8 @@ export class PodSyncer {
   private readonly sandboxes: Sandboxes;
   /** Containers being started by us: Docker's `start` event for them needs no inspect. */
   private readonly startingIds = new Set<string>();
+  /** When the container engine was last away (a dockerd restart). */
+  private engineAway?: { from: number; to: number };
 
   constructor(private readonly d: SyncDeps) {
     this.naming = { containerPrefix: d.names.containerPrefix, instanceLabel: d.names.instanceLabel, instanceValue: d.names.instanceValue, dockerNetwork: d.names.dockerNetwork };
@@ -105,13 +107,15 @@ export class PodSyncer {
   }
 
   /**
-   * The engine restarted: the back-offs recorded since `since` (containers it stopped on its way down,
-   * sandboxes it refused meanwhile) are not the Pods' own failures; the next sync starts them at once.
+   * The engine was away from `from` to `to` (a dockerd restart): the back-offs recorded meanwhile
+   * (containers it stopped on its way down, sandboxes it refused) are not the Pods' own failures, and
+   * containers that stopped in that window restart at once without growing their restart streak.
    */
-  forgiveBackoffs(since: number): void {
+  engineWasAway(from: number, to: number): void {
+    this.engineAway = { from, to };
     for (const m of this.memory.values()) {
-      forgiveSince(m.restartBackoff, since);
-      forgiveSince(m.createBackoff, since);
+      forgiveSince(m.restartBackoff, from);
+      forgiveSince(m.createBackoff, from);
       m.lastErrors.delete(INFRA_CONTAINER_NAME);
     }
   }
@@ -183,6 +187,7 @@ export class PodSyncer {
         lastErrors: m.lastErrors,
         livenessFailed: m.livenessFailed,
         prepared: m.prepared,
+        engineAway: this.engineAway,
       });
       if (plan.actions.length === 0) break;
       // What stopped is reported before it is restarted (the Pod shows NotReady in between).
