@@ -36,6 +36,10 @@ export function refersTo(pod: Pod, kind: 'configMap' | 'secret', name: string): 
   for (const v of pod.spec.volumes ?? []) {
     if (kind === 'configMap' && v.configMap?.name === name) return true;
     if (kind === 'secret' && v.secret?.secretName === name) return true;
+    for (const src of v.projected?.sources ?? []) {
+      if (kind === 'configMap' && src.configMap?.name === name) return true;
+      if (kind === 'secret' && src.secret?.name === name) return true;
+    }
   }
   for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
     for (const e of c.envFrom ?? []) {

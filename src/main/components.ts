@@ -29,8 +29,10 @@ const lazy = (name: string, load: () => Promise<Component>, dependsOn?: readonly
 /** Work that must happen once per cluster: with several servers (etcd), only the leader runs it. */
 const leaderOnly = (name: string, load: () => Promise<Component>, dependsOn?: readonly string[]) => new LeaderOnlyComponent(name, load, dependsOn);
 
-/** Everything but 'services' only needs its admission hooks: the rest start side by side. */
+/** 'services' first (its allocation hooks); 'access' beside the rest of it. */
 const AFTER_SERVICES = ['services'] as const;
+/** The rest needs only the admission hooks of 'services' and 'access' in place: it starts side by side. */
+const AFTER_ADMISSION = ['services', 'access'] as const;
 
 export function defaultComponents(_config: ServerConfig): Component[] {
   // 'services' first: its admission hooks (ClusterIP/NodePort allocation) must be in place before any
@@ -38,17 +40,21 @@ export function defaultComponents(_config: ServerConfig): Component[] {
   return [
     lazy('services', async () => (await import('../services/component.js')).createServices({ controllers: false })),
     leaderOnly('service-controllers', async () => (await import('../services/component.js')).createServiceControllers(), AFTER_SERVICES),
-    lazy('agent', async () => (await import('../agent/index.js')).createAgent(), AFTER_SERVICES),
-    leaderOnly('scheduler', async () => (await import('../scheduler/index.js')).createScheduler(), AFTER_SERVICES),
+    // ServiceAccounts, their admission and RBAC aggregation: the API's security needs them, so like
+    // 'services' this cannot be disabled. Admission on every server; the loops on the leader only.
+    lazy('access', async () => (await import('../controllers/access.js')).createAccess({ controllers: false }), AFTER_SERVICES),
+    leaderOnly('access-controllers', async () => (await import('../controllers/access.js')).createAccess({ admission: false }), AFTER_ADMISSION),
+    lazy('agent', async () => (await import('../agent/index.js')).createAgent(), AFTER_ADMISSION),
+    leaderOnly('scheduler', async () => (await import('../scheduler/index.js')).createScheduler(), AFTER_ADMISSION),
     leaderOnly('controllers', async () => {
       // createControllers returns one Component named 'controllers' (so --disable controllers turns all off).
       const [c] = (await import('../controllers/index.js')).createControllers();
       return c;
-    }, AFTER_SERVICES),
-    lazy('proxy', async () => (await import('../netfilter/component.js')).createProxy(), AFTER_SERVICES),
-    lazy('dns', async () => (await import('../dns/component.js')).createDns(), AFTER_SERVICES),
-    lazy('ingress', async () => (await import('../ingress/component.js')).createIngress(), AFTER_SERVICES),
-    lazy('ui', async () => (await import('../ui/component.js')).createUi(), AFTER_SERVICES),
+    }, AFTER_ADMISSION),
+    lazy('proxy', async () => (await import('../netfilter/component.js')).createProxy(), AFTER_ADMISSION),
+    lazy('dns', async () => (await import('../dns/component.js')).createDns(), AFTER_ADMISSION),
+    lazy('ingress', async () => (await import('../ingress/component.js')).createIngress(), AFTER_ADMISSION),
+    lazy('ui', async () => (await import('../ui/component.js')).createUi(), AFTER_ADMISSION),
     // Last (no dependsOn: it waits for every component before it): GET /kubeconfig for CI jobs, and the
     // kubeconfig file a node container hands out (once all is up).
     lazy('kubeconfig', async () => (await import('../cluster/kubeconfig-endpoint.js')).createKubeconfigEndpoint()),
