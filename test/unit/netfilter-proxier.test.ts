@@ -76,6 +76,14 @@ class FakeHost implements NetfilterHost {
 
 const names = hostNames({ instance: 'unit1' });
 
+/** A metric's value for exactly these labels (0 before its first observation). */
+async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
+  const m = client.register.getSingleMetric(name);
+  if (!m) return 0;
+  const v = (await m.get()).values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
+  return v?.value ?? 0;
+}
+
 function svc(name: string, spec: ServiceSpec, lbIPs?: string[]): Service {
   const s: Service = { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'u', name }, spec };
   if (lbIPs) s.status = { loadBalancer: { ingress: lbIPs.map((ip) => ({ ip })) } };
@@ -145,7 +153,7 @@ test('a failed iptables-restore keeps the previous rules, is counted, and is ret
   p.setEndpoints([eps('web', ['10.244.0.1'])]);
   await p.start();
   t.teardown(() => p.stop());
-  const errorsBefore = (await client.register.getSingleMetric('kubelite_proxy_sync_errors_total')!.get()).values[0].value;
+  const errorsBefore = await metricValue('kubelite_proxy_sync_errors_total', { mode: 'iptables' });
   const kernelBefore = host.rulesOf('nat');
   host.failures = 1;
   p.upsertEndpoints(eps('web', ['10.244.0.2']));
@@ -155,7 +163,7 @@ test('a failed iptables-restore keeps the previous rules, is counted, and is ret
   t.is(p.lastError, failed.error);
   t.is(host.rulesOf('nat'), kernelBefore, 'the previous rules stay in force');
   t.true(logs.some((l) => l.includes('previous rules stay in force')));
-  const errorsAfter = (await client.register.getSingleMetric('kubelite_proxy_sync_errors_total')!.get()).values[0].value;
+  const errorsAfter = await metricValue('kubelite_proxy_sync_errors_total', { mode: 'iptables' });
   t.is(errorsAfter, errorsBefore + 1);
   // The retry comes by itself (1 s back-off) and reads the kernel back first.
   const savesBefore = host.saves;
@@ -221,6 +229,7 @@ test('a UDP endpoint that goes away has its conntrack flows deleted; deleting a 
   p.setEndpoints([eps('dns', ['10.244.0.2', '10.244.0.3'], 'UDP')]);
   await p.start();
   t.teardown(() => p.stop());
+  t.regex(await client.register.metrics(), /kubelite_proxy_endpoints\{service="u\/dns:p",mode="iptables"\} 2/);
   p.upsertEndpoints(eps('dns', ['10.244.0.3'], 'UDP'));
   await p.waitForSync();
   t.deepEqual(host.conntrack, [['-p', 'udp', '--orig-dst', '10.96.0.10', '--dst-nat', '10.244.0.2']]);
@@ -229,7 +238,7 @@ test('a UDP endpoint that goes away has its conntrack flows deleted; deleting a 
   t.is(r.chainsDeleted, 2);
   t.false([...host.tables.nat.keys()].some((c) => c.startsWith('KL-UNIT1-')));
   const metrics = await client.register.metrics();
-  t.notRegex(metrics, /kubelite_proxy_endpoints\{service="u\/dns:p"\}/);
+  t.notRegex(metrics, /kubelite_proxy_endpoints\{service="u\/dns:p"/);
 });
 
 test('invalid input is reported, not thrown, and the rest is still applied', async (t) => {

@@ -1,0 +1,200 @@
+// The nftables data plane. Every sync renders the table's contents (pure, memoised per Service) and
+// sends the difference from what it last committed as one `nft -f` transaction; the committed state is
+// kept in memory, so the hot path never lists the kernel. Reading the kernel happens only:
+//  - on the first sync, to adopt what a previous run left (counters and affinity entries survive a
+//    restart) or to load the table whole when there is none;
+//  - on a periodic full sync: a cheap fingerprint (`nft list chains`, every chain name and hook, no
+//    rules) every time, and the whole table at a rate bounded by its cost (at most ~1% of a core), then
+//    whatever differs from the desired state is repaired;
+// and a transaction the kernel refused makes the next sync a full render (the whole table replaced in
+// one transaction). Docker's FORWARD policy DROP is the one thing an nftables table of our own cannot
+// override, so this mode keeps the iptables mode's forward accept chain and its jump (and removes
+// every other iptables rule of the iptables mode when it starts).
+
+import { cleanupRestore } from './cleanup.js';
+import { jumpHostsFrom } from './iptables.js';
+import type { ProxyMetrics } from './metrics.js';
+import type { ProxyService } from './model.js';
+import type { ChainNames, Table } from './names.js';
+import { chainsMatch, parseNftChainList, parseNftTable, type ParsedNftTable } from './nft-parse.js';
+import { NFT_SET_DECLS, newNftRenderCache, renderNft, type NftRenderConfig, type NftState } from './nft-render.js';
+import { diffNft, diffScript, diffSize, fullScript, isEmptyNftDiff } from './nft-script.js';
+import type { DataPlane, NetfilterHost, ProxierLogger, SyncResult } from './plane.js';
+import { forwardRules, normalizeCIDR, normalizeMark, normalizeRule } from './render.js';
+import { parseSave } from './save-parse.js';
+
+/** The whole-table read-back may use at most 1/READBACK_COST_FACTOR of the time (about 1% of a core). */
+const READBACK_COST_FACTOR = 100;
+
+type KernelView = { kind: 'missing' } | { kind: 'chains-match' } | { kind: 'table'; parsed: ParsedNftTable; reason: string };
+
+export interface NftPlaneOptions {
+  host: NetfilterHost;
+  render: NftRenderConfig;
+  /** The iptables chain names of this instance: the forward accept chain stays, the rest goes. */
+  chains: ChainNames;
+  log: ProxierLogger;
+  metrics: ProxyMetrics;
+  /** Clock (tests). */
+  now?: () => number;
+}
+
+export class NftPlane implements DataPlane {
+  readonly mode = 'nftables' as const;
+  private readonly cache = newNftRenderCache();
+  private readonly table: string;
+  private readonly comment: string;
+  /** What the kernel holds, as far as we know; undefined: unknown (first sync, or after a failure). */
+  private committed?: NftState;
+  /** The last transaction was refused: the next one replaces the whole table. */
+  private refused = false;
+  private kernel?: KernelView;
+  private lastReadBack = -Infinity;
+  private readBackCostMs = 0;
+  private iptablesModeRemoved = false;
+  private forwardInPlace = false;
+  private iptablesMissingLogged = false;
+  private readonly now: () => number;
+
+  constructor(private readonly o: NftPlaneOptions) {
+    this.table = renderNft([], o.render).names.table;
+    this.comment = `kubelite service proxy, instance ${o.render.names.instanceValue}: managed by kubelite, hand-made changes are undone`;
+    this.now = o.now ?? (() => performance.now());
+  }
+
+  private get host(): Required<Pick<NetfilterHost, 'nftApply' | 'nftListTable' | 'nftListChains'>> {
+    const h = this.o.host;
+    if (!h.nftApply || !h.nftListTable || !h.nftListChains) throw new Error('the host tools have no nftables support');
+    return h as Required<Pick<NetfilterHost, 'nftApply' | 'nftListTable' | 'nftListChains'>>;
+  }
+
+  async readKernel(): Promise<void> {
+    this.kernel = undefined;
+    if (this.refused) return; // a full render follows whatever the kernel holds
+    const chains = parseNftChainList(await this.host.nftListChains(), this.table);
+    if (!chains) {
+      this.kernel = { kind: 'missing' };
+      return;
+    }
+    let reason: string | undefined;
+    if (!this.committed) reason = 'adopt';
+    else if (!chainsMatch(chains, this.committed)) reason = 'fingerprint';
+    else if (this.now() - this.lastReadBack >= READBACK_COST_FACTOR * this.readBackCostMs) reason = 'periodic';
+    if (!reason) {
+      this.kernel = { kind: 'chains-match' };
+      return;
+    }
+    const t0 = this.now();
+    const text = await this.host.nftListTable(this.table);
+    this.readBackCostMs = this.now() - t0;
+    this.lastReadBack = this.now();
+    const parsed = text === undefined ? undefined : parseNftTable(text, this.table);
+    this.kernel = parsed ? { kind: 'table', parsed, reason } : { kind: 'missing' };
+  }
+
+  async write(model: ProxyService[], _prev: ProxyService[] | undefined, full: boolean, result: SyncResult): Promise<string | undefined> {
+    const rendered = renderNft(model, this.o.render, this.cache);
+    const next = rendered.state;
+    const kernel = full ? this.kernel : undefined;
+    this.kernel = undefined;
+    let base = this.committed;
+    let whole: string | undefined;
+    let repaired: string | undefined;
+    if (this.refused) whole = 'refused';
+    else if (kernel?.kind === 'missing') whole = this.committed ? 'table-missing' : 'first-load';
+    else if (kernel?.kind === 'table') {
+      if (!this.structureOk(kernel.parsed)) whole = 'repair';
+      else base = kernel.parsed.state;
+    } else if (!base) whole = 'first-load';
+
+    try {
+      if (whole) {
+        await this.host.nftApply(fullScript(this.table, next, this.comment));
+        result.fullRender = true;
+        result.chainsWritten += next.chains.size;
+        result.rulesWritten += rendered.ruleCount;
+        result.elementsWritten = (result.elementsWritten ?? 0) + rendered.elementCount;
+        this.o.metrics.fullRenders.inc({ mode: this.mode, reason: whole });
+        if (whole === 'table-missing' || whole === 'repair') repaired = `rewrote the whole nftables table (${whole === 'repair' ? 'its declarations were changed' : 'it was gone'})`;
+      } else {
+        const d = diffNft(base!, next);
+        if (!isEmptyNftDiff(d)) {
+          await this.host.nftApply(diffScript(this.table, next, d));
+          const size = diffSize(d, next);
+          result.chainsWritten += size.chainsWritten;
+          result.chainsDeleted += size.chainsDeleted;
+          result.rulesWritten += size.rulesWritten;
+          result.elementsWritten = (result.elementsWritten ?? 0) + size.elementsWritten;
+          if (kernel?.kind === 'table' && kernel.reason !== 'adopt') {
+            repaired = `repaired the nftables table: ${size.chainsWritten} chain(s) rewritten, ${size.chainsDeleted} deleted, ${size.elementsWritten} element(s) fixed`;
+          }
+        }
+      }
+    } catch (e) {
+      // One transaction: the kernel still holds what it held. Nothing remembered is trusted any more.
+      this.committed = undefined;
+      this.refused = true;
+      throw e;
+    }
+    this.committed = next;
+    this.refused = false;
+    if (full || !this.forwardInPlace || !this.iptablesModeRemoved) await this.iptablesFootprint();
+    return repaired;
+  }
+
+  reset(): void {
+    this.forwardInPlace = false;
+  }
+
+  /** The fixed maps and sets exist with their declared types, and nothing else is in the table. */
+  private structureOk(p: ParsedNftTable): boolean {
+    for (const [name, type] of Object.entries(NFT_SET_DECLS)) if (p.sets.get(name) !== type) return false;
+    for (const name of p.sets.keys()) if (!(name in NFT_SET_DECLS) && !p.state.affinity.has(name)) return false;
+    return p.comment === this.comment;
+  }
+
+  /**
+   * The iptables side of this mode: the forward accept chain and its one jump (Docker's FORWARD policy
+   * is DROP), and, once, the removal of everything else the iptables mode wrote.
+   */
+  private async iptablesFootprint(): Promise<void> {
+    const cn = this.o.chains;
+    const tables: Table[] = this.iptablesModeRemoved ? ['filter'] : ['nat', 'filter'];
+    let dumps: string[];
+    try {
+      dumps = await Promise.all(tables.map((t) => this.o.host.save(t)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if (!this.iptablesMissingLogged) this.o.log.warn('proxy: iptables is not installed: nothing accepts forwarded service traffic if a FORWARD policy drops it');
+      this.iptablesMissingLogged = true;
+      this.iptablesModeRemoved = this.forwardInPlace = true;
+      return;
+    }
+    const saved = Object.fromEntries(tables.map((t, i) => [t, parseSave(dumps[i])[t]]));
+    if (!this.iptablesModeRemoved) {
+      const notForward: ChainNames = { ...cn, isOwned: (c) => c !== cn.forward && cn.isOwned(c) };
+      let removed = 0;
+      for (const t of tables) {
+        const plan = cleanupRestore(t, saved[t], notForward);
+        if (!plan.text) continue;
+        await this.o.host.restore(plan.text);
+        removed += plan.chains;
+      }
+      if (removed) this.o.log.info(`proxy: removed ${removed} iptables chain(s) of the iptables mode`);
+      this.iptablesModeRemoved = true;
+      // What was just deleted is no longer in the dump; the filter dump is read again below if needed.
+      if (removed) saved.filter = parseSave(await this.o.host.save('filter')).filter;
+    }
+    const want = forwardRules(cn, normalizeMark(this.o.render.masqueradeMark), normalizeCIDR(this.o.render.podCIDR));
+    const have = saved.filter?.chains.get(cn.forward);
+    if (!have || have.length !== want.length || have.some((r, i) => normalizeRule(r) !== normalizeRule(want[i]))) {
+      await this.o.host.restore(['*filter', `:${cn.forward} - [0:0]`, ...want, 'COMMIT', ''].join('\n'));
+      if (have && this.forwardInPlace) this.o.log.warn(`proxy: repaired the ${cn.forward} chain`);
+    }
+    const plan = await this.o.host.ensureJumps(cn, jumpHostsFrom(saved), { forwardOnly: true });
+    if (this.forwardInPlace && plan.insert.length + plan.remove.length > 0) {
+      this.o.log.warn(`proxy: repaired ${plan.insert.length} missing and ${plan.remove.length} extra iptables jump rule(s)`);
+    }
+    this.forwardInPlace = true;
+  }
+}
