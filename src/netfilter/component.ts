@@ -10,7 +10,9 @@ import type { Component, ComponentContext } from '../server/component.js';
 import type { Logger } from '../util/log.js';
 import { ensureHairpin } from '../services/hairpin.js';
 import { hostPrimaryIPv4 } from '../services/node-ips.js';
-import { Proxier, type NetfilterHost, type SyncResult } from './proxier.js';
+import { chooseProxyMode } from './mode.js';
+import type { NftSupport } from './nft.js';
+import { Proxier, type NetfilterHost, type ProxyMode, type SyncResult } from './proxier.js';
 
 /** How often hairpin mode is re-checked on the pod bridge besides on every Endpoints change. */
 const HAIRPIN_INTERVAL_MS = 10_000;
@@ -24,6 +26,8 @@ export interface ProxyComponentOptions {
   host?: NetfilterHost;
   /** Skip hairpin mode on the pod bridge (tests without sysfs). */
   hairpin?: boolean;
+  /** Replaces the nftables probe (tests without root). */
+  probeNft?: () => Promise<NftSupport>;
 }
 
 export class ProxyComponent implements Component {
@@ -51,7 +55,11 @@ export class ProxyComponent implements Component {
     const nodeIPs = [...new Set([hostPrimaryIPv4(), nthAddress(podCIDR, 1)])];
     // Registered first, so /readyz says "not ready" from the moment this component starts syncing.
     ctx.addReadiness('proxy', () => (this.ready ||= this.started && !this.stopped && this.proxier?.lastError === undefined));
+    const choice = await chooseProxyMode(config.proxyMode as ProxyMode | undefined, this.opts.probeNft);
+    if (choice.fellBack) log.warn(choice.message);
+    else log.info(choice.message);
     const proxier = new Proxier({
+      mode: choice.mode,
       names,
       podCIDR,
       serviceCIDR: config.serviceCIDR,
@@ -88,7 +96,7 @@ export class ProxyComponent implements Component {
       log.debug({ ms: Math.round(first.durationMs), rules: first.rulesWritten }, 'proxy rules in place');
     } else {
       // The proxier keeps retrying with back-off; the server reports not ready until one succeeds.
-      log.error({ err: first.error?.message }, 'proxy: first sync failed (kubelite needs root and iptables for the data plane; --disable proxy runs without it)');
+      log.error({ err: first.error?.message }, `proxy: first sync failed (kubelite needs root and ${choice.mode === 'nftables' ? 'nft' : 'iptables'} for the data plane; --disable proxy runs without it)`);
     }
     if (this.opts.hairpin ?? true) {
       this.requestHairpin();

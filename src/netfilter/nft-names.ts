@@ -86,10 +86,16 @@ export function nftTableName(names: Pick<HostNames, 'instanceValue'>): string {
   return checkIdentifier(names.instanceValue === 'default' ? 'kubelite' : `kubelite-${names.instanceValue}`);
 }
 
+const SERVICE_CHAIN_RE = new RegExp(`^(svc|ext|local)-[A-Z2-7]{${HASH_LEN}}-`);
+const AFFINITY_RE = new RegExp(`^aff-[A-Z2-7]{${HASH_LEN}}-`);
+
+/** The kind of a per-service-port chain, from its name; undefined for the fixed chains. */
+export function serviceChainKind(name: string): ServiceChainKind | undefined {
+  return SERVICE_CHAIN_RE.exec(name)?.[1] as ServiceChainKind | undefined;
+}
+
 export function nftNames(names: Pick<HostNames, 'instanceValue'>): NftNames {
   const table = nftTableName(names);
-  const serviceChainRe = new RegExp(`^(svc|ext|local)-[A-Z2-7]{${HASH_LEN}}-`);
-  const affinityRe = new RegExp(`^aff-[A-Z2-7]{${HASH_LEN}}-`);
   return {
     table,
     serviceChain: (kind, key, protocol) => {
@@ -100,8 +106,8 @@ export function nftNames(names: Pick<HostNames, 'instanceValue'>): NftNames {
       const [ip, port] = endpoint.split(':');
       return bounded('aff', hash(`${key}/${protocol}/${endpoint}/${timeoutSeconds}`), `${readable(key, protocol)}__${part(ip)}/${part(port ?? '')}`);
     },
-    isServiceChain: (name) => serviceChainRe.test(name),
-    isAffinitySet: (name) => affinityRe.test(name),
+    isServiceChain: (name) => SERVICE_CHAIN_RE.test(name),
+    isAffinitySet: (name) => AFFINITY_RE.test(name),
   };
 }
 

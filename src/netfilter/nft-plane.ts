@@ -16,6 +16,7 @@ import { jumpHostsFrom } from './iptables.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ProxyService } from './model.js';
 import type { ChainNames, Table } from './names.js';
+import { nftCommentText } from './nft-names.js';
 import { chainsMatch, parseNftChainList, parseNftTable, type ParsedNftTable } from './nft-parse.js';
 import { NFT_SET_DECLS, newNftRenderCache, renderNft, type NftRenderConfig, type NftState } from './nft-render.js';
 import { diffNft, diffScript, diffSize, fullScript, isEmptyNftDiff } from './nft-script.js';
@@ -58,7 +59,7 @@ export class NftPlane implements DataPlane {
 
   constructor(private readonly o: NftPlaneOptions) {
     this.table = renderNft([], o.render).names.table;
-    this.comment = `kubelite service proxy, instance ${o.render.names.instanceValue}: managed by kubelite, hand-made changes are undone`;
+    this.comment = nftCommentText(`kubelite service proxy of instance ${o.render.names.instanceValue} - managed by kubelite: changes by hand are undone`);
     this.now = o.now ?? (() => performance.now());
   }
 

@@ -15,6 +15,7 @@
 import type { HostNames } from '../config.js';
 import type { ProxyEndpoint, ProxyService } from './model.js';
 import { NFT, NFT_MAPS, nftCommentText, nftHex, nftNames, type NftMapName, type NftNames } from './nft-names.js';
+import { sanitizeName } from './names.js';
 import { normalizeCIDR, normalizeMark } from './render.js';
 
 export interface NftRenderConfig {
@@ -194,6 +195,8 @@ function renderService(s: ProxyService, { nn, podCIDR }: Ctx): Fragment {
   const externals = [...s.externalIPs, ...s.loadBalancerIPs];
   const ready = s.endpoints.filter((e) => e.ready);
   const hasExternal = nodePortKey !== undefined || externals.length > 0;
+  // The key as iptables comments show it (no spaces): the counters reader takes it up to the first space.
+  const c = sanitizeName(s.key);
   const chain = (name: string, rules: string[], comment: string) => {
     f.chains.push([name, { comment: nftCommentText(comment), rules }]);
     f.rules += rules.length;
@@ -210,7 +213,7 @@ function renderService(s: ProxyService, { nn, podCIDR }: Ctx): Fragment {
   const svcChain = nn.serviceChain('svc', s.key, s.protocol);
   // The timeout is part of the set's name: a new timeout is a new set, so the old one is unreferenced when it goes.
   const affinity = (ep: ProxyEndpoint) => nn.affinitySet(s.key, s.protocol, `${ep.ip}:${ep.port}`, s.affinityTimeoutSeconds ?? 0);
-  chain(svcChain, endpointRules(s, ready, proto, affinity), s.key);
+  chain(svcChain, endpointRules(s, ready, proto, affinity), c);
   for (const ep of ready) f.hairpin.push(ep.ip);
   if (s.affinityTimeoutSeconds !== undefined) for (const ep of ready) f.affinity.push([affinity(ep), s.affinityTimeoutSeconds]);
   if (s.clusterIP) f.elements.push([NFT.serviceIPs, key(s.clusterIP), `goto ${svcChain}`]);
@@ -220,7 +223,7 @@ function renderService(s: ProxyService, { nn, podCIDR }: Ctx): Fragment {
   for (const ip of externals) f.elements.push([NFT.serviceIPs, key(ip), `goto ${extChain}`]);
   if (nodePortKey) f.elements.push([NFT.serviceNodePorts, nodePortKey, `goto ${extChain}`]);
   if (!s.externalTrafficPolicyLocal) {
-    chain(extChain, [`jump ${NFT.markMasq}`, `goto ${svcChain}`], `${s.key} external destinations`);
+    chain(extChain, [`jump ${NFT.markMasq}`, `goto ${svcChain}`], `${c} external destinations`);
     return f;
   }
   // externalTrafficPolicy Local keeps the client's address: only local endpoints, no masquerade, except
@@ -230,13 +233,13 @@ function renderService(s: ProxyService, { nn, podCIDR }: Ctx): Fragment {
   if (local.length > 0) {
     const localChain = nn.serviceChain('local', s.key, s.protocol);
     ext.push(`goto ${localChain}`);
-    chain(localChain, endpointRules(s, local, proto, affinity), `${s.key} local endpoints`);
+    chain(localChain, endpointRules(s, local, proto, affinity), `${c} local endpoints`);
   } else {
     // External packets fall out of the chain un-NATed and meet these rejects.
     for (const ip of externals) f.elements.push([NFT.noEndpointServices, key(ip), REJECT]);
     if (nodePortKey) f.elements.push([NFT.noEndpointNodePorts, nodePortKey, REJECT]);
   }
-  chain(extChain, ext, `${s.key} external destinations`);
+  chain(extChain, ext, `${c} external destinations`);
   return f;
 }
 
