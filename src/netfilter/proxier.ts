@@ -131,6 +131,9 @@ export class Proxier {
     } else {
       throw new Error(`proxy mode ${JSON.stringify(mode)}: expected nftables or iptables`);
     }
+    // Counters show 0 from the start (a labelled series only exists once touched).
+    this.metrics.syncErrors.inc({ mode: this.plane.mode }, 0);
+    this.metrics.rulesWritten.inc({ mode: this.plane.mode }, 0);
     this.minInterval = opts.minSyncIntervalMs ?? 0;
     this.resyncSchedule = opts.resyncSchedule ?? DEFAULT_RESYNC;
     if (!cron.validate(this.resyncSchedule)) throw new Error(`resync schedule ${JSON.stringify(this.resyncSchedule)} is not a valid cron expression`);
