@@ -186,6 +186,8 @@ export class NftPlane implements DataPlane {
       // What was just deleted is no longer in the dump; the filter dump is read again below if needed.
       if (removed) saved.filter = parseSave(await this.o.host.save('filter')).filter;
     }
+    // Only the forward jump is wanted (in the filter table); the nat jumps went with their chains.
+    delete saved.nat;
     const want = forwardRules(cn, normalizeMark(this.o.render.masqueradeMark), normalizeCIDR(this.o.render.podCIDR));
     const have = saved.filter?.chains.get(cn.forward);
     if (!have || have.length !== want.length || have.some((r, i) => normalizeRule(r) !== normalizeRule(want[i]))) {
