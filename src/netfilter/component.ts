@@ -55,7 +55,9 @@ export class ProxyComponent implements Component {
     const nodeIPs = [...new Set([hostPrimaryIPv4(), nthAddress(podCIDR, 1)])];
     // Registered first, so /readyz says "not ready" from the moment this component starts syncing.
     ctx.addReadiness('proxy', () => (this.ready ||= this.started && !this.stopped && this.proxier?.lastError === undefined));
-    const choice = await chooseProxyMode(config.proxyMode as ProxyMode | undefined, this.opts.probeNft);
+    // Host tools without nftables (tests) cannot run that mode, whatever this machine has.
+    const noNft = this.opts.host && !this.opts.host.nftApply ? async () => ({ ok: false, reason: 'the host tools given have no nftables support' }) : undefined;
+    const choice = await chooseProxyMode(config.proxyMode as ProxyMode | undefined, this.opts.probeNft ?? noNft);
     if (choice.fellBack) log.warn(choice.message);
     else log.info(choice.message);
     const proxier = new Proxier({
