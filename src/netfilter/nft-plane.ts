@@ -11,6 +11,7 @@
 // override, so this mode keeps the iptables mode's forward accept chain and its jump (and removes
 // every other iptables rule of the iptables mode when it starts).
 
+import os from 'node:os';
 import { cleanupRestore } from './cleanup.js';
 import { jumpHostsFrom } from './iptables.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -18,8 +19,8 @@ import type { ProxyService } from './model.js';
 import type { ChainNames, Table } from './names.js';
 import { nftCommentText } from './nft-names.js';
 import { chainsMatch, parseNftChainList, parseNftTable, type ParsedNftTable } from './nft-parse.js';
-import { NFT_SET_DECLS, newNftRenderCache, renderNft, type NftRenderConfig, type NftState } from './nft-render.js';
-import { diffNft, diffScript, diffSize, fullScript, isEmptyNftDiff } from './nft-script.js';
+import { NFT_SET_DECLS, newNftRenderCache, renderNft, type NftChain, type NftRenderConfig, type NftState } from './nft-render.js';
+import { diffNft, diffScript, diffSize, fullScript, isEmptyNftDiff, type NftDiff } from './nft-script.js';
 import type { DataPlane, NetfilterHost, ProxierLogger, SyncResult } from './plane.js';
 import { forwardRules, normalizeCIDR, normalizeMark, normalizeRule } from './render.js';
 import { parseSave } from './save-parse.js';
@@ -38,7 +39,18 @@ export interface NftPlaneOptions {
   metrics: ProxyMetrics;
   /** Clock (tests). */
   now?: () => number;
+  /** Delete removed chains a second after they were emptied (default: on kernels before 6.2, see NftDiff.flushOnly). */
+  deferChainDeletes?: boolean;
 }
+
+/** Kernels before 6.2 release a chain a deleted verdict map element pointed to only after a grace period. */
+export function kernelNeedsDeferredDeletes(release: string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return !!m && (Number(m[1]) < 6 || (Number(m[1]) === 6 && Number(m[2]) < 2));
+}
+
+/** How long an emptied chain waits before it is deleted when deletes are deferred (kube-proxy waits 1 s). */
+const STALE_CHAIN_MS = 1000;
 
 export class NftPlane implements DataPlane {
   readonly mode = 'nftables' as const;
@@ -56,11 +68,15 @@ export class NftPlane implements DataPlane {
   private forwardInPlace = false;
   private iptablesMissingLogged = false;
   private readonly now: () => number;
+  private readonly deferDeletes: boolean;
+  /** Chains emptied by a sync and not deleted yet (deferred deletes), with the time they were emptied. */
+  private stale = new Map<string, number>();
 
   constructor(private readonly o: NftPlaneOptions) {
     this.table = renderNft([], o.render).names.table;
     this.comment = nftCommentText(`kubelite service proxy of instance ${o.render.names.instanceValue} - managed by kubelite: changes by hand are undone`);
     this.now = o.now ?? (() => performance.now());
+    this.deferDeletes = o.deferChainDeletes ?? kernelNeedsDeferredDeletes(os.release());
   }
 
   private get host(): Required<Pick<NetfilterHost, 'nftApply' | 'nftListTable' | 'nftListChains'>> {
@@ -119,6 +135,7 @@ export class NftPlane implements DataPlane {
         if (whole === 'table-missing' || whole === 'repair') repaired = `rewrote the whole nftables table (${whole === 'repair' ? 'its declarations were changed' : 'it was gone'})`;
       } else {
         const d = diffNft(base!, next);
+        if (this.deferDeletes) this.deferRemovals(d, kernel?.kind === 'table');
         if (!isEmptyNftDiff(d)) {
           await this.host.nftApply(diffScript(this.table, next, d));
           const size = diffSize(d, next);
@@ -137,7 +154,12 @@ export class NftPlane implements DataPlane {
       this.refused = true;
       throw e;
     }
-    this.committed = next;
+    if (this.deferDeletes) {
+      if (whole) this.stale.clear();
+      for (const c of next.chains.keys()) this.stale.delete(c);
+    }
+    // Emptied chains not deleted yet are part of what the kernel holds.
+    this.committed = this.stale.size ? { ...next, chains: new Map([...next.chains, ...[...this.stale.keys()].map((c): [string, NftChain] => [c, { rules: [] }])]) } : next;
     this.refused = false;
     if (full || !this.forwardInPlace || !this.iptablesModeRemoved) await this.iptablesFootprint();
     return repaired;
@@ -145,6 +167,32 @@ export class NftPlane implements DataPlane {
 
   reset(): void {
     this.forwardInPlace = false;
+  }
+
+  /**
+   * Kernels before 6.2: a chain whose map element goes in this transaction is only flushed now and
+   * deleted by the first sync a second later (as kube-proxy does); until then it stays, empty.
+   */
+  private deferRemovals(d: NftDiff, fromKernel: boolean): void {
+    const now = this.now();
+    // A read-back is the truth: a stale chain deleted by hand is not waiting for anything any more.
+    if (fromKernel) for (const c of this.stale.keys()) if (!d.remove.includes(c)) this.stale.delete(c);
+    d.flushOnly = new Set();
+    d.deleteOnly = new Set();
+    const remove: string[] = [];
+    for (const c of d.remove) {
+      const since = this.stale.get(c);
+      if (since === undefined) {
+        d.flushOnly.add(c);
+        remove.push(c);
+        this.stale.set(c, now);
+      } else if (now - since >= STALE_CHAIN_MS) {
+        d.deleteOnly.add(c);
+        remove.push(c);
+        this.stale.delete(c);
+      }
+    }
+    d.remove = remove;
   }
 
   /** The fixed maps and sets exist with their declared types, and nothing else is in the table. */

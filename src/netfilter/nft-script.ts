@@ -15,6 +15,13 @@ export interface NftDiff {
   rehook: string[];
   /** Chains to delete, after everything that referenced them is gone. */
   remove: string[];
+  /**
+   * Set by the caller on kernels before 6.2, which notice only a moment later that a chain a deleted map
+   * element pointed to is unreferenced: these chains are only flushed now (and deleted by a later sync).
+   */
+  flushOnly?: Set<string>;
+  /** Empty chains a previous sync flushed, deleted now without a flush. */
+  deleteOnly?: Set<string>;
   elements: Record<NftMapName, { add: string[]; del: string[] }>;
   hairpin: { add: string[]; del: string[] };
   affinity: { add: string[]; del: string[] };
@@ -124,8 +131,8 @@ export function diffScript(table: string, next: NftState, d: NftDiff): string {
   for (const c of chunks(d.hairpin.del)) out.push(`delete element ${T} ${NFT.hairpin} { ${c.map(hairpinElement).join(', ')} }`);
   for (const c of chunks(d.hairpin.add)) out.push(`add element ${T} ${NFT.hairpin} { ${c.map(hairpinElement).join(', ')} }`);
   // Flush all first: a removed ext chain jumps to a removed svc chain.
-  for (const name of d.remove) out.push(`flush chain ${T} ${name}`);
-  for (const name of d.remove) out.push(`delete chain ${T} ${name}`);
+  for (const name of d.remove) if (!d.deleteOnly?.has(name)) out.push(`flush chain ${T} ${name}`);
+  for (const name of d.remove) if (!d.flushOnly?.has(name)) out.push(`delete chain ${T} ${name}`);
   for (const set of d.affinity.del) out.push(`delete set ${T} ${set}`);
   return out.length ? `${out.join('\n')}\n` : '';
 }

@@ -52,6 +52,8 @@ export interface ProxierOptions {
   masqueradeMark?: string;
   /** The data plane; default iptables here (the server picks nftables where it works, see mode.ts). */
   mode?: ProxyMode;
+  /** nftables details (tests): deferred chain deletes as on kernels before 6.2, and the clock. */
+  nft?: { deferChainDeletes?: boolean; now?: () => number };
   /** Largest iptables-restore input of one sync before it is sliced (default 10,000 lines, see toRestoreBatches). */
   restoreBatchLines?: number;
   /** Minimum time between the starts of two syncs. Default 0: sync at once. */
@@ -125,7 +127,7 @@ export class Proxier {
     if (mode === 'nftables') {
       const render = { names: opts.names, podCIDR: opts.podCIDR, serviceCIDR: opts.serviceCIDR, masqueradeMark: opts.masqueradeMark };
       renderNft([], render);
-      this.plane = new NftPlane({ host: this.host, render, chains: this.cn, log: this.log, metrics: this.metrics });
+      this.plane = new NftPlane({ host: this.host, render, chains: this.cn, log: this.log, metrics: this.metrics, ...opts.nft });
     } else if (mode === 'iptables') {
       this.plane = new IptablesPlane(this.host, this.cn, this.renderCfg, opts.restoreBatchLines ?? DEFAULT_BATCH_LINES, this.log);
     } else {

@@ -12,6 +12,7 @@ import { chainNames } from '../../../src/netfilter/names.js';
 import { NFT, nftNames } from '../../../src/netfilter/nft-names.js';
 import { renderNft } from '../../../src/netfilter/nft-render.js';
 import { diffNft, isEmptyNftDiff } from '../../../src/netfilter/nft-script.js';
+import { kernelNeedsDeferredDeletes } from '../../../src/netfilter/nft-plane.js';
 import { Proxier } from '../../../src/netfilter/proxier.js';
 import { FakeHost } from './fake-host.js';
 
@@ -265,4 +266,44 @@ test('switching to iptables: the nftables table goes once the iptables rules are
 
 test('an unknown mode is refused at construction', (t) => {
   t.throws(() => new Proxier({ mode: 'ipvs' as 'nftables', ...CFG, nodeIPs: [], host: new FakeHost() }), { message: /proxy mode "ipvs"/ });
+});
+
+test('kernels before 6.2: a removed Service\'s chains are emptied at once and deleted by a sync a second later', async (t) => {
+  const host = new FakeHost();
+  let clock = 0;
+  const p = new Proxier({ mode: 'nftables', ...CFG, nodeIPs: [], resyncSchedule: '0 0 1 1 *', host, nft: { deferChainDeletes: true, now: () => clock } });
+  p.setServices(services());
+  p.setEndpoints([eps('web', ['10.244.0.5']), eps('np', ['10.244.0.7'])]);
+  await p.start();
+  t.teardown(() => p.stop());
+  const np = [nn.serviceChain('svc', 'u/np:p', 'TCP'), nn.serviceChain('ext', 'u/np:p', 'TCP')];
+  p.deleteService('u/np');
+  const r1 = await p.waitForSync();
+  t.true(r1.ok, r1.error?.message);
+  const script1 = host.applied.at(-1)!;
+  t.true(np.every((c) => script1.includes(`flush chain ip ${TABLE} ${c}`)));
+  t.false(script1.includes('delete chain'), 'not deleted in the transaction that removed their map elements');
+  for (const c of np) t.deepEqual(host.table(TABLE)!.state.chains.get(c)?.rules, []);
+  // Within the second: nothing more to do for them.
+  clock = 500;
+  p.upsertEndpoints(eps('web', ['10.244.0.6']));
+  t.true((await p.waitForSync()).ok);
+  t.false(host.applied.at(-1)!.includes('delete chain'));
+  // After it: the next sync deletes them, without flushing again.
+  clock = 1500;
+  p.upsertEndpoints(eps('web', ['10.244.0.5']));
+  t.true((await p.waitForSync()).ok);
+  const script3 = host.applied.at(-1)!;
+  t.true(np.every((c) => script3.includes(`delete chain ip ${TABLE} ${c}`) && !script3.includes(`flush chain ip ${TABLE} ${c}`)));
+  t.true(np.every((c) => !host.table(TABLE)!.state.chains.has(c)));
+  // And a full resync then finds the kernel exactly as wanted.
+  const r = await p.fullResync();
+  t.is(r.chainsWritten + r.chainsDeleted, 0);
+});
+
+test('the kernel release decides whether chain deletes wait', (t) => {
+  t.true(kernelNeedsDeferredDeletes('6.1.0-18-amd64'));
+  t.true(kernelNeedsDeferredDeletes('5.15.0-91-generic'));
+  t.false(kernelNeedsDeferredDeletes('6.2.0'));
+  t.false(kernelNeedsDeferredDeletes('6.18.44-fc-v1300'));
 });
