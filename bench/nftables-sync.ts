@@ -12,7 +12,7 @@ import type { Endpoints, Service } from '../src/api/types.js';
 import { hostNames } from '../src/config.js';
 import { cleanupNetfilter } from '../src/netfilter/cleanup.js';
 import { execOk } from '../src/netfilter/exec.js';
-import { Proxier, type ProxyMode } from '../src/netfilter/proxier.js';
+import { hostTools, Proxier, type NetfilterHost, type ProxyMode } from '../src/netfilter/proxier.js';
 
 export interface Latency {
   p50: number;
@@ -25,6 +25,8 @@ export interface SyncRow {
   n: number;
   rules: number;
   firstSync: number;
+  /** Of the first sync: the time in nft -f / iptables-restore. */
+  firstApply: number;
   cleanup: number;
   /** Largest size only. */
   partial?: number;
@@ -113,12 +115,23 @@ export async function runSync(sizes: number[], connects: number): Promise<SyncRe
       await cleanupNetfilter(names, { serviceCIDR: SERVICE_CIDR });
       const services = Array.from({ length: n }, (_, i) => service(i));
       const eps = Array.from({ length: n }, (_, i) => endpoints(i, n));
-      const proxier = new Proxier({ mode, names, podCIDR: POD_CIDR, serviceCIDR: SERVICE_CIDR, nodeIPs: [], resyncSchedule: '0 0 1 1 *' });
+      // The host tools, timed: how much of a sync is nft -f / iptables-restore.
+      let applyMs = 0;
+      const timed = <A extends unknown[]>(f: (...a: A) => Promise<void>) => async (...a: A) => {
+        const t0 = performance.now();
+        try {
+          await f(...a);
+        } finally {
+          applyMs += performance.now() - t0;
+        }
+      };
+      const host: NetfilterHost = { ...hostTools, restore: timed(hostTools.restore), nftApply: timed(hostTools.nftApply!) };
+      const proxier = new Proxier({ mode, names, podCIDR: POD_CIDR, serviceCIDR: SERVICE_CIDR, nodeIPs: [], resyncSchedule: '0 0 1 1 *', host });
       proxier.setServices(services);
       proxier.setEndpoints(eps);
       const first = await proxier.start();
       if (!first.ok) throw first.error;
-      const row: SyncRow = { mode, n, rules: first.rulesWritten, firstSync: first.durationMs, cleanup: 0 };
+      const row: SyncRow = { mode, n, rules: first.rulesWritten, firstSync: first.durationMs, firstApply: applyMs, cleanup: 0 };
       if (n === max) {
         const partials: number[] = [];
         const mid = Math.floor(n / 2);

@@ -92,7 +92,8 @@ out.push(
   '| figure | nftables | iptables | target |',
   '|---|---|---|---|',
 );
-for (const n of SIZES) out.push(`| full load, ${n.toLocaleString('en')} Services x 3 endpoints (first sync) | ${ms(row('nftables', n).firstSync)} | ${ms(row('iptables', n).firstSync)} | ${n === max ? `< 1 s: ${met(row('nftables', n).firstSync < 1000)}` : ''} |`);
+const load = (m: ProxyMode, n: number) => `${ms(row(m, n).firstSync)} (${ms(row(m, n).firstApply)} in ${m === 'nftables' ? 'nft -f' : 'iptables-restore'})`;
+for (const n of SIZES) out.push(`| full load, ${n.toLocaleString('en')} Services x 3 endpoints (first sync) | ${load('nftables', n)} | ${load('iptables', n)} | ${n === max ? `< 1 s: ${met(row('nftables', n).firstSync < 1000)}` : ''} |`);
 out.push(`| one changed endpoint at ${max.toLocaleString('en')} Services (median of 7) | **${ms(row('nftables', max).partial)}** | ${ms(row('iptables', max).partial)} | < 50 ms: ${met(row('nftables', max).partial! < 50)} |`);
 const lat = (m: ProxyMode) => sync.latency[m]!;
 const lr = (m: ProxyMode) => lat(m).last.p50 / lat(m).first.p50;

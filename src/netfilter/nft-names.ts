@@ -22,6 +22,7 @@ export const NFT = {
   serviceEndpointsCheck: 'service-endpoints-check',
   nodePortEndpointsCheck: 'nodeport-endpoints-check',
   reject: 'reject-chain',
+  rejectExternal: 'reject-external',
   natPrerouting: 'nat-prerouting',
   natOutput: 'nat-output',
   natPostrouting: 'nat-postrouting',

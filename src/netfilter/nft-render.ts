@@ -62,14 +62,17 @@ export const NFT_SET_DECLS: Readonly<Record<string, string>> = {
   [NFT.hairpin]: 'type ipv4_addr . ipv4_addr',
 };
 
-/** Base chain priorities (documented in the README): NAT just before Docker's, filter just before Docker's. */
+/**
+ * Base chain priorities (documented in the README): NAT just before Docker's; the no-endpoint checks
+ * before DNAT (dstnat - 10, as kube-proxy), so they see the address the client asked for.
+ */
 export const NFT_HOOKS: Readonly<Record<string, string>> = {
   [NFT.natPrerouting]: 'type nat hook prerouting priority dstnat - 1; policy accept;',
   [NFT.natOutput]: 'type nat hook output priority -101; policy accept;',
   [NFT.natPostrouting]: 'type nat hook postrouting priority srcnat - 1; policy accept;',
-  [NFT.filterInput]: 'type filter hook input priority filter - 1; policy accept;',
-  [NFT.filterForward]: 'type filter hook forward priority filter - 1; policy accept;',
-  [NFT.filterOutput]: 'type filter hook output priority filter - 1; policy accept;',
+  [NFT.filterInput]: 'type filter hook input priority -110; policy accept;',
+  [NFT.filterForward]: 'type filter hook forward priority -110; policy accept;',
+  [NFT.filterOutput]: 'type filter hook output priority -110; policy accept;',
 };
 
 /** What one service port contributes. Memoised per model object, like the iptables renderer's fragments. */
@@ -137,6 +140,9 @@ export function fixedChains(cfg: { podCIDR: string; serviceCIDR: string; mark: n
     c(NFT.serviceEndpointsCheck, [`ip daddr . meta l4proto . th dport vmap @${NFT.noEndpointServices}`]),
     c(NFT.nodePortEndpointsCheck, [`fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @${NFT.noEndpointNodePorts}`]),
     c(NFT.reject, ['reject'], 'services without endpoints'),
+    // externalTrafficPolicy Local without a local endpoint: only outside traffic is refused; the host's
+    // own connections (checked here before their DNAT) go on to any endpoint, as Pods' do.
+    c(NFT.rejectExternal, ['fib saddr type local return', 'reject'], 'services without a local endpoint, for outside clients'),
     c(NFT.natPrerouting, [`jump ${NFT.services}`]),
     c(NFT.natOutput, [`jump ${NFT.services}`]),
     c(NFT.natPostrouting, [`jump ${NFT.masquerading}`]),
@@ -186,6 +192,7 @@ export function renderNft(model: ProxyService[], cfg: NftRenderConfig, cache?: N
 }
 
 const REJECT = `goto ${NFT.reject}`;
+const REJECT_EXTERNAL = `goto ${NFT.rejectExternal}`;
 
 function renderService(s: ProxyService, { nn, podCIDR }: Ctx): Fragment {
   const f: Fragment = { chains: [], elements: [], hairpin: [], affinity: [], rules: 0 };
@@ -236,8 +243,8 @@ function renderService(s: ProxyService, { nn, podCIDR }: Ctx): Fragment {
     chain(localChain, endpointRules(s, local, proto, affinity), `${c} local endpoints`);
   } else {
     // External packets fall out of the chain un-NATed and meet these rejects.
-    for (const ip of externals) f.elements.push([NFT.noEndpointServices, key(ip), REJECT]);
-    if (nodePortKey) f.elements.push([NFT.noEndpointNodePorts, nodePortKey, REJECT]);
+    for (const ip of externals) f.elements.push([NFT.noEndpointServices, key(ip), REJECT_EXTERNAL]);
+    if (nodePortKey) f.elements.push([NFT.noEndpointNodePorts, nodePortKey, REJECT_EXTERNAL]);
   }
   chain(extChain, ext, `${c} external destinations`);
   return f;

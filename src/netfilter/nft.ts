@@ -139,7 +139,7 @@ export function probeScript(table: string): string {
     '\tchain r { reject; }',
     '\tchain pre { type nat hook prerouting priority dstnat - 1; policy accept; ip daddr . meta l4proto . th dport vmap @m; fib daddr type local meta l4proto . th dport vmap { tcp . 1 : goto s }; }',
     '\tchain post { type nat hook postrouting priority srcnat - 1; policy accept; ct status dnat ip saddr . ip daddr @h masquerade fully-random; }',
-    '\tchain in { type filter hook input priority filter - 1; policy accept; ct state new ip daddr . meta l4proto . th dport vmap { 10.0.0.9 . tcp . 1 : goto r }; }',
+    '\tchain in { type filter hook input priority -110; policy accept; ct state new ip daddr . meta l4proto . th dport vmap { 10.0.0.9 . tcp . 1 : goto r }; }',
     '}',
     '',
   ].join('\n');

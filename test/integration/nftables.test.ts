@@ -195,9 +195,9 @@ test.serial('the table of its own, base chains at the documented priorities; in 
     'type nat hook prerouting priority dstnat - 1; policy accept;',
     'type nat hook output priority -101; policy accept;',
     'type nat hook postrouting priority srcnat - 1; policy accept;',
-    'type filter hook input priority filter - 1; policy accept;',
-    'type filter hook forward priority filter - 1; policy accept;',
-    'type filter hook output priority filter - 1; policy accept;',
+    'type filter hook input priority -110; policy accept;',
+    'type filter hook forward priority -110; policy accept;',
+    'type filter hook output priority -110; policy accept;',
   ]) t.true(ours.includes(hook), hook);
   const save = (await execOk('iptables-save', [])).stdout;
   t.deepEqual(save.split('\n').filter((l) => l.includes('KUBELITE-NFT2') || l.includes('KL-NFT2-')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')), [

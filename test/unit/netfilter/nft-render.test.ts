@@ -176,8 +176,8 @@ test('no ready endpoints: reject verdicts in the filter maps, no chain, nothing 
   t.is(r.state.maps[NFT.serviceIPs].size, 0);
   t.notRegex(text, /chain (svc|ext)-/);
   t.deepEqual(chainRules(text, NFT.reject), ['reject']);
-  // Checked on the input, forward and output paths (output after the DNAT of host traffic).
-  t.regex(text, /chain filter-output \{\n\t\ttype filter hook output priority filter - 1; policy accept;\n\t\tct state new jump service-endpoints-check\n/);
+  // Checked on the input, forward and output paths, before DNAT.
+  t.regex(text, /chain filter-output \{\n\t\ttype filter hook output priority -110; policy accept;\n\t\tct state new jump service-endpoints-check\n/);
 });
 
 test('UDP and TCP on the same port number are separate service ports', (t) => {
@@ -232,7 +232,9 @@ test('externalTrafficPolicy Local without a local endpoint: external traffic is 
   const m = model([etpService], [etpSlice([{ addresses: ['10.244.1.5'], nodeName: 'node-b', conditions: { ready: true } }])], { nodeName: 'node-a' });
   const text = golden(t, 'etp-local-none.nft', m);
   const r = renderNft(m, cfg);
-  t.deepEqual([...r.state.maps[NFT.noEndpointNodePorts]], [['tcp . 30083', `goto ${NFT.reject}`]]);
+  // Refused for outside clients only: the host's own connection passes this check (before its DNAT).
+  t.deepEqual([...r.state.maps[NFT.noEndpointNodePorts]], [['tcp . 30083', `goto ${NFT.rejectExternal}`]]);
+  t.deepEqual(chainRules(text, NFT.rejectExternal), ['fib saddr type local return', 'reject']);
   t.deepEqual(chainRules(text, nn.serviceChain('ext', 'shop/edge:http', 'TCP')).length, 2);
   t.notRegex(text, /chain local-/);
 });
