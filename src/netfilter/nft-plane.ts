@@ -143,8 +143,11 @@ export class NftPlane implements DataPlane {
           result.chainsDeleted += size.chainsDeleted;
           result.rulesWritten += size.rulesWritten;
           result.elementsWritten = (result.elementsWritten ?? 0) + size.elementsWritten;
-          if (kernel?.kind === 'table' && kernel.reason !== 'adopt') {
-            repaired = `repaired the nftables table: ${size.chainsWritten} chain(s) rewritten, ${size.chainsDeleted} deleted, ${size.elementsWritten} element(s) fixed`;
+          // Damage is what the kernel held that differs from what we had committed (not the changes this sync brings).
+          const damage = kernel?.kind === 'table' && this.committed ? diffNft(kernel.parsed.state, this.committed) : undefined;
+          if (damage && !isEmptyNftDiff(damage)) {
+            const dmg = diffSize(damage, this.committed!);
+            repaired = `repaired the nftables table: ${dmg.chainsWritten} chain(s) rewritten, ${dmg.chainsDeleted} deleted, ${dmg.elementsWritten} element(s) fixed`;
           }
         }
       }
