@@ -28,8 +28,19 @@ export interface WrkRun {
   errors: number;
 }
 
+/** Back-to-back runs against one server Pod, nothing drained: where the time went before item 4. */
+export interface Sustained {
+  /** 'now': the rules as kubelite writes them; 'masq': the host's traffic to the VIP masqueraded as before. */
+  kind: 'now' | 'masq';
+  rps: number[];
+  podTimeWait: number;
+  /** SYNs the host had to send again during the runs (TcpExtTCPSynRetrans). */
+  synRetrans: number;
+}
+
 export interface TrafficReport {
   mode: ProxyMode;
+  sustained: Sustained[];
   throughput: Record<Combo, { vip: WrkRun[]; direct: WrkRun[] }>;
   up: number[];
   down: number[];
@@ -45,6 +56,39 @@ export interface TrafficOptions {
   connections: number;
   /** The static epoll server binary (bench/epoll-server.c). */
   serverBinary: string;
+  /** Back-to-back runs per kind in the sustained diagnostic. */
+  sustainedRuns: number;
+}
+
+const OLD_MASQ_TABLE = 'klbench-b47-oldmasq';
+
+async function synRetrans(): Promise<number> {
+  const r = await exec('nstat', ['-saz', 'TcpExtTCPSynRetrans']);
+  return Number(/TcpExtTCPSynRetrans\s+(\d+)/.exec(r.stdout)?.[1] ?? NaN);
+}
+
+/**
+ * The SNAT kubelite used to apply to the host's traffic to a VIP, recreated for the measurement in a
+ * table of the benchmark's own (before kubelite's and Docker's NAT: the first SNAT wins), so the rules
+ * kubelite writes stay as they are in both modes.
+ */
+async function oldMasquerade(on: boolean, vip: string, podCIDR: string): Promise<void> {
+  const { nftApply, nftDeleteTable } = await import('../src/netfilter/nft.js');
+  if (!on) {
+    await nftDeleteTable(OLD_MASQ_TABLE);
+    return;
+  }
+  await nftApply(
+    [
+      `table ip ${OLD_MASQ_TABLE} {`,
+      '\tchain post {',
+      '\t\ttype nat hook postrouting priority srcnat - 2; policy accept;',
+      `\t\tct status dnat ct original ip daddr ${vip} ct original ip saddr != ${podCIDR} masquerade fully-random`,
+      '\t}',
+      '}',
+      '',
+    ].join('\n'),
+  );
 }
 
 const plan = servicePlan(47, ['agent', 'scheduler', 'controllers', 'dns', 'ingress']);
@@ -153,6 +197,23 @@ export async function runTraffic(mode: ProxyMode, o: TrafficOptions): Promise<Tr
       }
     }
 
+    // Where the time went: back-to-back host -> VIP runs against one Pod, TIME_WAIT and conntrack left as they are.
+    const sustained: Sustained[] = [];
+    for (const kind of ['now', 'masq'] as const) {
+      await freshServer();
+      await oldMasquerade(kind === 'masq', vip, plan.podCIDR);
+      try {
+        const s0 = await synRetrans();
+        const rpsRuns: number[] = [];
+        for (let i = 0; i < o.sustainedRuns; i++) rpsRuns.push((await wrk(`http://${vip}:80/`, true, false, o)).rps);
+        const podTimeWait = Number((await exec('ip', ['netns', 'exec', 'klb47-srv', 'sh', '-c', 'ss -tan state time-wait | wc -l'])).stdout.trim()) - 1;
+        sustained.push({ kind, rps: rpsRuns, podTimeWait, synRetrans: (await synRetrans()) - s0 });
+        process.stderr.write(`${mode} sustained (${kind}): ${rpsRuns.map((x) => x.toFixed(0)).join(', ')} requests/s\n`);
+      } finally {
+        await oldMasquerade(false, vip, plan.podCIDR);
+      }
+    }
+
     // Network programming latency.
     const latPod = await createPod(bridge, 'klb47-lat', 'klb47lat', LAT);
     pods.push(latPod);
@@ -179,7 +240,7 @@ export async function runTraffic(mode: ProxyMode, o: TrafficOptions): Promise<Tr
           down.push(d);
         }
       }
-      return { mode, throughput, up, down, stats: await proxyStats(server), timeWaitAfterRun };
+      return { mode, sustained, throughput, up, down, stats: await proxyStats(server), timeWaitAfterRun };
     } finally {
       latProc.kill('SIGKILL');
     }
@@ -187,6 +248,7 @@ export async function runTraffic(mode: ProxyMode, o: TrafficOptions): Promise<Tr
     srvProc?.kill('SIGKILL');
     await srvPod?.remove();
     for (const p of pods) await p?.remove();
+    await oldMasquerade(false, '', '').catch(() => undefined);
     await finish(plan, server);
     await network?.remove().catch(() => undefined);
   }
