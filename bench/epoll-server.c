@@ -1,10 +1,10 @@
-#define _GNU_SOURCE
 /* A minimal single-threaded epoll HTTP server for the data-plane benchmarks (bench/nftables.ts): answers
  * every request with a fixed 200 "ok\n", honours keep-alive, and closes first when the client sent
  * "Connection: close" (so the server side holds the TIME_WAIT, as a real server does). Built with
  * `gcc -O2 -static` by the benchmark; no dependency beyond libc.
  *   epoll-server PORT
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
