@@ -73,9 +73,15 @@ export function parseNftTable(text: string, name: string): ParsedNftTable | unde
         if (l.startsWith('type ')) type = l;
         else if (l.startsWith('timeout ')) timeout = parseNftDuration(l.slice('timeout '.length));
         else if (l.startsWith('elements = {')) {
-          let body = l.slice('elements = '.length);
-          while (!body.trimEnd().endsWith('}') && i + 1 < lines.length) body += ` ${lines[++i].trim()}`;
-          elements = splitElements(body);
+          // One element per line or several: gather the lines (a joined string grown line by line would
+          // make 10,000 elements quadratic), up to the one that closes the list.
+          const parts = [l.slice('elements = '.length)];
+          let last = l;
+          while (!last.endsWith('}') && i + 1 < lines.length) {
+            last = lines[++i].trim();
+            parts.push(last);
+          }
+          elements = splitElements(parts.join(' '));
         }
       }
       out.sets.set(setName, type);

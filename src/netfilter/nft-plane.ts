@@ -17,9 +17,11 @@ import { jumpHostsFrom } from './iptables.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ProxyService } from './model.js';
 import type { ChainNames, Table } from './names.js';
-import { nftCommentText } from './nft-names.js';
+import { nftCommentText, nftNames } from './nft-names.js';
 import { chainsMatch, parseNftChainList, parseNftTable, type ParsedNftTable } from './nft-parse.js';
-import { NFT_SET_DECLS, newNftRenderCache, renderNft, type NftChain, type NftRenderConfig, type NftState } from './nft-render.js';
+import type { ModelDelta } from './model-cache.js';
+import { NftDesired } from './nft-desired.js';
+import { NFT_SET_DECLS, newNftRenderCache, type NftRenderConfig, type NftState } from './nft-render.js';
 import { diffNft, diffScript, diffSize, fullScript, isEmptyNftDiff, type NftDiff } from './nft-script.js';
 import type { DataPlane, NetfilterHost, ProxierLogger, SyncResult } from './plane.js';
 import { forwardRules, normalizeCIDR, normalizeMark, normalizeRule } from './render.js';
@@ -57,8 +59,10 @@ export class NftPlane implements DataPlane {
   private readonly cache = newNftRenderCache();
   private readonly table: string;
   private readonly comment: string;
-  /** What the kernel holds, as far as we know; undefined: unknown (first sync, or after a failure). */
-  private committed?: NftState;
+  /** The table as the model wants it, kept across syncs and updated per changed Service. */
+  private desired?: NftDesired;
+  /** The kernel holds `desired` (plus the emptied chains in `stale`): false before the first sync and after a failure. */
+  private inSync = false;
   /** The last transaction was refused: the next one replaces the whole table. */
   private refused = false;
   private kernel?: KernelView;
@@ -73,7 +77,7 @@ export class NftPlane implements DataPlane {
   private stale = new Map<string, number>();
 
   constructor(private readonly o: NftPlaneOptions) {
-    this.table = renderNft([], o.render).names.table;
+    this.table = nftNames(o.render.names).table;
     this.comment = nftCommentText(`kubelite service proxy of instance ${o.render.names.instanceValue} - managed by kubelite: changes by hand are undone`);
     this.now = o.now ?? (() => performance.now());
     this.deferDeletes = o.deferChainDeletes ?? kernelNeedsDeferredDeletes(os.release());
@@ -94,8 +98,8 @@ export class NftPlane implements DataPlane {
       return;
     }
     let reason: string | undefined;
-    if (!this.committed) reason = 'adopt';
-    else if (!chainsMatch(chains, this.committed)) reason = 'fingerprint';
+    if (!this.inSync || !this.desired) reason = 'adopt';
+    else if (!chainsMatch(chains, this.withStale(this.desired.state))) reason = 'fingerprint';
     else if (this.now() - this.lastReadBack >= READBACK_COST_FACTOR * this.readBackCostMs) reason = 'periodic';
     if (!reason) {
       this.kernel = { kind: 'chains-match' };
@@ -109,63 +113,77 @@ export class NftPlane implements DataPlane {
     this.kernel = parsed ? { kind: 'table', parsed, reason } : { kind: 'missing' };
   }
 
-  async write(model: ProxyService[], _prev: ProxyService[] | undefined, full: boolean, result: SyncResult): Promise<string | undefined> {
-    const rendered = renderNft(model, this.o.render, this.cache);
-    const next = rendered.state;
+  async write(model: ProxyService[], _prev: ProxyService[] | undefined, full: boolean, result: SyncResult, delta?: ModelDelta): Promise<string | undefined> {
     const kernel = full ? this.kernel : undefined;
     this.kernel = undefined;
-    let base = this.committed;
+    // What the kernel holds when we trust our memory (before `desired` moves on).
+    const held = this.inSync && this.desired ? this.withStale(this.desired.state) : undefined;
     let whole: string | undefined;
-    let repaired: string | undefined;
     if (this.refused) whole = 'refused';
-    else if (kernel?.kind === 'missing') whole = this.committed ? 'table-missing' : 'first-load';
-    else if (kernel?.kind === 'table') {
-      if (!this.structureOk(kernel.parsed)) whole = 'repair';
-      else base = kernel.parsed.state;
-    } else if (!base) whole = 'first-load';
+    else if (kernel?.kind === 'missing') whole = held ? 'table-missing' : 'first-load';
+    else if (kernel?.kind === 'table' && !this.structureOk(kernel.parsed)) whole = 'repair';
 
+    // The common case costs in proportion to the change: the desired state is updated in place and
+    // yields the diff itself. Anything else (first sync, a read-back, a failure before) compares whole states.
+    let d: NftDiff | undefined;
+    if (!whole && held && delta && kernel?.kind !== 'table') d = this.desired!.update(delta);
+    let base: NftState | undefined;
+    if (!d) {
+      this.desired = NftDesired.build(model, this.o.render, this.cache);
+      if (!whole) {
+        base = kernel?.kind === 'table' ? kernel.parsed.state : held;
+        if (base) d = diffNft(base, this.desired.state);
+        else whole = 'first-load';
+      }
+    }
+    const next = this.desired!.state;
+    let repaired: string | undefined;
     try {
       if (whole) {
         await this.host.nftApply(fullScript(this.table, next, this.comment));
+        const counts = this.desired!.counts();
         result.fullRender = true;
         result.chainsWritten += next.chains.size;
-        result.rulesWritten += rendered.ruleCount;
-        result.elementsWritten = (result.elementsWritten ?? 0) + rendered.elementCount;
+        result.rulesWritten += counts.rules;
+        result.elementsWritten = (result.elementsWritten ?? 0) + counts.elements;
         this.o.metrics.fullRenders.inc({ mode: this.mode, reason: whole });
         if (whole === 'table-missing' || whole === 'repair') repaired = `rewrote the whole nftables table (${whole === 'repair' ? 'its declarations were changed' : 'it was gone'})`;
+        this.stale.clear();
       } else {
-        const d = diffNft(base!, next);
-        if (this.deferDeletes) this.deferRemovals(d, kernel?.kind === 'table');
-        if (!isEmptyNftDiff(d)) {
-          await this.host.nftApply(diffScript(this.table, next, d));
-          const size = diffSize(d, next);
+        if (this.deferDeletes) this.deferRemovals(d!, next, kernel?.kind === 'table');
+        if (!isEmptyNftDiff(d!)) {
+          await this.host.nftApply(diffScript(this.table, next, d!));
+          const size = diffSize(d!, next);
           result.chainsWritten += size.chainsWritten;
           result.chainsDeleted += size.chainsDeleted;
           result.rulesWritten += size.rulesWritten;
           result.elementsWritten = (result.elementsWritten ?? 0) + size.elementsWritten;
           // Damage is what the kernel held that differs from what we had committed (not the changes this sync brings).
-          const damage = kernel?.kind === 'table' && this.committed ? diffNft(kernel.parsed.state, this.committed) : undefined;
+          const damage = kernel?.kind === 'table' && held ? diffNft(kernel.parsed.state, held) : undefined;
           if (damage && !isEmptyNftDiff(damage)) {
-            const dmg = diffSize(damage, this.committed!);
+            const dmg = diffSize(damage, held!);
             repaired = `repaired the nftables table: ${dmg.chainsWritten} chain(s) rewritten, ${dmg.chainsDeleted} deleted, ${dmg.elementsWritten} element(s) fixed`;
           }
         }
       }
     } catch (e) {
       // One transaction: the kernel still holds what it held. Nothing remembered is trusted any more.
-      this.committed = undefined;
+      this.inSync = false;
       this.refused = true;
       throw e;
     }
-    if (this.deferDeletes) {
-      if (whole) this.stale.clear();
-      for (const c of next.chains.keys()) this.stale.delete(c);
-    }
-    // Emptied chains not deleted yet are part of what the kernel holds.
-    this.committed = this.stale.size ? { ...next, chains: new Map([...next.chains, ...[...this.stale.keys()].map((c): [string, NftChain] => [c, { rules: [] }])]) } : next;
+    this.inSync = true;
     this.refused = false;
     if (full || !this.forwardInPlace || !this.iptablesModeRemoved) await this.iptablesFootprint();
     return repaired;
+  }
+
+  /** `state` plus the chains emptied and not deleted yet (deferred deletes): what the kernel holds. */
+  private withStale(state: NftState): NftState {
+    if (this.stale.size === 0) return state;
+    const chains = new Map(state.chains);
+    for (const c of this.stale.keys()) if (!chains.has(c)) chains.set(c, { rules: [] });
+    return { ...state, chains };
   }
 
   reset(): void {
@@ -175,25 +193,34 @@ export class NftPlane implements DataPlane {
   /**
    * Kernels before 6.2: a chain whose map element goes in this transaction is only flushed now and
    * deleted by the first sync a second later (as kube-proxy does); until then it stays, empty.
+   * Stale chains are then deleted once due, whether or not the diff mentions them.
    */
-  private deferRemovals(d: NftDiff, fromKernel: boolean): void {
+  private deferRemovals(d: NftDiff, next: NftState, fromKernel: boolean): void {
     const now = this.now();
     // A read-back is the truth: a stale chain deleted by hand is not waiting for anything any more.
     if (fromKernel) for (const c of this.stale.keys()) if (!d.remove.includes(c)) this.stale.delete(c);
+    for (const c of this.stale.keys()) if (next.chains.has(c)) this.stale.delete(c);
     d.flushOnly = new Set();
     d.deleteOnly = new Set();
     const remove: string[] = [];
+    const due = (since: number) => now - since >= STALE_CHAIN_MS;
     for (const c of d.remove) {
       const since = this.stale.get(c);
       if (since === undefined) {
         d.flushOnly.add(c);
         remove.push(c);
         this.stale.set(c, now);
-      } else if (now - since >= STALE_CHAIN_MS) {
+      } else if (due(since)) {
         d.deleteOnly.add(c);
         remove.push(c);
         this.stale.delete(c);
       }
+    }
+    for (const [c, since] of this.stale) {
+      if (d.flushOnly.has(c) || !due(since)) continue;
+      d.deleteOnly.add(c);
+      remove.push(c);
+      this.stale.delete(c);
     }
     d.remove = remove;
   }

@@ -76,7 +76,7 @@ export const NFT_HOOKS: Readonly<Record<string, string>> = {
 };
 
 /** What one service port contributes. Memoised per model object, like the iptables renderer's fragments. */
-interface Fragment {
+export interface Fragment {
   chains: [string, NftChain][];
   elements: [NftMapName, string, string][];
   hairpin: string[];
@@ -102,9 +102,37 @@ export function emptyNftState(): NftState {
   };
 }
 
-interface Ctx {
+export interface NftCtx {
   nn: NftNames;
   podCIDR: string;
+  serviceCIDR: string;
+  mark: number;
+}
+
+/** The renderer's context for a configuration, and the cache reset when the configuration changed. */
+export function nftContext(cfg: NftRenderConfig, cache?: NftRenderCache): NftCtx {
+  const ctx: NftCtx = {
+    nn: nftNames(cfg.names),
+    podCIDR: normalizeCIDR(cfg.podCIDR),
+    serviceCIDR: normalizeCIDR(cfg.serviceCIDR),
+    mark: Number.parseInt(normalizeMark(cfg.masqueradeMark), 16),
+  };
+  const cfgKey = JSON.stringify([ctx.nn.table, ctx.podCIDR, ctx.serviceCIDR, ctx.mark]);
+  if (cache && cache.cfgKey !== cfgKey) {
+    cache.cfgKey = cfgKey;
+    cache.fragments = new WeakMap();
+  }
+  return ctx;
+}
+
+/** One service port's fragment, from the cache when this model object was rendered before. */
+export function fragmentOf(s: ProxyService, ctx: NftCtx, cache?: NftRenderCache): Fragment {
+  let f = cache?.fragments.get(s);
+  if (!f) {
+    f = renderService(s, ctx);
+    cache?.fragments.set(s, f);
+  }
+  return f;
 }
 
 /** The fixed chains of the table for one configuration. Pure. */
@@ -157,28 +185,15 @@ export function fixedChains(cfg: { podCIDR: string; serviceCIDR: string; mark: n
  * object (a sync with 10,000 Services where one endpoint moved renders one Service).
  */
 export function renderNft(model: ProxyService[], cfg: NftRenderConfig, cache?: NftRenderCache): NftRendered {
-  const nn = nftNames(cfg.names);
-  const mark = Number.parseInt(normalizeMark(cfg.masqueradeMark), 16);
-  const podCIDR = normalizeCIDR(cfg.podCIDR);
-  const serviceCIDR = normalizeCIDR(cfg.serviceCIDR);
-  const cfgKey = JSON.stringify([nn.table, podCIDR, serviceCIDR, mark]);
-  if (cache && cache.cfgKey !== cfgKey) {
-    cache.cfgKey = cfgKey;
-    cache.fragments = new WeakMap();
-  }
-  const ctx: Ctx = { nn, podCIDR };
+  const ctx = nftContext(cfg, cache);
   const state = emptyNftState();
   let ruleCount = 0;
-  for (const [name, chain] of fixedChains({ podCIDR, serviceCIDR, mark })) {
+  for (const [name, chain] of fixedChains(ctx)) {
     state.chains.set(name, chain);
     ruleCount += chain.rules.length;
   }
   for (const s of model) {
-    let f = cache?.fragments.get(s);
-    if (!f) {
-      f = renderService(s, ctx);
-      cache?.fragments.set(s, f);
-    }
+    const f = fragmentOf(s, ctx, cache);
     for (const [name, chain] of f.chains) state.chains.set(name, chain);
     // First wins, as the first matching rule does in the iptables dispatch chain.
     for (const [map, key, verdict] of f.elements) if (!state.maps[map].has(key)) state.maps[map].set(key, verdict);
@@ -188,13 +203,13 @@ export function renderNft(model: ProxyService[], cfg: NftRenderConfig, cache?: N
   }
   let elementCount = state.hairpin.size;
   for (const m of NFT_MAPS) elementCount += state.maps[m].size;
-  return { names: nn, state, ruleCount, elementCount };
+  return { names: ctx.nn, state, ruleCount, elementCount };
 }
 
 const REJECT = `goto ${NFT.reject}`;
 const REJECT_EXTERNAL = `goto ${NFT.rejectExternal}`;
 
-function renderService(s: ProxyService, { nn, podCIDR }: Ctx): Fragment {
+function renderService(s: ProxyService, { nn, podCIDR }: NftCtx): Fragment {
   const f: Fragment = { chains: [], elements: [], hairpin: [], affinity: [], rules: 0 };
   const proto = s.protocol === 'UDP' ? 'udp' : 'tcp';
   const key = (ip: string) => `${ip} . ${proto} . ${s.port}`;

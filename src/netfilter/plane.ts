@@ -3,6 +3,7 @@
 
 import type { DeviceAction, DeviceState } from './device.js';
 import type { JumpHosts, JumpPlan } from './iptables.js';
+import type { ModelDelta } from './model-cache.js';
 import type { ProxyService } from './model.js';
 import type { ChainNames, Table } from './names.js';
 
@@ -55,9 +56,10 @@ export interface DataPlane {
   /**
    * Makes the kernel hold the rules for `model` (`prev`: the model of the last successful sync). Adds
    * to `result` what it wrote; returns a line for the log when a full sync repaired something. Throws
-   * when the kernel refused: the previous rules are still in force.
+   * when the kernel refused: the previous rules are still in force. `delta`: the service ports that
+   * changed since the previous call (a plane may then work in proportion to the change).
    */
-  write(model: ProxyService[], prev: ProxyService[] | undefined, full: boolean, result: SyncResult): Promise<string | undefined>;
+  write(model: ProxyService[], prev: ProxyService[] | undefined, full: boolean, result: SyncResult, delta?: ModelDelta): Promise<string | undefined>;
   /** After a failed sync: trust nothing remembered about the kernel. */
   reset(): void;
 }

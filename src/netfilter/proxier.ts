@@ -13,7 +13,7 @@ import { applyDevice, planDevice, readDevice } from './device.js';
 import { ensureJumps, iptablesRestore, iptablesSave } from './iptables.js';
 import { IptablesPlane } from './iptables-plane.js';
 import { proxyMetrics, type ProxyMetrics } from './metrics.js';
-import { ModelCache } from './model-cache.js';
+import { ModelCache, type ModelDelta } from './model-cache.js';
 import type { ModelProblem, ProxyService } from './model.js';
 import { chainNames, type ChainNames } from './names.js';
 import { nftApply, nftDeleteTable, nftListChains, nftListTable } from './nft.js';
@@ -85,8 +85,10 @@ export class Proxier {
 
   private readonly plane: DataPlane;
   private prevModel?: ProxyService[];
+  private lastSyncFailed = false;
   private appliedAddresses?: string;
   private gauges = new Map<string, number>();
+  private gaugesSet = false;
   private knownProblems = new Set<string>();
 
   private started = false;
@@ -295,12 +297,14 @@ export class Proxier {
       // Read before taking the model: reading a big ruleset takes a while, and a change that arrives
       // meanwhile is then part of this sync instead of waiting for the next one.
       if (full) await this.plane.readKernel();
-      const { model, problems } = this.inputs.current();
+      const { model, problems, delta } = this.inputs.current();
       this.reportProblems(problems);
       await this.syncDevice(model, full);
-      const repaired = await this.plane.write(model, this.prevModel, full, result);
-      await this.cleanConntrack(model);
-      this.updateEndpointGauges(model);
+      // After a failed sync the delta since the last success is lost: the plane compares whole states then.
+      const repaired = await this.plane.write(model, this.prevModel, full, result, this.lastSyncFailed ? undefined : delta);
+      await this.cleanConntrack(model, delta);
+      this.updateEndpointGauges(model, delta);
+      this.lastSyncFailed = false;
       this.metrics.rulesWritten.inc(mode, result.rulesWritten);
       if (result.elementsWritten) this.metrics.elementsWritten.inc(mode, result.elementsWritten);
       this.metrics.lastSync.set(mode, Date.now() / 1000);
@@ -313,6 +317,7 @@ export class Proxier {
       this.lastError = err;
       // After a failure we no longer trust our picture of the kernel; the retry reads it back.
       this.plane.reset();
+      this.lastSyncFailed = true;
       this.metrics.syncErrors.inc(mode);
       this.log.error(`proxy: sync failed, previous rules stay in force: ${err.message}`);
     } finally {
@@ -337,8 +342,9 @@ export class Proxier {
     this.appliedAddresses = id;
   }
 
-  private async cleanConntrack(model: ProxyService[]): Promise<void> {
-    const plan = planConntrackCleanup(this.prevModel, model);
+  /** `delta` (the changed service ports) when the previous sync succeeded: unchanged ones never need a cleanup. */
+  private async cleanConntrack(model: ProxyService[], delta: ModelDelta): Promise<void> {
+    const plan = this.lastSyncFailed || !this.prevModel ? planConntrackCleanup(this.prevModel, model) : planConntrackCleanup(delta.removed, delta.added);
     this.prevModel = model;
     for (const args of plan) {
       try {
@@ -351,16 +357,32 @@ export class Proxier {
   }
 
   /** Only values that changed are written: 10,000 label lookups per sync would cost more than the sync. */
-  private updateEndpointGauges(model: ProxyService[]): void {
-    const next = new Map<string, number>();
-    for (const s of model) {
+  private updateEndpointGauges(model: ProxyService[], delta: ModelDelta): void {
+    const ready = (s: ProxyService) => {
       let n = 0;
       for (const e of s.endpoints) if (e.ready) n++;
-      next.set(s.key, n);
-      if (this.gauges.get(s.key) !== n) this.metrics.endpoints.set({ service: s.key, mode: this.plane.mode }, n);
+      return n;
+    };
+    const label = (service: string) => ({ service, mode: this.plane.mode });
+    if (!this.lastSyncFailed && this.gaugesSet) {
+      const added = new Set(delta.added.map((s) => s.key));
+      for (const s of delta.removed) if (!added.has(s.key) && this.gauges.delete(s.key)) this.metrics.endpoints.remove(label(s.key));
+      for (const s of delta.added) {
+        const n = ready(s);
+        if (this.gauges.get(s.key) !== n) this.metrics.endpoints.set(label(s.key), n);
+        this.gauges.set(s.key, n);
+      }
+      return;
     }
-    for (const k of this.gauges.keys()) if (!next.has(k)) this.metrics.endpoints.remove({ service: k, mode: this.plane.mode });
+    const next = new Map<string, number>();
+    for (const s of model) {
+      const n = ready(s);
+      next.set(s.key, n);
+      if (this.gauges.get(s.key) !== n) this.metrics.endpoints.set(label(s.key), n);
+    }
+    for (const k of this.gauges.keys()) if (!next.has(k)) this.metrics.endpoints.remove(label(k));
     this.gauges = next;
+    this.gaugesSet = true;
   }
 
   private reportProblems(problems: ModelProblem[]): void {
