@@ -16,7 +16,7 @@ import net from 'node:net';
 import type { Endpoints, Service } from '../src/api/types.js';
 import { hostNames } from '../src/config.js';
 import { cleanupNetfilter } from '../src/netfilter/cleanup.js';
-import { exec, execOk } from '../src/netfilter/exec.js';
+import { exec, execOk } from '../src/util/exec.js';
 import { iptablesRestore } from '../src/netfilter/iptables.js';
 import { buildProxyModel } from '../src/netfilter/model.js';
 import { Proxier } from '../src/netfilter/proxier.js';

@@ -11,7 +11,7 @@ import net from 'node:net';
 import type { Endpoints, Service } from '../src/api/types.js';
 import { hostNames } from '../src/config.js';
 import { cleanupNetfilter } from '../src/netfilter/cleanup.js';
-import { execOk } from '../src/netfilter/exec.js';
+import { execOk } from '../src/util/exec.js';
 import { hostTools, Proxier, type NetfilterHost, type ProxyMode } from '../src/netfilter/proxier.js';
 
 export interface Latency {

@@ -14,7 +14,7 @@ import Dockerode from 'dockerode';
 import type { Pod, Service } from '../src/api/types.js';
 import { R } from '../src/api/resources.js';
 import { hostNames } from '../src/config.js';
-import { exec } from '../src/netfilter/exec.js';
+import { exec } from '../src/util/exec.js';
 import type { ProxyMode } from '../src/netfilter/proxier.js';
 import { createPod, type FakePod, type TestBridge } from '../test/helpers/netns.js';
 import type { BenchServer } from './lib.js';

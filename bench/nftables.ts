@@ -11,7 +11,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { exec, execOk } from '../src/netfilter/exec.js';
+import { exec, execOk } from '../src/util/exec.js';
 import type { ProxyMode } from '../src/netfilter/proxier.js';
 import { median, percentile, ROOT, writeSection } from './lib.js';
 import { runSync, type Latency, type SyncReport } from './nftables-sync.js';

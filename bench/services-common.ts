@@ -9,11 +9,12 @@ import net from 'node:net';
 import type { Endpoints, Pod } from '../src/api/types.js';
 import { R } from '../src/api/resources.js';
 import { isStatusError } from '../src/api/errors.js';
-import { hostNames, nthAddress } from '../src/config.js';
-import { exec } from '../src/netfilter/exec.js';
-import { cleanupInstance } from '../src/services/cleanup.js';
+import { hostNames } from '../src/config.js';
+import { exec } from '../src/util/exec.js';
+import { cleanupInstance } from '../src/main/cleanup.js';
 import { assertLocalRoute } from '../test/helpers/netns.js';
 import { startBenchServer, type BenchServer } from './lib.js';
+import { nthAddress } from '../src/util/ip.js';
 
 export interface ServicePlan {
   slot: number;

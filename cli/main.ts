@@ -25,6 +25,9 @@ const COMMANDS: [string, () => Promise<Register>][] = [
   ['cleanup', async () => (await import('./commands/cleanup.js')).registerCleanup],
   ['dns', async () => (await import('./commands/dns.js')).registerDns],
   ['tls', async () => (await import('./commands/tls.js')).registerTls],
+  ['cluster', async () => (await import('./commands/cluster.js')).registerCluster],
+  ['ui', async () => (await import('./commands/ui.js')).registerUi],
+  ['store', async () => (await import('./commands/store.js')).registerStore],
 ];
 
 const program = new Command();

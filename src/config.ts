@@ -3,9 +3,10 @@
 // routes (integration tests run side by side this way); the default instance has no tag.
 
 import os from 'node:os';
+import { intToIp, nthAddress, parseCIDR } from './util/ip.js';
 
-export type Component = 'agent' | 'scheduler' | 'controllers' | 'proxy' | 'dns' | 'ingress';
-export const COMPONENTS: readonly Component[] = ['agent', 'scheduler', 'controllers', 'proxy', 'dns', 'ingress'];
+export type Component = 'agent' | 'scheduler' | 'controllers' | 'proxy' | 'dns' | 'ingress' | 'ui';
+export const COMPONENTS: readonly Component[] = ['agent', 'scheduler', 'controllers', 'proxy', 'dns', 'ingress', 'ui'];
 
 export interface ServerConfig {
   dataDir: string;
@@ -35,6 +36,29 @@ export interface ServerConfig {
   ingressBindAddress: string;
   disabled: Set<Component>;
   logLevel: string;
+  /** CIDRs Services may name in spec.externalIPs (`--allowed-external-ips`); empty: none, as DenyServiceExternalIPs. */
+  allowedExternalIPs?: string[];
+  /** Open watches one client (remote address + credential) may hold (`--max-watches-per-client`, default 5000). */
+  maxWatchesPerClient?: number;
+  /** Read the API bearer token from this file instead of the data dir's generated one (a node container given its token). */
+  tokenFile?: string;
+  /** `--store etcd://...`: objects live in etcd (several servers may share it); undefined: LevelDB under dataDir. */
+  etcd?: EtcdStoreConfig;
+  /** With etcd: who runs the once-per-cluster work is elected with a Lease (--leader-elect-* flags, in ms). */
+  leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+}
+
+/** Where and how to reach etcd (kube-apiserver's --etcd-* flags). */
+export interface EtcdStoreConfig {
+  /** `etcd://HOST:PORT[,HOST:PORT...]` */
+  url: string;
+  /** Key prefix (default /kubelite). */
+  prefix: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  /** Seconds between compactions of etcd's history (0: never). */
+  compactionIntervalSeconds: number;
 }
 
 export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -96,45 +120,6 @@ export function hostNames(cfg: Pick<ServerConfig, 'instance'>): HostNames {
     shortChainPrefix: `KL${tag.toUpperCase()}`,
     containerPrefix: `k8s${i ? `-${i}` : ''}`,
   };
-}
-
-// ---------- small IPv4 helpers shared by config and allocators ----------
-
-export function ipToInt(ip: string): number {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`invalid IPv4 address ${JSON.stringify(ip)}`);
-  return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
-}
-
-export function intToIp(n: number): string {
-  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-export function parseCIDR(cidr: string): { base: number; bits: number; size: number } {
-  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(cidr);
-  if (!m) throw new Error(`invalid CIDR ${JSON.stringify(cidr)}: expected a.b.c.d/n`);
-  const bits = Number(m[2]);
-  if (bits > 32) throw new Error(`invalid CIDR ${JSON.stringify(cidr)}: prefix length above 32`);
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return { base: (ipToInt(m[1]) & mask) >>> 0, bits, size: 2 ** (32 - bits) };
-}
-
-export function cidrContains(cidr: string, ip: string): boolean {
-  const { base, size } = parseCIDR(cidr);
-  let n: number;
-  try {
-    n = ipToInt(ip);
-  } catch {
-    return false;
-  }
-  return n >= base && n < base + size;
-}
-
-/** The n-th address of a CIDR (0 = network address). */
-export function nthAddress(cidr: string, n: number): string {
-  const { base, size } = parseCIDR(cidr);
-  if (n < 0 || n >= size) throw new Error(`address #${n} is outside ${cidr}`);
-  return intToIp(base + n);
 }
 
 /** The pod /24 this single node uses out of the pod CIDR (the whole CIDR if it is already /24 or smaller). */

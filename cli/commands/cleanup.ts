@@ -3,10 +3,10 @@
 // that is not the instance's.
 
 import type { Command } from 'commander';
-import { hostNames, parseCIDR } from '../../src/config.js';
-import { cleanupInstance } from '../../src/services/cleanup.js';
-import { ingressRunDir, stopOrphanProxy } from '../../src/ingress/index.js';
+import { hostNames } from '../../src/config.js';
+import { cleanupInstance } from '../../src/main/cleanup.js';
 import { CliError, run } from '../context.js';
+import { parseCIDR } from '../../src/util/ip.js';
 
 interface CleanupFlags {
   instance?: string;
@@ -14,6 +14,8 @@ interface CleanupFlags {
   lbPool?: string;
   dataDir?: string;
   purge?: boolean;
+  clusters?: boolean;
+  keepClusters?: boolean;
 }
 
 function cidr(flag: string, v: string | undefined): string | undefined {
@@ -35,6 +37,8 @@ export function registerCleanup(program: Command): void {
     .option('--lb-pool <cidr>', 'the instance\'s LoadBalancer pool, if it had one (its route is removed)')
     .option('--data-dir <dir>', 'the instance\'s data dir (removed only with --purge)', '/var/lib/kubelite')
     .option('--purge', 'also delete the data dir (state, PKI, token): the cluster is gone for good')
+    .option('--clusters', 'also delete every `kubelite cluster` (the default without --instance)')
+    .option('--keep-clusters', 'leave `kubelite cluster` clusters alone')
     .action((flags: CleanupFlags) =>
       run(async () => {
         let names;
@@ -46,12 +50,10 @@ export function registerCleanup(program: Command): void {
         const serviceCIDR = cidr('service-cidr', flags.serviceCidr);
         const lbPool = cidr('lb-pool', flags.lbPool);
         if (process.getuid?.() !== 0) throw new CliError('error: kubelite cleanup needs root (it removes iptables rules, routes and devices)');
-        // A server killed with SIGKILL leaves its HAProxy holding the ingress ports.
-        const haproxyStopped = flags.dataDir ? await stopOrphanProxy(ingressRunDir(flags.dataDir, flags.instance ?? '')).catch(() => false) : false;
-        const r = await cleanupInstance({ names, serviceCIDR, lbPool, purgeDataDir: flags.purge ? flags.dataDir : undefined });
+        const r = await cleanupInstance({ names, serviceCIDR, lbPool, dataDir: flags.dataDir, purge: flags.purge });
         const label = flags.instance ? `instance ${flags.instance}` : 'the default instance';
         const lines: string[] = [];
-        if (haproxyStopped) lines.push('stopped the ingress HAProxy the server left running');
+        if (r.haproxyStopped) lines.push('stopped the ingress HAProxy the server left running');
         if (r.containersRemoved.length) lines.push(`removed ${r.containersRemoved.length} container(s): ${r.containersRemoved.sort().join(', ')}`);
         if (r.networkRemoved) lines.push(`removed Docker network ${r.networkRemoved}`);
         if (r.bridgeRemoved) lines.push(`removed bridge ${r.bridgeRemoved}`);
@@ -65,6 +67,17 @@ export function registerCleanup(program: Command): void {
         else lines.unshift(`cleaned up ${label}:`);
         process.stdout.write(lines.join('\n') + '\n');
         for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+        // Clusters are no instance's: the plain `kubelite cleanup` (everything) takes them too.
+        if (flags.clusters || (!flags.instance && !flags.keepClusters)) {
+          const { deleteAllClusters } = await import('../../src/cluster/delete.js');
+          for (const c of await deleteAllClusters().catch((err: Error) => {
+            process.stderr.write(`warning: clusters: ${err.message}\n`);
+            return [];
+          })) {
+            process.stdout.write(`deleted cluster ${c.name} (${[...c.containers, ...(c.network ? [c.network] : []), ...c.routes].join(', ') || 'left-overs'})\n`);
+            for (const p of c.problems) process.stderr.write(`warning: cluster ${c.name}: ${p}\n`);
+          }
+        }
       }),
     );
 }

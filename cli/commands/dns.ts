@@ -6,12 +6,12 @@ import type { Command } from 'commander';
 import type { Endpoints, Service } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
 import { isStatusError } from '../../src/api/errors.js';
-import { CLUSTER_DOMAIN_ANNOTATION, DNS_LISTEN_ANNOTATION, KUBE_DNS_NAME, KUBE_DNS_NAMESPACE } from '../../src/services/dns/publish.js';
-import { chooseLookupServer, formatRecord, isFinal, lookupCandidates, lookupOutcome, LOOKUP_TYPES, parseServer, podSearchList, routeStaysLocal, type LookupType, type ServerChoice, type TriedName } from '../../src/services/dns/lookup.js';
-import { lookupOnce, routeTo, type LookupAnswer } from '../../src/services/dns/lookup-client.js';
-import { isLocalAddress } from '../../src/services/dns/listen.js';
-import { isIPv4 } from '../../src/services/dns/names.js';
+import { CLUSTER_DOMAIN_ANNOTATION, DNS_LISTEN_ANNOTATION, KUBE_DNS_NAME, KUBE_DNS_NAMESPACE } from '../../src/dns/publish.js';
+import { chooseLookupServer, formatRecord, isFinal, lookupCandidates, lookupOutcome, LOOKUP_TYPES, parseServer, podSearchList, routeStaysLocal, type LookupType, type ServerChoice, type TriedName } from '../../src/dns/lookup.js';
+import { lookupOnce, routeTo, type LookupAnswer } from '../../src/dns/lookup-client.js';
+import { isLocalAddress } from '../../src/dns/listen.js';
 import { CliError, cliContext, run, type GlobalOptions } from '../context.js';
+import { isIPv4 } from '../../src/util/ip.js';
 
 interface LookupOptions extends GlobalOptions {
   type?: string;

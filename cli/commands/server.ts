@@ -1,11 +1,14 @@
 // `kubelite server`: the whole control plane and this host's agent in one process.
 
 import type { Command } from 'commander';
-import { cidrContains, COMPONENTS, defaultConfig, parseCIDR, type Component as ComponentName, type ServerConfig } from '../../src/config.js';
-import { startServer } from '../../src/server/server.js';
-import { defaultComponents } from '../../src/server/components-all.js';
+import { COMPONENTS, defaultConfig, type Component as ComponentName, type ServerConfig } from '../../src/config.js';
+import { startServer } from '../../src/main/server.js';
+import { defaultComponents } from '../../src/main/components.js';
 import { createLogger } from '../../src/util/log.js';
 import { CliError, run } from '../context.js';
+import { normalizePrefix, parseEtcdURL } from '../../src/store/etcd-config.js';
+import { checkTimings } from '../../src/leader/lease.js';
+import { cidrContains, parseCIDR } from '../../src/util/ip.js';
 
 interface ServerFlags {
   dataDir: string;
@@ -28,6 +31,18 @@ interface ServerFlags {
   ingressBindAddress: string;
   disable?: string[];
   logLevel: string;
+  allowedExternalIps?: string[];
+  maxWatchesPerClient: string;
+  tokenFile?: string;
+  store?: string;
+  etcdPrefix: string;
+  etcdCafile?: string;
+  etcdCertfile?: string;
+  etcdKeyfile?: string;
+  etcdCompactionInterval: string;
+  leaderElectLeaseDuration: string;
+  leaderElectRenewDeadline: string;
+  leaderElectRetryPeriod: string;
 }
 
 function int(name: string, v: string, min: number, max: number): number {
@@ -43,6 +58,34 @@ function cidr(name: string, v: string): string {
     throw new CliError(`error: --${name}: ${(err as Error).message}`);
   }
   return v;
+}
+
+function etcdFromFlags(f: ServerFlags): NonNullable<ServerConfig['etcd']> {
+  const tls = { caFile: f.etcdCafile, certFile: f.etcdCertfile, keyFile: f.etcdKeyfile };
+  try {
+    parseEtcdURL(f.store!, tls);
+    return { url: f.store!, prefix: normalizePrefix(f.etcdPrefix), ...tls, compactionIntervalSeconds: int('etcd-compaction-interval', f.etcdCompactionInterval, 0, 86_400) };
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`error: ${(err as Error).message}`);
+  }
+}
+
+function seconds(name: string, v: string): number {
+  const n = Number(v.replace(/s$/, ''));
+  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new CliError(`error: --${name} ${JSON.stringify(v)}: must be a number of seconds above 0 (e.g. 3 or 0.5)`);
+  return Math.round(n * 1000);
+}
+
+function leaderElectionFromFlags(f: ServerFlags): NonNullable<ServerConfig['leaderElection']> {
+  const t = {
+    leaseDurationMs: seconds('leader-elect-lease-duration', f.leaderElectLeaseDuration),
+    renewDeadlineMs: seconds('leader-elect-renew-deadline', f.leaderElectRenewDeadline),
+    retryPeriodMs: seconds('leader-elect-retry-period', f.leaderElectRetryPeriod),
+  };
+  const bad = checkTimings(t);
+  if (bad) throw new CliError(`error: --leader-elect-*: ${bad}`);
+  return t;
 }
 
 export function configFromFlags(f: ServerFlags): ServerConfig {
@@ -79,8 +122,15 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     ingressBindAddress: f.ingressBindAddress,
     disabled,
     logLevel: f.logLevel,
+    maxWatchesPerClient: int('max-watches-per-client', f.maxWatchesPerClient, 1, 1_000_000),
+    allowedExternalIPs: (f.allowedExternalIps ?? []).flatMap((x) => x.split(',')).map((s) => s.trim()).filter(Boolean).map((c) => cidr('allowed-external-ips', c)),
+    tokenFile: f.tokenFile,
   });
   if (f.clusterDns) cfg.clusterDNS = f.clusterDns;
+  if (f.store) {
+    cfg.etcd = etcdFromFlags(f);
+    cfg.leaderElection = leaderElectionFromFlags(f);
+  }
   if (!cidrContains(cfg.serviceCIDR, cfg.clusterDNS)) throw new CliError(`error: --cluster-dns ${cfg.clusterDNS} is outside --service-cidr ${cfg.serviceCIDR}`);
   return cfg;
 }
@@ -108,7 +158,19 @@ export function registerServer(program: Command): void {
     .option('--ingress-https-port <port>', 'ingress HTTPS port', '443')
     .option('--ingress-bind-address <ip>', 'address the ingress listens on', '0.0.0.0')
     .option('--disable <components...>', `turn components off: ${COMPONENTS.join(', ')}`)
+    .option('--allowed-external-ips <cidrs...>', 'CIDRs Services may use in spec.externalIPs (default: none, as Kubernetes\' DenyServiceExternalIPs)')
+    .option('--max-watches-per-client <n>', 'open watches one client (address + credential) may hold; more get 429', '5000')
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
+    .option('--token-file <file>', 'use the API bearer token in this file (at least 16 characters) instead of a generated one')
+    .option('--store <url>', 'keep objects in etcd: etcd://HOST:PORT[,HOST:PORT...] (default: LevelDB under --data-dir); several servers may share one')
+    .option('--etcd-prefix <prefix>', 'etcd key prefix for this cluster', '/kubelite')
+    .option('--etcd-cafile <file>', 'CA bundle that signs the etcd members\' certificates (turns TLS on)')
+    .option('--etcd-certfile <file>', 'client certificate for etcd')
+    .option('--etcd-keyfile <file>', 'client key for etcd')
+    .option('--etcd-compaction-interval <seconds>', 'compact etcd\'s history this often (0: never)', '300')
+    .option('--leader-elect-lease-duration <seconds>', 'with --store etcd: how long followers wait for a silent leader before taking over', '3')
+    .option('--leader-elect-renew-deadline <seconds>', 'with --store etcd: how long a leader that cannot renew keeps leading', '2')
+    .option('--leader-elect-retry-period <seconds>', 'with --store etcd: how often servers try to acquire or renew the leader Lease', '0.5')
     .action((flags: ServerFlags) =>
       run(async () => {
         const config = configFromFlags(flags);

@@ -10,13 +10,13 @@ import net from 'node:net';
 import os from 'node:os';
 import Dockerode from 'dockerode';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { ConfigMap, Endpoints, Node, Pod, Secret } from '../api/types.js';
+import type { ConfigMap, Endpoints, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from '../api/types.js';
 import { R } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
-import { Informer, objectKey } from '../client/informer.js';
-import { WorkQueue } from '../client/workqueue.js';
+import { Informer } from '../client/informer.js';
+import { keyFor, objectKey } from '../api/keys.js';
+import { QueueController, type Startable } from '../client/controller.js';
 import type { ApiClient } from '../client/types.js';
-import type { EventRecorder } from '../client/events.js';
 import { nodePodCIDR } from '../config.js';
 import type { Component, ComponentContext } from '../server/component.js';
 import { KUBE_VERSION } from '../server/discovery.js';
@@ -28,14 +28,16 @@ import { DockerRuntime, dockerMessage, type DockerEvent, type EventWatch } from 
 import { execUpgradeHandler } from './exec.js';
 import { LABELS } from './labels.js';
 import { logsHandler } from './logs.js';
-import { podKey } from './names.js';
 import { decideNetwork, gatewayOf } from './network.js';
-import { nodeObject, nodeStatus, primaryIPv4, type DockerFacts, type NodeIdentity } from './node-status.js';
+import { nodeObject, nodeStatus, type DockerFacts, type NodeIdentity } from './node-status.js';
+import { hostPrimaryIPv4 } from '../host/node-ips.js';
 import { fromInspect } from './observed.js';
-import { ENDPOINTS_IP_INDEX, PodSyncer } from './pod-sync.js';
+import { PodSyncer } from './pod-sync.js';
+import { ENDPOINTS_IP_INDEX, PodTerminator } from './pod-terminate.js';
 import { ProbeManager, type ProbeChange } from './probes.js';
 import { RuntimeCache } from './runtime-cache.js';
 import { VolumeManager } from './volumes.js';
+import { LocalPathProvisioner } from './local-path.js';
 
 export interface AgentOptions {
   docker?: Dockerode;
@@ -52,19 +54,19 @@ export interface AgentOptions {
 // 'create' is left out: a container is only interesting once it runs or stops (a relist finds half-made ones).
 const WATCHED_EVENTS = ['start', 'die', 'oom', 'destroy'];
 
-export class Agent implements Component {
+export class Agent extends QueueController<ComponentContext> implements Component {
   readonly name = 'agent';
-  private ctx!: ComponentContext;
   private runtime!: DockerRuntime;
   private readonly cache = new RuntimeCache();
   private probes!: ProbeManager;
   private syncer!: PodSyncer;
-  private recorder!: EventRecorder;
-  private queue!: WorkQueue;
   private pods!: Informer<Pod>;
   private configMaps!: Informer<ConfigMap>;
   private secrets!: Informer<Secret>;
   private endpoints!: Informer<Endpoints>;
+  private claims!: Informer<PersistentVolumeClaim>;
+  private volumes!: Informer<PersistentVolume>;
+  private provisioner?: LocalPathProvisioner;
   private events?: EventWatch;
   private heartbeat?: NodeJS.Timeout;
   private resync?: ScheduledTask;
@@ -72,13 +74,20 @@ export class Agent implements Component {
   private identity!: NodeIdentity;
   private dockerOk = true;
   private started = false;
-  private stopped = false;
+  /** stop() was called: timers and relists that fire late do nothing. */
+  private shutDown = false;
   private readonly inspecting = new Map<string, Promise<void>>();
   private readonly requeueAt = new Map<string, number>();
   private lock?: net.Server;
   private relisting?: Promise<void>;
 
-  constructor(private readonly opts: AgentOptions = {}) {}
+  constructor(private readonly agentOpts: AgentOptions = {}) {
+    super({ workers: agentOpts.workers ?? (Number(process.env.KUBELITE_AGENT_WORKERS) || 10), baseDelayMs: 200 });
+  }
+
+  protected override get eventSource(): string {
+    return 'kubelet';
+  }
 
   get nodeName(): string {
     return this.identity?.name ?? '';
@@ -93,7 +102,7 @@ export class Agent implements Component {
     this.events?.interrupt();
   }
 
-  async start(ctx: ComponentContext): Promise<void> {
+  override async start(ctx: ComponentContext): Promise<void> {
     try {
       await this.startUp(ctx);
     } catch (err) {
@@ -112,23 +121,27 @@ export class Agent implements Component {
       throw new Error(`node name ${JSON.stringify(config.nodeName)} is not a DNS subdomain (lowercase letters, digits, '-' and '.'): pass --node-name`);
     }
     this.lock = await instanceLock(names.instanceValue);
-    this.runtime = new DockerRuntime(this.opts.docker ?? new Dockerode(), log);
-    try {
-      await this.runtime.ping(5000);
-    } catch (err) {
-      throw new Error(`the agent needs a Docker engine, and the one at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} does not answer (${dockerMessage(err)}): start it (scripts/ensure-docker.sh) or run with --disable agent`);
+    this.runtime = new DockerRuntime(this.agentOpts.docker ?? new Dockerode(), log);
+    // A node container starts its engine and kubelite side by side and says how long to wait for the
+    // engine (KUBELITE_DOCKER_WAIT seconds); anywhere else, an engine that does not answer is an error.
+    const deadline = Date.now() + (Number(process.env.KUBELITE_DOCKER_WAIT) || 0) * 1000;
+    for (;;) {
+      try {
+        await this.runtime.ping(5000);
+        break;
+      } catch (err) {
+        if (Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        throw new Error(`the agent needs a Docker engine, and the one at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} does not answer (${dockerMessage(err)}): start it (scripts/ensure-docker.sh) or run with --disable agent`);
+      }
     }
     this.facts = await this.runtime.facts();
-    let routes = '';
-    try {
-      routes = fs.readFileSync('/proc/net/route', 'utf8');
-    } catch {
-      /* not Linux: fall back to the first address */
-    }
     this.identity = {
       name: config.nodeName,
       hostname: os.hostname(),
-      hostIP: primaryIPv4(routes, os.networkInterfaces() as Parameters<typeof primaryIPv4>[1]),
+      hostIP: hostPrimaryIPv4(),
       podCIDR: nodePodCIDR(config.podCIDR),
       kubeletVersion: KUBE_VERSION.gitVersion,
       machineID: readTrim('/etc/machine-id'),
@@ -150,59 +163,40 @@ export class Agent implements Component {
     this.configMaps = ctx.informers.for<ConfigMap>(R.configmaps);
     this.secrets = ctx.informers.for<Secret>(R.secrets);
     this.endpoints = ctx.informers.for<Endpoints>(R.endpoints);
+    this.claims = ctx.informers.for<PersistentVolumeClaim>(R.persistentvolumeclaims);
+    this.volumes = ctx.informers.for<PersistentVolume>(R.persistentvolumes);
     this.endpoints.addIndex(ENDPOINTS_IP_INDEX, (ep) => (ep.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)));
 
-    this.recorder = ctx.recorder('kubelet');
-    const workers = this.opts.workers ?? (Number(process.env.KUBELITE_AGENT_WORKERS) || 10);
-    this.queue = new WorkQueue((key) => this.syncer.sync(key), { name: 'agent', workers, baseDelayMs: 200, maxDelayMs: 30_000, logger: log });
+    this.recorder = ctx.recorder(this.eventSource);
     this.probes = new ProbeManager(this.runtime, (c) => this.onProbe(c));
+    const common = { client, runtime: this.runtime, cache: this.cache, volumes: new VolumeManager(config.dataDir), probes: this.probes, recorder: this.recorder, logger: log, enqueue: (key: string, afterMs?: number) => this.requeue(key, afterMs) };
+    const terminator = new PodTerminator(
+      { ...common, endpoints: this.endpoints, settleMs: this.agentOpts.settleMs ?? 250, endpointsWaitCapMs: this.agentOpts.endpointsWaitCapMs ?? 5000 },
+      { writeTerminatingStatus: (pod) => this.syncer.writeTerminatingStatus(pod), forget: (uid) => this.syncer.forget(uid) },
+    );
     this.syncer = new PodSyncer({
-      client,
-      runtime: this.runtime,
-      cache: this.cache,
-      volumes: new VolumeManager(config.dataDir),
-      probes: this.probes,
-      recorder: this.recorder,
-      logger: log,
+      ...common,
       names,
       config,
       nodeName: this.identity.name,
       hostIP: () => this.identity.hostIP,
       allocatable: () => this.allocatable(),
-      backoff: this.opts.backoff ?? backoffFromEnv(),
+      backoff: this.agentOpts.backoff ?? backoffFromEnv(),
       pods: this.pods,
       configMaps: this.configMaps,
       secrets: this.secrets,
-      endpoints: this.endpoints,
       hostResolvConf,
-      enqueue: (key, afterMs) => this.requeue(key, afterMs),
-      settleMs: this.opts.settleMs ?? 250,
-      endpointsWaitCapMs: this.opts.endpointsWaitCapMs ?? 5000,
+      terminator,
+      claims: this.claims,
+      persistentVolumes: this.volumes,
     });
-
-    this.pods.on({
-      add: (p) => this.queue.add(objectKey(p)),
-      update: (o, n) => {
-        // Our own status writes come back here: only a change of what we act on needs a sync.
-        if (o.metadata.uid !== n.metadata.uid || o.metadata.deletionTimestamp !== n.metadata.deletionTimestamp || !deepEqual(o.spec, n.spec)) this.queue.add(objectKey(n));
-      },
-      delete: (p) => {
-        // What we remember of a Pod (back-offs, last status) goes with it, containers or not.
-        this.syncer.forget(p.metadata.uid!);
-        this.queue.add(objectKey(p));
-      },
-    });
-    const onObject = (kind: 'configMap' | 'secret') => (obj: ConfigMap | Secret) => {
-      for (const p of this.pods.list(obj.metadata.namespace)) if (refersTo(p, kind, obj.metadata.name!)) this.queue.add(objectKey(p));
-    };
-    this.configMaps.on({ add: onObject('configMap'), update: (_o, n) => onObject('configMap')(n) });
-    this.secrets.on({ add: onObject('secret'), update: (_o, n) => onObject('secret')(n) });
 
     ctx.addSubresource('pods/log', logsHandler({ client, runtime: this.runtime }));
     ctx.addUpgradeHandler(execUpgradeHandler({ client, runtime: this.runtime, cache: this.cache, logger: log }));
     ctx.addReadiness('agent', () => this.started && this.dockerOk);
 
-    // Events first, then the list: nothing that happens in between is missed.
+    // Docker's events first, then its list: nothing that happens in between is missed. Then the
+    // informers (setup) and the first sync of every Pod and every container we hold (synced).
     await new Promise<void>((resolve) => {
       let first = true;
       this.events = this.runtime.watchEvents(
@@ -221,27 +215,64 @@ export class Agent implements Component {
       setTimeout(resolve, 5000).unref();
     });
     await this.relist();
-    await Promise.all([this.pods.start(), this.configMaps.start(), this.secrets.start(), this.endpoints.start()]);
-    for (const p of this.pods.list()) this.queue.add(objectKey(p));
-    for (const key of this.cache.podKeys()) this.queue.add(key);
-    this.queue.start();
+    await super.start(ctx);
+    // This node's half of the local-path StorageClass (directories under --data-dir/storage).
+    this.provisioner = new LocalPathProvisioner(this.identity.name, config.dataDir);
+    await this.provisioner.start(ctx);
 
-    this.heartbeat = setInterval(() => void this.beat(), this.opts.heartbeatMs ?? 10_000);
+    this.heartbeat = setInterval(() => void this.beat(), this.agentOpts.heartbeatMs ?? 10_000);
     this.heartbeat.unref();
     if (cron.validate(config.resyncSchedule)) this.resync = cron.schedule(config.resyncSchedule, () => void this.resyncAll(), { noOverlap: true, name: `kubelite-agent-${names.instanceValue}` });
     this.started = true;
     log.info({ node: this.identity.name, hostIP: this.identity.hostIP, podCIDR: this.identity.podCIDR, adopted: this.cache.size }, 'agent started');
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
+  protected setup(): Startable[] {
+    this.pods.on({
+      add: (p) => this.enqueue(objectKey(p)),
+      update: (o, n) => {
+        // Our own status writes come back here: only a change of what we act on needs a sync.
+        if (o.metadata.uid !== n.metadata.uid || o.metadata.deletionTimestamp !== n.metadata.deletionTimestamp || !deepEqual(o.spec, n.spec)) this.enqueue(objectKey(n));
+      },
+      delete: (p) => {
+        // What we remember of a Pod (back-offs, last status) goes with it, containers or not.
+        this.syncer.forget(p.metadata.uid!);
+        this.enqueue(objectKey(p));
+      },
+    });
+    const onObject = (kind: 'configMap' | 'secret') => (obj: ConfigMap | Secret) => {
+      for (const p of this.pods.list(obj.metadata.namespace)) if (refersTo(p, kind, obj.metadata.name!)) this.enqueue(objectKey(p));
+    };
+    this.configMaps.on({ add: onObject('configMap'), update: (_o, n) => onObject('configMap')(n) });
+    this.secrets.on({ add: onObject('secret'), update: (_o, n) => onObject('secret')(n) });
+    // A Pod waiting for its claim starts as soon as the claim is bound.
+    const onClaim = (c: PersistentVolumeClaim) => {
+      for (const p of this.pods.list(c.metadata.namespace)) if ((p.spec.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === c.metadata.name)) this.enqueue(objectKey(p));
+    };
+    this.claims.on({ add: onClaim, update: (_o, n) => onClaim(n) });
+
+    return [this.pods, this.configMaps, this.secrets, this.endpoints, this.claims, this.volumes];
+  }
+
+  protected override synced(): void {
+    for (const p of this.pods.list()) this.enqueue(objectKey(p));
+    for (const key of this.cache.podKeys()) this.enqueue(key);
+  }
+
+  protected reconcile(key: string): Promise<void> {
+    return this.syncer.sync(key);
+  }
+
+  override async stop(): Promise<void> {
+    this.shutDown = true;
     this.lock?.close();
     this.events?.stop();
     clearInterval(this.heartbeat);
     await this.resync?.stop();
     await this.resync?.destroy?.();
     this.probes?.stop();
-    this.queue?.stop();
+    await this.provisioner?.stop();
+    await super.stop();
     this.pods?.stop();
     // Containers keep running: the next start adopts them.
   }
@@ -249,19 +280,14 @@ export class Agent implements Component {
   /** Sync `key` now or after afterMs; of several pending delays the earliest wins (a back-off must not hide a retry). */
   private requeue(key: string, afterMs?: number): void {
     if (!afterMs || afterMs <= 0) {
-      this.queue.add(key);
+      this.enqueue(key);
       return;
     }
     const at = Date.now() + afterMs;
     const pending = this.requeueAt.get(key);
     if (pending !== undefined && pending > Date.now() && pending <= at) return;
     this.requeueAt.set(key, at);
-    this.queue.addAfter(key, afterMs);
-  }
-
-  /** Resolves when no pod sync is queued or running (tests, benches). */
-  idle(): Promise<void> {
-    return this.queue.idle();
+    this.enqueueAfter(key, afterMs);
   }
 
   private allocatable(): NodeAllocatable {
@@ -277,9 +303,9 @@ export class Agent implements Component {
     const name = attrs[LABELS.podName];
     const id = ev.Actor?.ID ?? ev.id;
     if (!ns || !name || !id) return;
-    const key = podKey(ns, name);
+    const key = keyFor(ns, name);
     if (ev.Action === 'destroy') {
-      if (this.cache.delete(id)) this.queue.add(key);
+      if (this.cache.delete(id)) this.enqueue(key);
       return;
     }
     if (ev.Action === 'start') {
@@ -300,10 +326,10 @@ export class Agent implements Component {
         const before = this.cache.get(id);
         if (c) this.cache.set(c);
         else this.cache.delete(id);
-        if (!c || !before || before.state !== c.state || before.finishedAt !== c.finishedAt || !before.inspected) this.queue.add(key);
+        if (!c || !before || before.state !== c.state || before.finishedAt !== c.finishedAt || !before.inspected) this.enqueue(key);
       } catch (err) {
         this.ctx.logger.debug({ id: id.slice(0, 12), err: dockerMessage(err) }, 'inspect after event failed');
-        this.queue.add(key);
+        this.enqueue(key);
       } finally {
         this.inspecting.delete(id);
       }
@@ -328,7 +354,7 @@ export class Agent implements Component {
             }),
           );
         }
-        if (this.started) for (const key of changedPods) this.queue.add(key);
+        if (this.started) for (const key of changedPods) this.enqueue(key);
       } finally {
         this.relisting = undefined;
       }
@@ -337,7 +363,7 @@ export class Agent implements Component {
   }
 
   private async resyncAll(): Promise<void> {
-    if (this.stopped) return;
+    if (this.shutDown) return;
     const now = Date.now();
     for (const [key, at] of this.requeueAt) if (at < now) this.requeueAt.delete(key);
     try {
@@ -346,8 +372,8 @@ export class Agent implements Component {
       this.ctx.logger.warn({ err: dockerMessage(err) }, 'agent relist failed');
       return;
     }
-    for (const p of this.pods.list()) this.queue.add(objectKey(p));
-    for (const key of this.cache.podKeys()) this.queue.add(key);
+    for (const p of this.pods.list()) this.enqueue(objectKey(p));
+    for (const key of this.cache.podKeys()) this.enqueue(key);
   }
 
   private onProbe(c: ProbeChange): void {
@@ -359,7 +385,7 @@ export class Agent implements Component {
     }
     if (c.kind === 'liveness' && c.changed && c.result === false) this.syncer.livenessFailed(pod.metadata.uid!, c.containerId);
     if (c.kind === 'startup' && c.changed && c.result === false) this.syncer.livenessFailed(pod.metadata.uid!, c.containerId);
-    if (c.changed) this.queue.add(c.podKey);
+    if (c.changed) this.enqueue(c.podKey);
   }
 
   // ------------------------------------------------------------------ network and node
@@ -413,7 +439,7 @@ export class Agent implements Component {
 
   /** The heartbeat: is Docker answering? Refresh the Node's Ready condition either way. */
   private async beat(): Promise<void> {
-    if (this.stopped) return;
+    if (this.shutDown) return;
     let ok = true;
     let message = 'kubelet is posting ready status';
     try {

@@ -10,8 +10,9 @@ import { fromInspect, fromSummary } from './observed.js';
 import type { ObservedContainer } from './types.js';
 import type { NetworkSummary, WantedNetwork } from './network.js';
 import type { DockerFacts } from './node-status.js';
+import type { LeveledLogger } from '../util/log.js';
 
-type Logger = { debug(o: unknown, m?: string): void; info(o: unknown, m?: string): void; warn(o: unknown, m?: string): void };
+type Logger = Pick<LeveledLogger, 'debug' | 'info' | 'warn'>;
 
 interface DockerodeError extends Error {
   statusCode?: number;
@@ -261,6 +262,21 @@ export class DockerRuntime {
     });
     const stream = (await exec.start({ hijack: true, stdin: opts.stdin, Tty: opts.tty })) as Duplex;
     return { stream, exec };
+  }
+
+  /**
+   * Attaches to a running container's own stdin/stdout/stderr (kubectl attach, kubectl run -i): the
+   * hijacked connection, multiplexed unless the container has a TTY; it ends when the container stops.
+   */
+  async attachInteractive(id: string, opts: { stdin: boolean; stdout: boolean; stderr: boolean }): Promise<{ stream: Duplex; tty: boolean }> {
+    const container = this.docker.getContainer(id);
+    const info = await container.inspect();
+    const stream = (await container.attach({ stream: true, hijack: true, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr, logs: false })) as Duplex;
+    return { stream, tty: info.Config?.Tty === true };
+  }
+
+  async containerResize(id: string, width: number, height: number): Promise<void> {
+    await this.docker.getContainer(id).resize({ h: height, w: width });
   }
 
   async execResize(exec: Dockerode.Exec, width: number, height: number): Promise<void> {

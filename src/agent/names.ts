@@ -35,10 +35,6 @@ export function sandboxName(prefix: string, pod: PodRef, attempt: number): strin
 }
 
 /** `ns/name`, the work queue key of a Pod. */
-export function podKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
-}
-
 /**
  * The Pod's hostname as the kubelet computes it: spec.hostname or the Pod's name, cut to 63 characters
  * (a DNS label) without a trailing dot or dash.

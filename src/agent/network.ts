@@ -1,7 +1,7 @@
 // Which Docker network the Pods live on: reuse ours, (re)create it, or refuse because something that
 // is not ours already holds the subnet or the bridge name. Pure; the adapter lists and acts.
 
-import { nthAddress, parseCIDR } from '../config.js';
+import { cidrsOverlap, nthAddress } from '../util/ip.js';
 
 export interface NetworkSummary {
   id: string;
@@ -27,16 +27,6 @@ export type NetworkDecision =
   | { action: 'create' }
   | { action: 'recreate'; id: string; why: string }
   | { action: 'refuse'; message: string };
-
-export function cidrsOverlap(a: string, b: string): boolean {
-  try {
-    const x = parseCIDR(a);
-    const y = parseCIDR(b);
-    return x.base < y.base + y.size && y.base < x.base + x.size;
-  } catch {
-    return false;
-  }
-}
 
 export function gatewayOf(subnet: string): string {
   return nthAddress(subnet, 1);

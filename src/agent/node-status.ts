@@ -21,32 +21,6 @@ export function goArch(dockerArch: string): string {
   return map[dockerArch] ?? dockerArch;
 }
 
-/**
- * The host's primary IPv4 address: the one on the interface of the default route (/proc/net/route),
- * else the first non-loopback address, else loopback.
- */
-export function primaryIPv4(routeTable: string, ifaces: Record<string, { address: string; family: string | number; internal: boolean }[] | undefined>): string {
-  let iface: string | undefined;
-  for (const line of routeTable.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length >= 8 && f[1] === '00000000' && f[7] === '00000000') {
-      iface = f[0];
-      break;
-    }
-  }
-  const v4 = (list: { address: string; family: string | number; internal: boolean }[] | undefined) => (list ?? []).find((a) => (a.family === 'IPv4' || a.family === 4) && !a.internal)?.address;
-  if (iface) {
-    const a = v4(ifaces[iface]);
-    if (a) return a;
-  }
-  for (const [name, list] of Object.entries(ifaces)) {
-    if (name.startsWith('docker') || name.startsWith('br-') || name.startsWith('veth') || name.startsWith('kl')) continue;
-    const a = v4(list);
-    if (a) return a;
-  }
-  return '127.0.0.1';
-}
-
 export interface NodeIdentity {
   name: string;
   hostname: string;

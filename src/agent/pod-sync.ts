@@ -1,18 +1,15 @@
 // One Pod's reconcile: plan (pure) -> act on Docker -> read back -> plan again, then write the status
-// if it changed. Also the two ways a Pod leaves: graceful termination (Ready=False, wait for the
-// endpoints to drop the Pod's IP, preStop, SIGTERM, SIGKILL after the grace period, remove, delete the
-// object) and the orphan sweep for containers whose Pod is gone.
+// if it changed. A Pod being deleted, and containers whose Pod is gone, go to the PodTerminator
+// (pod-terminate.ts).
 
 import fs from 'node:fs/promises';
-import type { ConfigMap, Container, Endpoints, Pod, PodStatus, Secret } from '../api/types.js';
+import type { ConfigMap, Container, PersistentVolume, PersistentVolumeClaim, Pod, PodStatus, Secret } from '../api/types.js';
 import { R } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
-import type { ApiClient } from '../client/types.js';
 import type { Informer } from '../client/informer.js';
-import type { EventRecorder } from '../client/events.js';
 import type { HostNames, ServerConfig } from '../config.js';
 import { ensureImages, imageKeyOf, IMAGES } from '../images/index.js';
-import { podResolvConf } from '../services/dns/resolv.js';
+import { podResolvConf } from '../dns/resolv.js';
 import { deepEqual } from '../util/equal.js';
 import { admitPod, type NodeAllocatable } from './admit.js';
 import { pullFailed, type BackoffConfig, type BackoffEntry } from './backoff.js';
@@ -20,26 +17,17 @@ import { appCreateOptions, sandboxCreateOptions, type HostNaming } from './conta
 import { dockerMessage, type DockerRuntime } from './docker.js';
 import { ConfigError, expandCommand, resolveEnv } from './env.js';
 import { runHook } from './hooks.js';
-import { podKey } from './names.js';
 import { fromInspect, isRunning } from './observed.js';
 import { planPodSync, type Action, type Plan } from './plan.js';
-import type { ProbeManager } from './probes.js';
-import type { RuntimeCache } from './runtime-cache.js';
 import { podStatusFrom, rejectedStatus, withoutNulls } from './status.js';
 import { INFRA_CONTAINER_NAME, type ObservedContainer, type Waiting } from './types.js';
-import { containerMounts, MountError } from './volumes-plan.js';
+import { containerMounts, MountError, unboundClaims } from './volumes-plan.js';
 import type { VolumeManager } from './volumes.js';
+import type { PodRuntimeDeps, PodTerminator } from './pod-terminate.js';
+import { keyFor } from '../api/keys.js';
 
-type Logger = { debug(o: unknown, m?: string): void; info(o: unknown, m?: string): void; warn(o: unknown, m?: string): void; error(o: unknown, m?: string): void };
 
-export interface SyncDeps {
-  client: ApiClient;
-  runtime: DockerRuntime;
-  cache: RuntimeCache;
-  volumes: VolumeManager;
-  probes: ProbeManager;
-  recorder: EventRecorder;
-  logger: Logger;
+export interface SyncDeps extends PodRuntimeDeps {
   names: HostNames;
   config: ServerConfig;
   nodeName: string;
@@ -49,14 +37,15 @@ export interface SyncDeps {
   pods: Informer<Pod>;
   configMaps: Informer<ConfigMap>;
   secrets: Informer<Secret>;
-  endpoints: Informer<Endpoints>;
   hostResolvConf: string;
-  enqueue(key: string, afterMs?: number): void;
-  /** Data-plane settle time after the Pod's IP left every Endpoints object. */
-  settleMs: number;
-  /** Upper bound of the wait for the endpoints to drop a terminating Pod. */
-  endpointsWaitCapMs: number;
+  terminator: PodTerminator;
+  /** Claims and volumes, for persistentVolumeClaim volumes (absent: such Pods fail to mount). */
+  claims?: Informer<PersistentVolumeClaim>;
+  persistentVolumes?: Informer<PersistentVolume>;
 }
+
+/** A Pod whose claims are not bound yet looks again this often (claim updates also wake it). */
+const UNBOUND_CLAIM_RECHECK_MS = 5000;
 
 /** What the agent remembers about one Pod between syncs (all of it can be lost: it only tunes back-offs). */
 interface PodMemory {
@@ -65,8 +54,6 @@ interface PodMemory {
   lastErrors: Map<string, Waiting>;
   livenessFailed: Set<string>;
 }
-
-export const ENDPOINTS_IP_INDEX = 'agent:ready-ip';
 
 const MAX_LAYERS = 8;
 const IMAGE_PRESENT_TTL_MS = 30_000;
@@ -87,7 +74,6 @@ function isTerminalPhase(pod: Pod): boolean {
 export class PodSyncer {
   private readonly memory = new Map<string, PodMemory>();
   private readonly admitted = new Set<string>();
-  private readonly terminating = new Map<string, Promise<void>>();
   /** The status we last wrote per uid, and the resourceVersion the write produced. */
   private readonly written = new Map<string, { status: PodStatus; rv?: string }>();
   private readonly naming: HostNaming;
@@ -114,14 +100,14 @@ export class PodSyncer {
     const pod = this.d.pods.getByKey(key);
     const containers = this.d.cache.forPod(key);
     if (!pod || pod.spec.nodeName !== this.d.nodeName) {
-      await this.removeOrphans(key, containers, true);
+      await this.d.terminator.removeOrphans(key, containers, true);
       return;
     }
     const uid = pod.metadata.uid!;
-    const stale = containers.filter((c) => c.podUid !== uid && !this.terminating.has(c.podUid));
-    if (stale.length) await this.removeOrphans(key, stale, false);
+    const stale = containers.filter((c) => c.podUid !== uid && !this.d.terminator.isTerminating(c.podUid));
+    if (stale.length) await this.d.terminator.removeOrphans(key, stale, false);
     if (pod.metadata.deletionTimestamp) {
-      this.startTermination(pod);
+      this.d.terminator.start(pod);
       return;
     }
 
@@ -130,7 +116,7 @@ export class PodSyncer {
       if (own().length > 0 || pod.status?.phase === 'Running') this.admitted.add(uid);
       else {
         // Pods already running here count even before their first sync after a restart of ours.
-        const runsHere = (p: Pod) => this.admitted.has(p.metadata.uid!) || p.status?.phase === 'Running' || this.d.cache.forPod(podKey(p.metadata.namespace ?? 'default', p.metadata.name!)).some((c) => c.podUid === p.metadata.uid);
+        const runsHere = (p: Pod) => this.admitted.has(p.metadata.uid!) || p.status?.phase === 'Running' || this.d.cache.forPod(keyFor(p.metadata.namespace ?? 'default', p.metadata.name!)).some((c) => c.podUid === p.metadata.uid);
         const others = this.d.pods.list().filter((p) => p.metadata.uid !== uid && !isTerminalPhase(p) && runsHere(p));
         const verdict = admitPod(pod, others, this.d.allocatable());
         if (!verdict.ok) {
@@ -139,6 +125,20 @@ export class PodSyncer {
           return;
         }
         this.admitted.add(uid);
+      }
+    }
+
+    // Claims first: a Pod that has not started waits, without a sandbox, until its claims are bound
+    // (a WaitForFirstConsumer claim is provisioned for this node once the Pod is bound here).
+    if (this.d.claims && own().length === 0 && !isTerminalPhase(pod)) {
+      const ns = pod.metadata.namespace ?? 'default';
+      const waiting = unboundClaims(pod, (name) => this.d.claims!.get(ns, name));
+      if (waiting.length) {
+        // Not yet bound is the normal WaitForFirstConsumer path (it takes a moment); a missing claim is not.
+        const missing = waiting.filter((name) => !this.d.claims!.get(ns, name));
+        if (missing.length) this.d.recorder.warning(pod, 'FailedMount', `Unable to attach or mount volumes: persistentvolumeclaim "${missing[0]}" not found`);
+        this.d.enqueue(key, UNBOUND_CLAIM_RECHECK_MS);
+        return;
       }
     }
 
@@ -203,7 +203,7 @@ export class PodSyncer {
       try {
         await this.act(pod, a, m);
       } catch (err) {
-        this.d.logger.warn({ pod: podKey(pod.metadata.namespace!, pod.metadata.name!), action: a.kind, err: dockerMessage(err) }, 'pod action failed');
+        this.d.logger.warn({ pod: keyFor(pod.metadata.namespace!, pod.metadata.name!), action: a.kind, err: dockerMessage(err) }, 'pod action failed');
         throw err;
       }
     }
@@ -228,6 +228,8 @@ export class PodSyncer {
     return {
       configMap: (name: string) => this.d.configMaps.get(ns, name),
       secret: (name: string) => this.d.secrets.get(ns, name),
+      claim: (name: string) => this.d.claims?.get(ns, name),
+      volume: (name: string) => this.d.persistentVolumes?.get(undefined, name),
     };
   }
 
@@ -453,7 +455,7 @@ export class PodSyncer {
 
   /** Computes the status from what Docker shows now and writes it if it differs from the API's. */
   private async writeStatus(pod: Pod, plan: Plan | undefined, sandbox: ObservedContainer | undefined, terminating: boolean): Promise<void> {
-    const key = podKey(pod.metadata.namespace ?? 'default', pod.metadata.name!);
+    const key = keyFor(pod.metadata.namespace ?? 'default', pod.metadata.name!);
     const uid = pod.metadata.uid!;
     const containers = this.d.cache.forPod(key).filter((c) => c.podUid === uid);
     const sb = sandbox ?? containers.filter((c) => c.role === 'infra' && isRunning(c)).sort((a, b) => b.restartCount - a.restartCount)[0];
@@ -489,105 +491,14 @@ export class PodSyncer {
     }
   }
 
-  // ------------------------------------------------------------------ leaving
-
-  /** Stops and removes containers whose Pod is gone (or is another incarnation), and their volumes. */
-  private async removeOrphans(key: string, containers: ObservedContainer[], wholePod: boolean): Promise<void> {
-    const victims = containers.filter((c) => !this.terminating.has(c.podUid));
-    if (victims.length) {
-      this.d.logger.info({ pod: key, containers: victims.length }, 'removing containers of a pod that is gone');
-      await Promise.all(
-        victims.map(async (c) => {
-          await this.d.runtime.remove(c.id);
-          this.d.cache.delete(c.id);
-        }),
-      );
-    }
-    for (const uid of new Set(victims.map((c) => c.podUid))) {
-      await this.d.volumes.tearDown(uid).catch(() => undefined);
-      this.forget(uid);
-    }
-    if (wholePod) this.d.probes.removePod(key);
-  }
-
   forget(uid: string): void {
     this.memory.delete(uid);
     this.admitted.delete(uid);
     this.written.delete(uid);
   }
 
-  private startTermination(pod: Pod): void {
-    const uid = pod.metadata.uid!;
-    if (this.terminating.has(uid)) return;
-    const key = podKey(pod.metadata.namespace ?? 'default', pod.metadata.name!);
-    const run = this.terminate(pod, key)
-      .catch((err) => this.d.logger.warn({ pod: key, err: String(err) }, 'pod termination failed; will retry'))
-      .finally(() => {
-        this.terminating.delete(uid);
-        this.d.enqueue(key, 200);
-      });
-    this.terminating.set(uid, run);
-  }
-
-  private ipInEndpoints(ip: string): boolean {
-    return this.d.endpoints.byIndex(ENDPOINTS_IP_INDEX, ip).length > 0;
-  }
-
-  private async terminate(pod: Pod, key: string): Promise<void> {
-    const uid = pod.metadata.uid!;
-    const t0 = Date.now();
-    const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
-    const deadline = t0 + grace * 1000;
-    const own = () => this.d.cache.forPod(key).filter((c) => c.podUid === uid);
-    const running = own().filter((c) => c.role === 'app' && isRunning(c));
-    const wasReady = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-
-    // 1. Not Ready any more, so the endpoints controller takes the Pod out of its Services.
-    this.d.probes.removePod(key);
-    if (running.length) await this.writeStatus(pod, undefined, undefined, true).catch((err) => this.d.logger.debug({ err: String(err) }, 'terminating status'));
-
-    // 2. Keep serving until the data plane stopped sending new connections here.
-    const ip = pod.status?.podIP;
-    if (running.length && ip && wasReady) {
-      const cap = Math.min(deadline, t0 + this.d.endpointsWaitCapMs);
-      while (this.ipInEndpoints(ip) && Date.now() < cap) await new Promise((r) => setTimeout(r, 20));
-      const settle = Math.min(this.d.settleMs, Math.max(0, cap - Date.now()));
-      if (settle > 0) await new Promise((r) => setTimeout(r, settle));
-    }
-
-    // 3. preStop hooks, within the grace period.
-    await Promise.all(
-      running.map(async (c) => {
-        const spec = pod.spec.containers.find((s) => s.name === c.containerName);
-        const hook = spec?.lifecycle?.preStop;
-        if (!spec || !hook) return;
-        const r = await runHook(this.d.runtime, hook, { id: c.id, spec, podIP: ip ?? '' }, Math.max(0, deadline - Date.now()));
-        if (!r.ok) this.d.recorder.warning(pod, 'FailedPreStopHook', `PreStopHook failed: ${r.message ?? ''}`.trim());
-      }),
-    );
-
-    // 4. SIGTERM, SIGKILL once the grace period is over; then the sandbox.
-    await Promise.all(
-      running.map(async (c) => {
-        this.d.recorder.normal(pod, 'Killing', `Stopping container ${c.containerName}`);
-        await this.d.runtime.stop(c.id, Math.max(0, (deadline - Date.now()) / 1000));
-      }),
-    );
-    await Promise.all(
-      own().map(async (c) => {
-        await this.d.runtime.remove(c.id);
-        this.d.cache.delete(c.id);
-      }),
-    );
-    await this.d.volumes.tearDown(uid);
-
-    // 5. Done: the object goes (only this incarnation of it).
-    try {
-      await this.d.client.delete(R.pods, pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid } });
-    } catch (err) {
-      if (!isStatusError(err, 'NotFound') && !isStatusError(err, 'Conflict')) throw err;
-    }
-    this.forget(uid);
-    this.d.logger.debug({ pod: key, ms: Date.now() - t0 }, 'pod terminated');
+  /** The status a Pod shows while it terminates: Not Ready, so it leaves its Services. */
+  writeTerminatingStatus(pod: Pod): Promise<void> {
+    return this.writeStatus(pod, undefined, undefined, true);
   }
 }

@@ -1,8 +1,8 @@
 // The agent's picture of what Docker runs for it, indexed by container id and by Pod (ns/name):
 // filled by a relist, kept current by the events stream, read by every pod sync without a round trip.
 
-import { podKey } from './names.js';
 import type { ObservedContainer } from './types.js';
+import { keyFor } from '../api/keys.js';
 
 export class RuntimeCache {
   private readonly byId = new Map<string, ObservedContainer>();
@@ -16,7 +16,7 @@ export class RuntimeCache {
     const old = this.byId.get(c.id);
     if (old) this.unindex(old);
     this.byId.set(c.id, c);
-    const key = podKey(c.podNamespace, c.podName);
+    const key = keyFor(c.podNamespace, c.podName);
     let ids = this.byPod.get(key);
     if (!ids) this.byPod.set(key, (ids = new Set()));
     ids.add(c.id);
@@ -31,7 +31,7 @@ export class RuntimeCache {
   }
 
   private unindex(c: ObservedContainer): void {
-    const key = podKey(c.podNamespace, c.podName);
+    const key = keyFor(c.podNamespace, c.podName);
     const ids = this.byPod.get(key);
     if (!ids) return;
     ids.delete(c.id);
@@ -75,12 +75,12 @@ export class RuntimeCache {
       if (old && old.state === c.state && old.inspected) continue;
       this.set(old && old.state === c.state ? { ...old, ...c, inspected: old.inspected } : c);
       needInspect.push(c.id);
-      changedPods.add(podKey(c.podNamespace, c.podName));
+      changedPods.add(keyFor(c.podNamespace, c.podName));
     }
     for (const id of [...this.byId.keys()]) {
       if (seen.has(id)) continue;
       const old = this.delete(id)!;
-      changedPods.add(podKey(old.podNamespace, old.podName));
+      changedPods.add(keyFor(old.podNamespace, old.podName));
     }
     return { needInspect, changedPods };
   }

@@ -2,7 +2,7 @@
 // by the kubelet's rules (generateAPIPodStatus, getPhase, the condition generators). Pure.
 
 import type { Condition, Container, ContainerState, ContainerStatus, Pod, PodPhase, PodStatus } from '../api/types.js';
-import { parseBytes, parseCPUMillis } from '../api/quantity.js';
+import { qosClass } from '../api/qos.js';
 import { failedToStart, isRunning, isTerminated, newestFirst } from './observed.js';
 import type { ObservedContainer, ProbeStatus, Waiting } from './types.js';
 
@@ -44,29 +44,6 @@ export function terminatedState(c: ObservedContainer): NonNullable<ContainerStat
   if (!t.finishedAt) delete t.finishedAt;
   t.containerID = `docker://${c.id}`;
   return t;
-}
-
-/** Kubernetes' QoS class from requests and limits. */
-export function qosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const all = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
-  let any = false;
-  let guaranteed = true;
-  for (const c of all) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    for (const r of ['cpu', 'memory']) {
-      if (req[r] !== undefined || lim[r] !== undefined) any = true;
-      if (lim[r] === undefined) {
-        guaranteed = false;
-        continue;
-      }
-      const l = r === 'cpu' ? parseCPUMillis(lim[r]) : parseBytes(lim[r]);
-      const q = req[r] === undefined ? l : r === 'cpu' ? parseCPUMillis(req[r]) : parseBytes(req[r]);
-      if (q !== l) guaranteed = false;
-    }
-  }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
 interface Built {

@@ -3,7 +3,7 @@
 // defaultMode/mode set permissions); the adapter in volumes.ts writes them atomically.
 
 import path from 'node:path';
-import type { ConfigMap, KeyToPath, Pod, Secret, Volume } from '../api/types.js';
+import type { ConfigMap, KeyToPath, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Volume } from '../api/types.js';
 
 export class MountError extends Error {
   constructor(
@@ -21,13 +21,14 @@ export interface VolumeFile {
   mode: number;
 }
 
-export type VolumeKind = 'emptyDir' | 'configMap' | 'secret' | 'hostPath' | 'unsupported';
+export type VolumeKind = 'emptyDir' | 'configMap' | 'secret' | 'hostPath' | 'persistentVolumeClaim' | 'unsupported';
 
 export function volumeKind(v: Volume): VolumeKind {
   if (v.emptyDir) return 'emptyDir';
   if (v.configMap) return 'configMap';
   if (v.secret) return 'secret';
   if (v.hostPath) return 'hostPath';
+  if (v.persistentVolumeClaim) return 'persistentVolumeClaim';
   return 'unsupported';
 }
 
@@ -130,7 +131,7 @@ export function containerMounts(pod: Pod, containerName: string, sources: Map<st
   for (const m of c?.volumeMounts ?? []) {
     const src = sources.get(m.name);
     if (!src) throw new MountError(m.name, `volume "${m.name}" is not defined in the pod`);
-    if (src.kind === 'unsupported') throw new MountError(m.name, 'this volume type is not supported by kubelite (emptyDir, configMap, secret and hostPath are)');
+    if (src.kind === 'unsupported') throw new MountError(m.name, 'this volume type is not supported by kubelite (emptyDir, configMap, secret, hostPath and persistentVolumeClaim are)');
     if (!m.mountPath.startsWith('/')) throw new MountError(m.name, `mountPath ${JSON.stringify(m.mountPath)} must be absolute`);
     let source = src.hostPath;
     if (m.subPath) {
@@ -139,8 +140,37 @@ export function containerMounts(pod: Pod, containerName: string, sources: Map<st
       source = path.join(source, rel);
     }
     // Secrets and configMaps are read-only in Kubernetes whatever the mount says.
-    const readOnly = !!m.readOnly || src.kind === 'configMap' || src.kind === 'secret';
+    const claimReadOnly = src.kind === 'persistentVolumeClaim' && !!pod.spec.volumes?.find((v) => v.name === m.name)?.persistentVolumeClaim?.readOnly;
+    const readOnly = !!m.readOnly || src.kind === 'configMap' || src.kind === 'secret' || claimReadOnly;
     out.push({ source, target: m.mountPath, readOnly });
+  }
+  return out;
+}
+
+/**
+ * The host directory behind a persistentVolumeClaim volume: the claim must be Bound to a volume kubelite
+ * can mount (hostPath or local). Throws MountError naming what is missing.
+ */
+export function claimVolumePath(v: Volume, claim: PersistentVolumeClaim | undefined, volume: PersistentVolume | undefined): { path: string; volumeName: string } {
+  const name = v.persistentVolumeClaim!.claimName;
+  if (!claim) throw new MountError(v.name, `persistentvolumeclaim "${name}" not found`);
+  if (claim.metadata.deletionTimestamp) throw new MountError(v.name, `persistentvolumeclaim "${name}" is being deleted`);
+  const volumeName = claim.spec.volumeName;
+  if (!volumeName || claim.status?.phase !== 'Bound') throw new MountError(v.name, `persistentvolumeclaim "${name}" is not bound`);
+  if (!volume) throw new MountError(v.name, `persistentvolume "${volumeName}" not found`);
+  const p = volume.spec.hostPath?.path ?? volume.spec.local?.path;
+  if (!p) throw new MountError(v.name, `persistentvolume "${volumeName}" has a volume source kubelite cannot mount (hostPath and local are supported)`);
+  return { path: path.resolve('/', p), volumeName };
+}
+
+/** The claims of the Pod's volumes that are not Bound yet (the Pod waits for them before it starts). */
+export function unboundClaims(pod: Pod, claim: (name: string) => PersistentVolumeClaim | undefined): string[] {
+  const out: string[] = [];
+  for (const v of pod.spec.volumes ?? []) {
+    const name = v.persistentVolumeClaim?.claimName;
+    if (!name) continue;
+    const c = claim(name);
+    if (!c || c.status?.phase !== 'Bound' || !c.spec.volumeName) out.push(name);
   }
   return out;
 }

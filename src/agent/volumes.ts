@@ -6,12 +6,14 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ConfigMap, Pod, Secret } from '../api/types.js';
-import { configMapFiles, MountError, podDir, secretFiles, volumeKind, volumeSources, type VolumeFile, type VolumeKind } from './volumes-plan.js';
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from '../api/types.js';
+import { claimVolumePath, configMapFiles, MountError, podDir, secretFiles, volumeKind, volumeSources, type VolumeFile, type VolumeKind } from './volumes-plan.js';
 
 export interface ObjectLookup {
   configMap(name: string): ConfigMap | undefined;
   secret(name: string): Secret | undefined;
+  claim?(name: string): PersistentVolumeClaim | undefined;
+  volume?(name: string): PersistentVolume | undefined;
 }
 
 function contentHash(files: VolumeFile[]): string {
@@ -123,6 +125,15 @@ export class VolumeManager {
         }
       } else if (kind === 'hostPath') {
         await checkHostPath(v.name, src.hostPath, v.hostPath!.type ?? '');
+      } else if (kind === 'persistentVolumeClaim') {
+        const claim = lookup.claim?.(v.persistentVolumeClaim!.claimName);
+        const { path: dir, volumeName } = claimVolumePath(v, claim, claim?.spec.volumeName ? lookup.volume?.(claim.spec.volumeName) : undefined);
+        const st = await fs.stat(dir).catch(() => undefined);
+        if (!st?.isDirectory()) {
+          // Never an empty stand-in: the data is gone, and the Pod must say so instead of starting.
+          throw new MountError(v.name, `the directory ${dir} of persistent volume "${volumeName}" is missing (deleted outside kubelite?): its data is gone; recreate the directory, or delete the claim "${claim!.metadata.name}" to provision a new volume`);
+        }
+        sources.set(v.name, { kind, hostPath: dir });
       }
     }
     return sources;

@@ -2,6 +2,7 @@
 // that an invalid name gets the sentence kubectl users already know. Each check returns the list of
 // problems; an empty list means the value is fine.
 
+import { isIPv4, isIPv6 } from '../util/ip.js';
 const DNS1123_LABEL_FMT = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`;
 const DNS1035_LABEL_FMT = '[a-z]([-a-z0-9]*[a-z0-9])?';
@@ -175,28 +176,10 @@ export function isValidPortNum(port: number): string[] {
   return Number.isInteger(port) && port >= 1 && port <= 65535 ? [] : ['must be between 1 and 65535, inclusive'];
 }
 
-const IPV4_OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
-const IPV4_RE = new RegExp(`^${IPV4_OCTET}(\\.${IPV4_OCTET}){3}$`);
-
-/** Dotted-quad IPv4 without leading zeros (Kubernetes rejects `010.0.0.1` as ambiguous). */
-export function isIPv4(value: string): boolean {
-  return IPV4_RE.test(value);
-}
-
 export function isValidIPv4(value: string): string[] {
   return isIPv4(value) ? [] : ['must be a valid IPv4 address'];
 }
 
-export function isIPv6(value: string): boolean {
-  if (!/^[0-9a-fA-F:.]+$/.test(value) || !value.includes(':')) return false;
-  try {
-    // The WHATWG URL parser is a strict RFC 4291 parser that ships with Node.
-    new URL(`http://[${value}]/`);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function isValidIP(value: string): string[] {
   return isIPv4(value) || isIPv6(value) ? [] : ['must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'];

@@ -3,11 +3,12 @@
 // names and cell formats follow Kubernetes' printers (pkg/printers/internalversion).
 
 import type {
-  ConfigMap, Deployment, Endpoints, EndpointSlice, Event, Ingress, IngressClass, KObject, LabelSelector, Namespace, Node, Pod, ReplicaSet, Secret, Service,
+  ConfigMap, Deployment, Endpoints, EndpointSlice, Event, Ingress, IngressClass, KObject, LabelSelector, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service,
 } from './types.js';
 import type { ResourceInfo } from './resources.js';
 import { humanAge, humanDuration } from '../util/time.js';
 import { labelSelectorToString } from './selectors.js';
+import { WORKLOAD_PRINTERS } from './printers-workloads.js';
 
 export interface ColumnDefinition {
   name: string;
@@ -313,10 +314,17 @@ const ingressclasses: Printer = {
   cells: (o, now) => [o.metadata.name!, (o as IngressClass).spec.controller ?? '', (o as IngressClass).spec.parameters ? 'yes' : '<none>', age(o, now)],
 };
 
+// kubectl's Lease columns: NAME HOLDER AGE.
+const leases: Printer = {
+  columns: [NAME, col('Holder', 'string', 0, '', 'The holder of the lease.'), AGE],
+  cells: (o, now) => [o.metadata.name!, (o as Lease).spec?.holderIdentity ?? '', age(o, now)],
+};
+
 const generic: Printer = { columns: [NAME, AGE], cells: (o, now) => [o.metadata.name!, age(o, now)] };
 
 const PRINTERS: Record<string, Printer> = {
-  pods, deployments, replicasets, services, endpoints, endpointslices, nodes, namespaces, events, configmaps, secrets, ingresses, ingressclasses,
+  pods, deployments, replicasets, services, endpoints, endpointslices, nodes, namespaces, events, configmaps, secrets, ingresses, ingressclasses, leases,
+  ...WORKLOAD_PRINTERS,
 };
 
 export function printerFor(res: ResourceInfo): Printer {

@@ -65,6 +65,15 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices'),
   r('networking.k8s.io', 'v1', 'Ingress', 'ingresses', { shortNames: ['ing'], subresources: ['status'], hasStatus: true }),
   r('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', { namespaced: false }),
+  r('coordination.k8s.io', 'v1', 'Lease', 'leases'),
+  r('apps', 'v1', 'StatefulSet', 'statefulsets', { shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'], hasStatus: true }),
+  r('apps', 'v1', 'DaemonSet', 'daemonsets', { shortNames: ['ds'], categories: ['all'], subresources: ['status'], hasStatus: true }),
+  r('apps', 'v1', 'ControllerRevision', 'controllerrevisions'),
+  r('batch', 'v1', 'Job', 'jobs', { categories: ['all'], subresources: ['status'], hasStatus: true }),
+  r('batch', 'v1', 'CronJob', 'cronjobs', { shortNames: ['cj'], categories: ['all'], subresources: ['status'], hasStatus: true }),
+  r('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', { shortNames: ['pvc'], subresources: ['status'], hasStatus: true }),
+  r('', 'v1', 'PersistentVolume', 'persistentvolumes', { namespaced: false, shortNames: ['pv'], subresources: ['status'], hasStatus: true }),
+  r('storage.k8s.io', 'v1', 'StorageClass', 'storageclasses', { namespaced: false, shortNames: ['sc'] }),
 ];
 
 /** Group-versions in the order discovery lists them. */
@@ -130,4 +139,13 @@ export const R = {
   endpointslices: must('discovery.k8s.io/v1', 'EndpointSlice'),
   ingresses: must('networking.k8s.io/v1', 'Ingress'),
   ingressclasses: must('networking.k8s.io/v1', 'IngressClass'),
+  leases: must('coordination.k8s.io/v1', 'Lease'),
+  statefulsets: must('apps/v1', 'StatefulSet'),
+  daemonsets: must('apps/v1', 'DaemonSet'),
+  controllerrevisions: must('apps/v1', 'ControllerRevision'),
+  jobs: must('batch/v1', 'Job'),
+  cronjobs: must('batch/v1', 'CronJob'),
+  persistentvolumeclaims: must('v1', 'PersistentVolumeClaim'),
+  persistentvolumes: must('v1', 'PersistentVolume'),
+  storageclasses: must('storage.k8s.io/v1', 'StorageClass'),
 } as const;

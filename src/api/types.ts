@@ -199,6 +199,7 @@ export interface Volume {
   hostPath?: { path: string; type?: string };
   configMap?: { name: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
   secret?: { secretName: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
 }
 
 export interface Toleration {
@@ -500,118 +501,9 @@ export interface Secret extends KObject {
   immutable?: boolean;
 }
 
-// ---------- apps/v1 ----------
-
-export interface DeploymentStrategy {
-  type?: 'RollingUpdate' | 'Recreate';
-  rollingUpdate?: { maxSurge?: IntOrString; maxUnavailable?: IntOrString };
-}
-
-export interface DeploymentSpec {
-  replicas?: number;
-  selector: LabelSelector;
-  template: PodTemplateSpec;
-  strategy?: DeploymentStrategy;
-  minReadySeconds?: number;
-  revisionHistoryLimit?: number;
-  paused?: boolean;
-  progressDeadlineSeconds?: number;
-}
-
-export interface DeploymentStatus {
-  observedGeneration?: number;
-  replicas?: number;
-  updatedReplicas?: number;
-  readyReplicas?: number;
-  availableReplicas?: number;
-  unavailableReplicas?: number;
-  conditions?: Condition[];
-  collisionCount?: number;
-}
-
-export interface Deployment extends KObject {
-  apiVersion: 'apps/v1';
-  kind: 'Deployment';
-  spec: DeploymentSpec;
-  status?: DeploymentStatus;
-}
-
-export interface ReplicaSetSpec {
-  replicas?: number;
-  selector: LabelSelector;
-  template?: PodTemplateSpec;
-  minReadySeconds?: number;
-}
-
-export interface ReplicaSetStatus {
-  replicas: number;
-  fullyLabeledReplicas?: number;
-  readyReplicas?: number;
-  availableReplicas?: number;
-  observedGeneration?: number;
-  conditions?: Condition[];
-}
-
-export interface ReplicaSet extends KObject {
-  apiVersion: 'apps/v1';
-  kind: 'ReplicaSet';
-  spec: ReplicaSetSpec;
-  status?: ReplicaSetStatus;
-}
-
-/** autoscaling/v1 Scale, the body of deployments/{name}/scale and replicasets/{name}/scale. */
-export interface Scale extends KObject {
-  apiVersion: 'autoscaling/v1';
-  kind: 'Scale';
-  spec: { replicas?: number };
-  status?: { replicas: number; selector?: string };
-}
-
-// ---------- networking.k8s.io/v1 ----------
-
-export interface IngressServiceBackend {
-  name: string;
-  port: { number?: number; name?: string };
-}
-
-export interface IngressBackend {
-  service?: IngressServiceBackend;
-  resource?: { apiGroup?: string; kind: string; name: string };
-}
-
-export interface HTTPIngressPath {
-  path?: string;
-  pathType: 'Exact' | 'Prefix' | 'ImplementationSpecific';
-  backend: IngressBackend;
-}
-
-export interface IngressRule {
-  host?: string;
-  http?: { paths: HTTPIngressPath[] };
-}
-
-export interface IngressSpec {
-  ingressClassName?: string;
-  defaultBackend?: IngressBackend;
-  tls?: { hosts?: string[]; secretName?: string }[];
-  rules?: IngressRule[];
-}
-
-export interface Ingress extends KObject {
-  apiVersion: 'networking.k8s.io/v1';
-  kind: 'Ingress';
-  spec: IngressSpec;
-  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string; ports?: { port: number; protocol: Protocol }[] }[] } };
-}
-
-export interface IngressClass extends KObject {
-  apiVersion: 'networking.k8s.io/v1';
-  kind: 'IngressClass';
-  spec: { controller?: string; parameters?: Record<string, unknown> };
-}
-
-// ---------- helpers ----------
-
-export function nsName(obj: { metadata: ObjectMeta }): string {
-  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : `${obj.metadata.name}`;
-}
+export * from './types-apps.js';
+export * from './types-networking.js';
+export * from './types-coordination.js';
+export * from './types-workloads.js';
+export * from './types-batch.js';
+export * from './types-storage.js';

@@ -6,7 +6,9 @@ import type { Event, KObject, ObjectReference } from '../api/types.js';
 import { R } from '../api/resources.js';
 import type { ApiClient } from './types.js';
 
-type Logger = { warn(obj: unknown, msg?: string): void };
+import type { LeveledLogger } from '../util/log.js';
+
+type Logger = Pick<LeveledLogger, 'warn'>;
 
 interface Seen {
   name: string;

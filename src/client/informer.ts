@@ -6,6 +6,7 @@
 import type { KObject, WatchEvent } from '../api/types.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { ApiClient, ListOptions, Watch } from './types.js';
+import { objectKey } from '../api/keys.js';
 
 export interface InformerHandlers<T> {
   add?(obj: T): void;
@@ -14,10 +15,6 @@ export interface InformerHandlers<T> {
 }
 
 type Logger = { warn(obj: unknown, msg?: string): void };
-
-export function objectKey(obj: { metadata: { namespace?: string; name?: string } }): string {
-  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : `${obj.metadata.name}`;
-}
 
 export class Informer<T extends KObject = KObject> {
   private readonly cache = new Map<string, T>();

@@ -2,7 +2,9 @@
 // workers at once; a key added while it is being processed runs once more afterwards; a failed key is
 // retried with exponential back-off. This is what makes every controller level-triggered.
 
-type Logger = { warn(obj: unknown, msg?: string): void };
+import type { LeveledLogger } from '../util/log.js';
+
+type Logger = Pick<LeveledLogger, 'warn'>;
 
 export interface WorkQueueOptions {
   name: string;

@@ -9,10 +9,10 @@
 
 import type { Deployment, DeploymentStatus, Pod, ReplicaSet } from '../api/types.js';
 import { R } from '../api/resources.js';
-import { nsName } from '../api/types.js';
 import { labelSelectorMatcher } from '../api/selectors.js';
-import { objectKey, type Informer } from '../client/informer.js';
-import type { ComponentContext } from '../server/component.js';
+import { objectKey } from '../api/keys.js';
+import type { Informer } from '../client/informer.js';
+import type { Component, ComponentContext } from '../server/component.js';
 import {
   claimReplicaSets,
   controllerRef,
@@ -23,10 +23,10 @@ import {
   withoutOwnerRef,
   type RolloutPlan,
 } from './logic/index.js';
-import { QueueController, type ControllerOptions, type Startable } from './controller.js';
+import { QueueController, type ControllerOptions, type Startable } from '../client/controller.js';
 import { CONTROLLER_INDEX, NAMESPACE_INDEX, boundedAll, indexByController, indexByNamespace, isAlreadyExists, isNotFound } from './shared.js';
 
-export class DeploymentController extends QueueController {
+export class DeploymentController extends QueueController<ComponentContext> implements Component {
   readonly name = 'deployment-controller';
   private dInf!: Informer<Deployment>;
   private rsInf!: Informer<ReplicaSet>;
@@ -95,7 +95,7 @@ export class DeploymentController extends QueueController {
     for (const rs of owned) if (rs.metadata.uid) pods.push(...this.podInf.byIndex(CONTROLLER_INDEX, rs.metadata.uid));
     const plan = planRollout(d, owned, podsByReplicaSet(owned, pods), this.now());
     await this.apply(d, owned, plan);
-    if (plan.requeueAfterSeconds !== undefined) this.queue.addAfter(key, plan.requeueAfterSeconds * 1000);
+    if (plan.requeueAfterSeconds !== undefined) this.enqueueAfter(key, plan.requeueAfterSeconds * 1000);
   }
 
   private async claim(d: Deployment): Promise<ReplicaSet[]> {
@@ -105,8 +105,8 @@ export class DeploymentController extends QueueController {
     const skip = new Set<ReplicaSet>();
     if (c.adopt.length > 0) {
       const fresh = await this.client.get<Deployment>(R.deployments, ns, d.metadata.name!);
-      if (fresh.metadata.uid !== d.metadata.uid) throw new Error(`original Deployment ${nsName(d)} is gone: got uid ${fresh.metadata.uid}, wanted ${d.metadata.uid}`);
-      if (fresh.metadata.deletionTimestamp) throw new Error(`Deployment ${nsName(d)} is being deleted; not adopting`);
+      if (fresh.metadata.uid !== d.metadata.uid) throw new Error(`original Deployment ${objectKey(d)} is gone: got uid ${fresh.metadata.uid}, wanted ${d.metadata.uid}`);
+      if (fresh.metadata.deletionTimestamp) throw new Error(`Deployment ${objectKey(d)} is being deleted; not adopting`);
       const results = await boundedAll(c.adopt, 8, (rs) =>
         this.client.patch(R.replicasets, ns, rs.metadata.name!, 'merge', {
           metadata: { ownerReferences: withOwnerRef(rs, d), uid: rs.metadata.uid, resourceVersion: rs.metadata.resourceVersion },
@@ -177,15 +177,15 @@ export class DeploymentController extends QueueController {
       if (!isNotFound(err)) throw err;
     }
     if (existing && controllerRef(existing)?.uid === d.metadata.uid && equalIgnoreHash(existing.spec.template, d.spec.template)) {
-      this.queue.addAfter(objectKey(d), 100);
+      this.enqueueAfter(objectKey(d), 100);
       return;
     }
     if (!existing) {
-      this.queue.addAfter(objectKey(d), 100);
+      this.enqueueAfter(objectKey(d), 100);
       return;
     }
     const status: DeploymentStatus = { ...(d.status ?? {}), collisionCount: (d.status?.collisionCount ?? 0) + 1 };
-    this.log.info({ deployment: nsName(d), replicaSet: name, collisionCount: status.collisionCount }, 'ReplicaSet name collision; bumping collisionCount');
+    this.log.info({ deployment: objectKey(d), replicaSet: name, collisionCount: status.collisionCount }, 'ReplicaSet name collision; bumping collisionCount');
     await this.writeStatus(d, status);
   }
 

@@ -16,9 +16,9 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { KObject, OwnerReference } from '../api/types.js';
 import { R, byKind, type ResourceInfo } from '../api/resources.js';
 import type { Informer } from '../client/informer.js';
-import type { ComponentContext } from '../server/component.js';
-import { gcObjectOf, planGC, type GCObject, type GCPlan } from './logic/index.js';
-import { QueueController, type ControllerOptions } from './controller.js';
+import type { Component, ComponentContext } from '../server/component.js';
+import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, gcObjectOf, planGC, type GCObject, type GCPlan } from './logic/index.js';
+import { QueueController, type ControllerOptions } from '../client/controller.js';
 import { errorMessage, isConflict, isNotFound } from './shared.js';
 
 /** Kinds that own or are owned in kubelite (Events are left to their TTL). */
@@ -32,6 +32,12 @@ export const GC_RESOURCES: readonly ResourceInfo[] = [
   R.configmaps,
   R.secrets,
   R.ingresses,
+  R.statefulsets,
+  R.daemonsets,
+  R.controllerrevisions,
+  R.jobs,
+  R.cronjobs,
+  R.persistentvolumeclaims,
 ];
 
 const PASS_KEY = 'pass';
@@ -48,7 +54,7 @@ export interface GCOptions extends ControllerOptions {
   resyncSchedule?: string;
 }
 
-export class GarbageCollector extends QueueController {
+export class GarbageCollector extends QueueController<ComponentContext> implements Component {
   readonly name = 'garbage-collector';
   private informers: Informer<KObject>[] = [];
   private cronTask?: ScheduledTask;
@@ -81,7 +87,10 @@ export class GarbageCollector extends QueueController {
             if (relevant(obj)) mark(obj);
           },
           update: (old, obj) => {
-            if (ownershipChanged(old, obj)) mark(obj);
+            if (!ownershipChanged(old, obj)) return;
+            // An owner this object no longer names may be waiting for exactly that (orphan, foreground).
+            for (const ref of old.metadata.ownerReferences ?? []) this.dirty.add(ref.uid);
+            mark(obj);
           },
           // A deleted owner leaves its dependents to decide; a deleted dependent may unblock its owners.
           delete: (obj) => {
@@ -121,6 +130,13 @@ export class GarbageCollector extends QueueController {
         for (const obj of inf.list()) add({ res: GC_RESOURCES[i], obj });
       });
     } else {
+      // An owner deleting in foreground (or with orphan) decides for its dependents: queue them with it,
+      // as Kubernetes' collector does, so each level of a cascade goes at once instead of waiting for
+      // the next periodic pass.
+      for (const uid of [...dirty]) {
+        const self = this.byUid(uid);
+        if (self && deletingWithFinalizer(self.obj)) for (const dep of this.byOwner(uid)) if (dep.obj.metadata.uid) dirty.add(dep.obj.metadata.uid);
+      }
       // The neighbourhood: each dirty object, the owners it names, and the dependents that name it.
       for (const uid of dirty) {
         const self = this.byUid(uid);
@@ -247,7 +263,7 @@ export class GarbageCollector extends QueueController {
     if (hard.length > 0) throw hard[0];
     if (failures.length > 0) {
       for (const uid of entries.keys()) this.dirty.add(uid);
-      this.queue.addAfter(PASS_KEY, 50);
+      this.enqueueAfter(PASS_KEY, 50);
     }
   }
 
@@ -262,6 +278,11 @@ export class GarbageCollector extends QueueController {
       throw err;
     }
   }
+}
+
+function deletingWithFinalizer(obj: KObject): boolean {
+  const f = obj.metadata.finalizers ?? [];
+  return !!obj.metadata.deletionTimestamp && (f.includes(FINALIZER_FOREGROUND) || f.includes(FINALIZER_ORPHAN));
 }
 
 function isWatchedKind(ref: OwnerReference): boolean {

@@ -1,18 +1,18 @@
 // The controllers `kubelite server` runs, as one Component named 'controllers' (so `--disable
-// controllers` turns them all off), and the scheduler loop.
+// controllers` turns them all off).
 
 import type { Component, ComponentContext } from '../server/component.js';
-import { Scheduler, type SchedulerOptions } from '../scheduler/loop.js';
 import { ReplicaSetController } from './replicaset.js';
 import { DeploymentController } from './deployment.js';
 import { GarbageCollector } from './gc.js';
 import { NamespaceController, type NamespaceControllerOptions } from './namespace.js';
+import { workloadControllers } from './workloads.js';
 
 export { ReplicaSetController } from './replicaset.js';
 export { DeploymentController } from './deployment.js';
 export { GarbageCollector, GC_RESOURCES } from './gc.js';
 export { NamespaceController, expiredEvents, FINALIZER_KUBERNETES, DEFAULT_EVENT_TTL_SECONDS } from './namespace.js';
-export { QueueController, type ControllerOptions } from './controller.js';
+export { QueueController, type ControllerOptions } from '../client/controller.js';
 export { rollbackDeployment, restartDeployment, setPaused, deploymentHistory, deploymentRolloutStatus, RolloutError, RESTARTED_AT_ANNOTATION, type RollbackResult, type RolloutStatus } from './rollout.js';
 
 /** Several components started and stopped as one. */
@@ -40,9 +40,5 @@ export interface ControllersOptions {
 }
 
 export function createControllers(opts: ControllersOptions = {}): Component[] {
-  return [new ControllerManager([new ReplicaSetController(), new DeploymentController(), new GarbageCollector(), new NamespaceController(opts.namespace)])];
-}
-
-export function createScheduler(opts: SchedulerOptions = {}): Component {
-  return new Scheduler(opts);
+  return [new ControllerManager([new ReplicaSetController(), new DeploymentController(), new GarbageCollector(), new NamespaceController(opts.namespace), ...workloadControllers()])];
 }

@@ -8,19 +8,28 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Event, KObject, Namespace } from '../api/types.js';
 import { R, RESOURCES } from '../api/resources.js';
 import type { Informer } from '../client/informer.js';
-import type { ComponentContext } from '../server/component.js';
+import type { Component, ComponentContext } from '../server/component.js';
 import { parseTime } from './logic/time.js';
-import { QueueController, type ControllerOptions, type Startable } from './controller.js';
+import { QueueController, type ControllerOptions, type Startable } from '../client/controller.js';
 import { errorMessage, isConflict, isNotFound } from './shared.js';
 
 export const FINALIZER_KUBERNETES = 'kubernetes';
 export const DEFAULT_EVENT_TTL_SECONDS = 3600;
+/**
+ * Kubernetes' namespaceDeletionGracePeriod: the controller starts emptying a deleted namespace this
+ * long after it sees the deletion. A client deleting a manifest that lists its Namespace first
+ * (`kubectl delete -f app.yaml`) deletes the rest itself within that time, instead of getting a 404
+ * for objects the controller removed a few milliseconds after the Namespace.
+ */
+export const NAMESPACE_DELETION_GRACE_PERIOD_MS = 5000;
 
 export interface NamespaceControllerOptions extends ControllerOptions {
   /** Events older than this are deleted (default 1 h). */
   eventTTLSeconds?: number;
   /** node-cron expression of the Event sweep (default every minute). */
   eventSweepSchedule?: string;
+  /** Wait before emptying a deleted namespace (default NAMESPACE_DELETION_GRACE_PERIOD_MS). */
+  deletionGracePeriodMs?: number;
 }
 
 /** Namespaced kinds in the order their objects are removed: owners first, so nothing is re-created. */
@@ -43,7 +52,7 @@ export function expiredEvents(events: readonly Event[], ttlSeconds: number, now:
   });
 }
 
-export class NamespaceController extends QueueController {
+export class NamespaceController extends QueueController<ComponentContext> implements Component {
   readonly name = 'namespace-controller';
   private nsInf!: Informer<Namespace>;
   private cronTask?: ScheduledTask;
@@ -55,8 +64,10 @@ export class NamespaceController extends QueueController {
 
   protected setup(ctx: ComponentContext): Startable[] {
     this.nsInf = ctx.informers.for<Namespace>(R.namespaces);
+    // As upstream, every event of a terminating namespace is looked at after the grace period.
+    const grace = this.nsOpts.deletionGracePeriodMs ?? NAMESPACE_DELETION_GRACE_PERIOD_MS;
     const maybe = (ns: Namespace) => {
-      if (ns.metadata.deletionTimestamp) this.enqueue(ns.metadata.name!);
+      if (ns.metadata.deletionTimestamp) this.enqueueAfter(ns.metadata.name!, grace);
     };
     this.nsInf.on({ add: maybe, update: (_o, ns) => maybe(ns), delete: (ns) => this.attempts.delete(ns.metadata.name!) });
     const schedule = this.nsOpts.eventSweepSchedule ?? '0 * * * * *';
@@ -84,7 +95,7 @@ export class NamespaceController extends QueueController {
       // Pods stop gracefully on their nodes; look again with a growing delay rather than spinning.
       const n = (this.attempts.get(name) ?? 0) + 1;
       this.attempts.set(name, n);
-      this.queue.addAfter(name, Math.min(250 * 2 ** (n - 1), 5000));
+      this.enqueueAfter(name, Math.min(250 * 2 ** (n - 1), 5000));
       return;
     }
     this.attempts.delete(name);

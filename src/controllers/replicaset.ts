@@ -5,10 +5,10 @@
 
 import type { Pod, ReplicaSet, ReplicaSetStatus } from '../api/types.js';
 import { R } from '../api/resources.js';
-import { nsName } from '../api/types.js';
 import { labelSelectorMatcher } from '../api/selectors.js';
-import { objectKey, type Informer } from '../client/informer.js';
-import type { ComponentContext } from '../server/component.js';
+import { objectKey } from '../api/keys.js';
+import type { Informer } from '../client/informer.js';
+import type { Component, ComponentContext } from '../server/component.js';
 import {
   Expectations,
   claimPods,
@@ -20,14 +20,21 @@ import {
   withOwnerRef,
   withoutOwnerRef,
   type ManageError,
+  BURST_REPLICAS,
 } from './logic/index.js';
-import { QueueController, type ControllerOptions, type Startable } from './controller.js';
+import { QueueController, type ControllerOptions, type Startable } from '../client/controller.js';
 import { NAMESPACE_INDEX, boundedAll, errorMessage, indexByController, indexByNamespace, isNamespaceTerminating, isNotFound, slowStartBatch } from './shared.js';
 
 /** Pod deletions run in parallel up to this many at once. */
 const DELETE_PARALLELISM = 16;
+/**
+ * Pod deletions of one sync (at most BURST_REPLICAS) are issued together, as Kubernetes' controller
+ * does (one goroutine each): the store commits concurrent writes as one group, so a scale-down of
+ * thousands of Pods goes at the rate of creating them instead of 16 round trips at a time.
+ */
+const POD_DELETE_PARALLELISM = BURST_REPLICAS;
 
-export class ReplicaSetController extends QueueController {
+export class ReplicaSetController extends QueueController<ComponentContext> implements Component {
   readonly name = 'replicaset-controller';
   private readonly expectations = new Expectations();
   private rsInf!: Informer<ReplicaSet>;
@@ -115,7 +122,7 @@ export class ReplicaSetController extends QueueController {
     const rs = this.resolve(pod.metadata.namespace, pod);
     if (!rs) return;
     const key = objectKey(rs);
-    this.expectations.deletionObserved(key, nsName(pod));
+    this.expectations.deletionObserved(key, objectKey(pod));
     this.enqueue(key);
   }
 
@@ -145,7 +152,7 @@ export class ReplicaSetController extends QueueController {
       changed = !statusEqual(rs.status, status);
     }
     if (changed) await this.writeStatus(rs, status);
-    if (plan.requeueAfterSeconds !== undefined) this.queue.addAfter(key, plan.requeueAfterSeconds * 1000);
+    if (plan.requeueAfterSeconds !== undefined) this.enqueueAfter(key, plan.requeueAfterSeconds * 1000);
     if (manageError) throw new Error(`${key}: ${manageError.message}`);
   }
 
@@ -159,8 +166,8 @@ export class ReplicaSetController extends QueueController {
       // Kubernetes re-reads the owner before adopting: a ReplicaSet deleted or re-created under the same
       // name since the cache saw it must not take pods.
       const fresh = await this.client.get<ReplicaSet>(R.replicasets, ns, rs.metadata.name!);
-      if (fresh.metadata.uid !== rs.metadata.uid) throw new Error(`original ReplicaSet ${nsName(rs)} is gone: got uid ${fresh.metadata.uid}, wanted ${rs.metadata.uid}`);
-      if (fresh.metadata.deletionTimestamp) throw new Error(`ReplicaSet ${nsName(rs)} is being deleted; not adopting`);
+      if (fresh.metadata.uid !== rs.metadata.uid) throw new Error(`original ReplicaSet ${objectKey(rs)} is gone: got uid ${fresh.metadata.uid}, wanted ${rs.metadata.uid}`);
+      if (fresh.metadata.deletionTimestamp) throw new Error(`ReplicaSet ${objectKey(rs)} is being deleted; not adopting`);
       const results = await boundedAll(c.adopt, DELETE_PARALLELISM, (pod) =>
         this.client.patch(R.pods, ns, pod.metadata.name!, 'merge', {
           metadata: { ownerReferences: withOwnerRef(pod, rs), uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion },
@@ -202,16 +209,16 @@ export class ReplicaSetController extends QueueController {
       return undefined;
     }
     if (remove.length > 0) {
-      this.expectations.expect(key, 0, remove.map((p) => nsName(p)), this.now());
+      this.expectations.expect(key, 0, remove.map((p) => objectKey(p)), this.now());
       let failure: ManageError | undefined;
-      const results = await boundedAll(remove, DELETE_PARALLELISM, (pod) => this.client.delete(R.pods, ns, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } }));
+      const results = await boundedAll(remove, POD_DELETE_PARALLELISM, (pod) => this.client.delete(R.pods, ns, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } }));
       results.forEach((r, i) => {
         const pod = remove[i];
         if (r.status === 'fulfilled') {
           this.recorder.normal(rs, 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
           return;
         }
-        this.expectations.deletionObserved(key, nsName(pod));
+        this.expectations.deletionObserved(key, objectKey(pod));
         if (isNotFound(r.reason)) return;
         const message = errorMessage(r.reason);
         this.recorder.warning(rs, 'FailedDelete', `Error deleting: ${message}`);

@@ -41,7 +41,7 @@ export function selectImageKeys(only?: readonly string[]): ImageKey[] {
   const keys = new Set<ImageKey>();
   for (const name of only) {
     const key = imageKeyOf(name);
-    if (!key) throw new Error(`unknown image ${JSON.stringify(name)}: kubelite builds ${ALL_IMAGE_KEYS.map((k) => `${k} (${IMAGES[k]})`).join(', ')}`);
+    if (!key) throw new Error(`unknown image ${JSON.stringify(name)}: kubelite builds ${ALL_IMAGE_KEYS.map((k) => `${k} (${IMAGES[k]})`).join(', ')}, and cluster-node (the node image)`);
     keys.add(key);
   }
   return ALL_IMAGE_KEYS.filter((k) => keys.has(k));

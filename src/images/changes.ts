@@ -7,6 +7,8 @@ export interface ImageConfig {
   env: Record<string, string>;
   /** `8080/tcp`, `9000/udp` */
   exposedPorts: string[];
+  /** Anonymous volumes every container of the image gets (`VOLUME`). */
+  volumes?: string[];
   workdir: string;
   labels: Record<string, string>;
 }
@@ -33,6 +35,10 @@ export function dockerChanges(config: ImageConfig): string[] {
     const m = PORT_RE.exec(p);
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw new Error(`image port ${JSON.stringify(p)}: expected PORT/tcp|udp|sctp`);
     out.push(`EXPOSE ${p}`);
+  }
+  for (const v of config.volumes ?? []) {
+    if (!/^\/[A-Za-z0-9._/-]*$/.test(v)) throw new Error(`image volume ${JSON.stringify(v)}: expected an absolute path`);
+    out.push(`VOLUME ${JSON.stringify([v])}`);
   }
   if (!config.workdir.startsWith('/')) throw new Error(`image workdir ${JSON.stringify(config.workdir)} must be absolute`);
   out.push(`WORKDIR ${config.workdir}`);

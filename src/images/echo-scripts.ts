@@ -1,5 +1,5 @@
 // The programs of kubelite/echo, installed in /bin of the image. Busybox sh scripts: they run under the
-// host's busybox in unit tests too (test/unit/images-scripts.test.ts).
+// host's busybox in unit tests too (test/unit/images/scripts.test.ts).
 
 /** /bin/http-echo: one HTTP exchange on stdin/stdout (run per connection by nc). */
 export const HTTP_ECHO = `#!/bin/sh

@@ -7,6 +7,7 @@ import os from 'node:os';
 import type { Endpoints, Ingress, IngressClass, KObject, LoadBalancerIngress, Secret, Service } from '../api/types.js';
 import { buildCertStore, type CertStore, type PemPair } from './certs.js';
 import { buildRouteTable, type BuildResult, type RouteTable } from './routes.js';
+import { objectKey } from '../api/keys.js';
 
 export const INGRESS_CLASS_NAME = 'kubelite';
 export const INGRESS_CONTROLLER_NAME = 'kubelite.io/ingress-controller';
@@ -66,10 +67,6 @@ export function hostAddress(bindAddress = '0.0.0.0'): string {
   return '127.0.0.1';
 }
 
-function key(o: KObject): string {
-  return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-}
-
 export class IngressControllerCore {
   private readonly ingresses = new Map<string, Ingress>();
   private readonly services = new Map<string, Service>();
@@ -97,7 +94,7 @@ export class IngressControllerCore {
 
   /** Whether an object of this kind matters; true when the table must be rebuilt. */
   private store(obj: KObject, removed: boolean): boolean {
-    const k = key(obj);
+    const k = objectKey(obj);
     const put = <T extends KObject>(m: Map<string, T>, v: T) => (removed ? m.delete(k) : m.set(k, v), true);
     switch (obj.kind) {
       case 'Ingress':
@@ -130,7 +127,7 @@ export class IngressControllerCore {
 
   /** Ours when our IngressClass is marked default, or before any IngressClass is known (kubelite creates it so). */
   isDefaultClass(): boolean {
-    const ours = this.classes.get(`/${this.className}`);
+    const ours = this.classes.get(this.className);
     if (!ours) return this.classes.size === 0;
     return ours.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true';
   }

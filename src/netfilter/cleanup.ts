@@ -3,14 +3,15 @@
 // routes. Nothing else: another instance's chains and tables and Docker's are left exactly as they are.
 
 import type { HostNames } from '../config.js';
-import { exec } from './exec.js';
+import { exec } from '../util/exec.js';
 import { iptablesRestore, iptablesSave } from './iptables.js';
 import { chainNames, type ChainNames, type Table } from './names.js';
-import { normalizeCIDR, TABLES } from './render.js';
+import { TABLES } from './render.js';
 import { parseSave, ruleTarget, type SavedTable } from './save-parse.js';
 import { removeDevice } from './device.js';
 import { nftDeleteTable } from './nft.js';
 import { nftTableName } from './nft-names.js';
+import { normalizeCIDR } from '../util/ip.js';
 
 export interface CleanupResult {
   chainsDeleted: number;

@@ -5,21 +5,19 @@
 
 import type { Endpoints, Service } from '../api/types.js';
 import { R } from '../api/resources.js';
-import { nodePodCIDR, nthAddress } from '../config.js';
+import { nodePodCIDR } from '../config.js';
 import type { Component, ComponentContext } from '../server/component.js';
 import type { Logger } from '../util/log.js';
-import { ensureHairpin } from '../services/hairpin.js';
-import { hostPrimaryIPv4 } from '../services/node-ips.js';
+import { ensureHairpin } from '../host/hairpin.js';
+import { hostPrimaryIPv4 } from '../host/node-ips.js';
 import { chooseProxyMode } from './mode.js';
 import type { NftSupport } from './nft.js';
 import { Proxier, type NetfilterHost, type ProxyMode, type SyncResult } from './proxier.js';
+import { nthAddress } from '../util/ip.js';
+import { objectKey } from '../api/keys.js';
 
 /** How often hairpin mode is re-checked on the pod bridge besides on every Endpoints change. */
 const HAIRPIN_INTERVAL_MS = 10_000;
-
-function key(o: { metadata: { namespace?: string; name?: string } }): string {
-  return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
-}
 
 export interface ProxyComponentOptions {
   /** Replaces the host tools (tests without root). */
@@ -83,12 +81,12 @@ export class ProxyComponent implements Component {
     services.on({
       add: (s) => !this.stopped && proxier.upsertService(s),
       update: (_o, s) => !this.stopped && proxier.upsertService(s),
-      delete: (s) => !this.stopped && proxier.deleteService(key(s)),
+      delete: (s) => !this.stopped && proxier.deleteService(objectKey(s)),
     });
     endpoints.on({
       add: (e) => this.endpointsChanged(() => proxier.upsertEndpoints(e)),
       update: (_o, e) => this.endpointsChanged(() => proxier.upsertEndpoints(e)),
-      delete: (e) => this.endpointsChanged(() => proxier.deleteEndpoints(key(e))),
+      delete: (e) => this.endpointsChanged(() => proxier.deleteEndpoints(objectKey(e))),
     });
     await Promise.all([services.start(), endpoints.start()]);
     const first = await proxier.start();

@@ -2,7 +2,7 @@
 // later packets the same way: to an endpoint that is gone, or (for a Service that had no endpoint)
 // nowhere. kube-proxy deletes those entries after each sync; so do we. Planning is pure.
 
-import { exec } from './exec.js';
+import { exec } from '../util/exec.js';
 import type { ProxyService } from './model.js';
 
 /** One `conntrack -D` call, as its arguments after `-D`. */

@@ -3,8 +3,8 @@
 // here has no `dummy` links; an empty bridge that is up does the same job. LoadBalancer pool addresses
 // live on it as /32s, which makes the host answer for them.
 
-import { exec, execOk } from './exec.js';
-import { normalizeCIDR } from './render.js';
+import { exec, execOk } from '../util/exec.js';
+import { normalizeCIDR } from '../util/ip.js';
 
 export interface DeviceState {
   exists: boolean;

@@ -1,7 +1,7 @@
 // The iptables adapter: iptables-restore/-save and the jump rules in chains we do not own. Planning
 // (which jumps to add or remove) is pure; the functions at the bottom run the tools.
 
-import { exec, execOk } from './exec.js';
+import { exec, execOk } from '../util/exec.js';
 import type { ChainNames, Table } from './names.js';
 import { jumpRules, normalizeRule, type JumpRule } from './render.js';
 import { tokenizeRule, type SavedTable } from './save-parse.js';

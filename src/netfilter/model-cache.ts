@@ -12,10 +12,7 @@ import {
   type ModelProblem,
   type ProxyService,
 } from './model.js';
-
-function objKey(o: { metadata: { namespace?: string; name?: string } }): string {
-  return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
-}
+import { objectKey } from '../api/keys.js';
 
 /** What changed in the model since the previous `current()`: whole service ports, old and new objects. */
 export interface ModelDelta {
@@ -55,7 +52,7 @@ export class ModelCache {
   }
 
   upsertService(svc: Service): void {
-    const k = objKey(svc);
+    const k = objectKey(svc);
     if (this.services.get(k) === svc) return;
     this.services.set(k, svc);
     this.dirty.add(k);
@@ -70,12 +67,12 @@ export class ModelCache {
 
   upsertEndpoints(e: EndpointSource): void {
     if (e.kind !== 'EndpointSlice') {
-      const k = objKey(e);
+      const k = objectKey(e);
       this.endpoints.set(k, e as Endpoints);
       this.dirty.add(k);
       return;
     }
-    const sliceKey = objKey(e);
+    const sliceKey = objectKey(e);
     this.removeSlice(sliceKey);
     const svcKey = endpointsServiceKey(e);
     this.slices.set(sliceKey, e as EndpointSlice);

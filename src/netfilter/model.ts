@@ -3,7 +3,7 @@
 // so anything unsafe is dropped here (and reported) before it can reach iptables.
 
 import type { Endpoints, EndpointSlice, Service, ServicePort } from '../api/types.js';
-import { cidrContains, ipToInt } from '../config.js';
+import { cidrContains, ipToInt, isIPv4 } from '../util/ip.js';
 
 export type ProxyProtocol = 'TCP' | 'UDP';
 
@@ -52,11 +52,6 @@ export interface ModelOptions {
 const DEFAULT_AFFINITY_SECONDS = 10800;
 const MAX_AFFINITY_SECONDS = 86400;
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
-
-export function isIPv4(s: unknown): s is string {
-  if (typeof s !== 'string' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(s)) return false;
-  return s.split('.').every((p) => Number(p) <= 255 && (p === '0' || !p.startsWith('0')));
-}
 
 export function isPort(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;

@@ -24,7 +24,8 @@ import { NftDesired } from './nft-desired.js';
 import { NFT_SET_DECLS, newNftRenderCache, type NftRenderConfig, type NftState } from './nft-render.js';
 import { diffNft, diffScript, diffSize, fullScript, isEmptyNftDiff, type NftDiff } from './nft-script.js';
 import type { DataPlane, NetfilterHost, ProxierLogger, SyncResult } from './plane.js';
-import { forwardRules, normalizeCIDR, normalizeMark, normalizeRule } from './render.js';
+import { forwardRules, normalizeMark, normalizeRule } from './render.js';
+import { normalizeCIDR } from '../util/ip.js';
 import { parseSave } from './save-parse.js';
 
 /** The whole-table read-back may use at most 1/READBACK_COST_FACTOR of the time (about 1% of a core). */

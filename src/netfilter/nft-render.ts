@@ -16,7 +16,8 @@ import type { HostNames } from '../config.js';
 import type { ProxyEndpoint, ProxyService } from './model.js';
 import { NFT, NFT_MAPS, nftCommentText, nftHex, nftNames, type NftMapName, type NftNames } from './nft-names.js';
 import { sanitizeName } from './names.js';
-import { normalizeCIDR, normalizeMark } from './render.js';
+import { normalizeMark } from './render.js';
+import { normalizeCIDR } from '../util/ip.js';
 
 export interface NftRenderConfig {
   names: HostNames;

@@ -4,7 +4,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { exec, ExecError, type ExecOptions, type ExecResult } from './exec.js';
+import { exec, ExecError, type ExecOptions, type ExecResult } from '../util/exec.js';
 import { NFT_FAMILY, checkIdentifier } from './nft-names.js';
 import { deleteTableScript } from './nft-script.js';
 

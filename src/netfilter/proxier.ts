@@ -7,7 +7,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Endpoints, EndpointSlice, Service } from '../api/types.js';
 import type { HostNames } from '../config.js';
-import { cidrContains } from '../config.js';
 import { conntrackDelete, planConntrackCleanup } from './conntrack.js';
 import { applyDevice, planDevice, readDevice } from './device.js';
 import { ensureJumps, iptablesRestore, iptablesSave } from './iptables.js';
@@ -20,7 +19,8 @@ import { nftApply, nftDeleteTable, nftListChains, nftListTable } from './nft.js'
 import { NftPlane } from './nft-plane.js';
 import { renderNft } from './nft-render.js';
 import type { DataPlane, NetfilterHost, ProxierLogger, ProxyMode, SyncResult } from './plane.js';
-import { DEFAULT_BATCH_LINES, normalizeCIDR, renderRules, type RenderConfig } from './render.js';
+import { DEFAULT_BATCH_LINES, renderRules, type RenderConfig } from './render.js';
+import { cidrContains, normalizeCIDR } from '../util/ip.js';
 
 export type { DataPlane, NetfilterHost, ProxierLogger, ProxyMode, SyncResult } from './plane.js';
 export { tableOrder } from './iptables-plane.js';

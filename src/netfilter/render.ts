@@ -5,9 +5,9 @@
 // equal line by line (see normalizeRule for the one field the kernel rounds).
 
 import type { HostNames } from '../config.js';
-import { intToIp, parseCIDR } from '../config.js';
 import type { ProxyEndpoint, ProxyService } from './model.js';
 import { chainNames, commentArgs, sanitizeName, type ChainNames, type Table } from './names.js';
+import { intToIp, normalizeCIDR, parseCIDR } from '../util/ip.js';
 
 export interface RenderConfig {
   names: HostNames;
@@ -64,11 +64,6 @@ export function normalizeMark(mark: string | undefined): string {
 }
 
 /** The network address form iptables-save prints (10.244.0.0/16), whatever host bits were given. */
-export function normalizeCIDR(cidr: string): string {
-  const { base, bits } = parseCIDR(cidr);
-  return `${intToIp(base)}/${bits}`;
-}
-
 /** 1/n formatted like kube-proxy (10 decimals); the kernel rounds it to 1/2^31 steps, see normalizeRule. */
 export function probability(n: number): string {
   return (1 / n).toFixed(10);

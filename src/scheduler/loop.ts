@@ -7,16 +7,15 @@
 // moves pods out of its unschedulable queue.
 
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Binding, Node, Pod } from '../api/types.js';
+import type { Binding, Node, PersistentVolume, PersistentVolumeClaim, Pod } from '../api/types.js';
 import { R } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
-import { objectKey, type Informer } from '../client/informer.js';
-import { WorkQueue } from '../client/workqueue.js';
-import type { EventRecorder } from '../client/events.js';
-import type { ApiClient } from '../client/types.js';
+import { objectKey } from '../api/keys.js';
+import type { Informer } from '../client/informer.js';
+import { QueueController, type Startable } from '../client/controller.js';
 import type { Component, ComponentContext } from '../server/component.js';
-import type { Logger } from '../util/log.js';
 import { ClusterSnapshot } from './snapshot.js';
+import { volumeNodeMatcher } from './volume-binding.js';
 import { isScheduled, needsScheduling, scheduleOn, schedulingOrder, unschedulableCondition, type ScheduleOptions } from './schedule.js';
 
 const PASS_KEY = 'pass';
@@ -38,56 +37,59 @@ interface Assumed {
   at: number;
 }
 
-export class Scheduler implements Component {
+export class Scheduler extends QueueController<ComponentContext> implements Component {
   readonly name = 'scheduler';
-  private client!: ApiClient;
-  private log!: Logger;
-  private recorder!: EventRecorder;
   private podInf!: Informer<Pod>;
   private nodeInf!: Informer<Node>;
-  private queue!: WorkQueue;
+  private claimInf!: Informer<PersistentVolumeClaim>;
+  private volumeInf!: Informer<PersistentVolume>;
   private cronTask?: ScheduledTask;
-  private readonly now: () => Date;
   /** Pods we bound whose binding the cache does not show yet: they hold their node's resources. */
   private readonly assumed = new Map<string, Assumed>();
   /** Pods that fit nowhere at their last attempt (key -> uid); skipped until the cluster changes. */
   private readonly unschedulable = new Map<string, string>();
   private retryAll = true;
 
-  constructor(private readonly opts: SchedulerOptions = {}) {
-    this.now = opts.now ?? (() => new Date());
+  constructor(private readonly schedOpts: SchedulerOptions = {}) {
+    // One key, one worker: a pass looks at every pending pod at once (kube-scheduler's queue order).
+    super({ workers: 1, baseDelayMs: 50, maxDelayMs: 10_000, now: schedOpts.now });
   }
 
-  async start(ctx: ComponentContext): Promise<void> {
-    this.client = ctx.client;
-    this.log = ctx.logger.child({ component: this.name });
-    this.recorder = ctx.recorder('default-scheduler');
-    this.queue = new WorkQueue(() => this.pass(), { name: this.name, workers: 1, logger: this.log, baseDelayMs: 50, maxDelayMs: 10_000 });
+  protected override get eventSource(): string {
+    return 'default-scheduler';
+  }
+
+  protected setup(ctx: ComponentContext): Startable[] {
     this.podInf = ctx.informers.for<Pod>(R.pods);
     this.nodeInf = ctx.informers.for<Node>(R.nodes);
+    this.claimInf = ctx.informers.for<PersistentVolumeClaim>(R.persistentvolumeclaims);
+    this.volumeInf = ctx.informers.for<PersistentVolume>(R.persistentvolumes);
     this.podInf.on({ add: (p) => this.podAdded(p), update: (o, p) => this.podUpdated(o, p), delete: (p) => this.podDeleted(p) });
     const clusterChanged = () => this.kick(true);
     this.nodeInf.on({ add: clusterChanged, update: (o, n) => nodeChanged(o, n) && clusterChanged(), delete: clusterChanged });
-    const schedule = this.opts.resyncSchedule ?? ctx.config.resyncSchedule;
+    const schedule = this.schedOpts.resyncSchedule ?? ctx.config.resyncSchedule;
     if (schedule && cron.validate(schedule)) this.cronTask = cron.schedule(schedule, () => this.kick(true), { noOverlap: true, name: 'kubelite-scheduler' });
-    await Promise.all([this.podInf.start(), this.nodeInf.start()]);
-    this.queue.start();
+    // A claim bound (or a volume created) may make a waiting Pod placeable.
+    this.claimInf.on({ update: (o, c) => o.spec.volumeName !== c.spec.volumeName && clusterChanged() });
+    return [this.podInf, this.nodeInf, this.claimInf, this.volumeInf];
+  }
+
+  protected override synced(): void {
     this.kick(true);
   }
 
-  async stop(): Promise<void> {
-    await this.cronTask?.destroy();
-    this.queue?.stop();
+  protected reconcile(): Promise<void> {
+    return this.pass();
   }
 
-  /** Resolves when no pass is queued or running (tests). */
-  idle(): Promise<void> {
-    return this.queue.idle();
+  override async stop(): Promise<void> {
+    await this.cronTask?.destroy();
+    await super.stop();
   }
 
   private kick(retryUnschedulable = false): void {
     if (retryUnschedulable) this.retryAll = true;
-    this.queue.add(PASS_KEY);
+    this.enqueue(PASS_KEY);
   }
 
   // ---------------------------------------------------------------- event handlers
@@ -150,7 +152,10 @@ export class Scheduler implements Component {
 
     const binds: { pod: Pod; node: string }[] = [];
     const failed: { pod: Pod; message: string }[] = [];
-    const scheduleOpts: ScheduleOptions = { rand: this.opts.rand };
+    const scheduleOpts: ScheduleOptions = {
+      rand: this.schedOpts.rand,
+      volumeNodes: (pod) => volumeNodeMatcher(pod, (ns, name) => this.claimInf.get(ns, name), (name) => this.volumeInf.get(undefined, name)),
+    };
     for (const pod of pending) {
       const result = scheduleOn(snapshot, pod, scheduleOpts);
       if (isScheduled(result)) {
@@ -209,7 +214,7 @@ export class Scheduler implements Component {
       if (!isStatusError(err, 'Conflict')) throw err;
       // Our copy was stale: decide again from the newer one.
       this.unschedulable.delete(key);
-      this.queue.addAfter(PASS_KEY, 100);
+      this.enqueueAfter(PASS_KEY, 100);
     }
   }
 }

@@ -4,7 +4,8 @@
 // fewest pods of the same controller on the node, then LeastAllocated, then a random pick among ties.
 // Pure: the cluster comes in as arguments, randomness through `rand`.
 
-import { nsName, type Condition, type Node, type Pod } from '../api/types.js';
+import type { Condition, Node, Pod } from '../api/types.js';
+import { objectKey } from '../api/keys.js';
 import { ClusterSnapshot, podFacts, type NodeState, type PodFacts } from './snapshot.js';
 import { nodeAffinityMatcher, type NodeMatcher } from './node-affinity.js';
 import { findUntoleratedTaint, tolerationsTolerate, TAINT_UNSCHEDULABLE } from './taints.js';
@@ -16,6 +17,8 @@ export interface ScheduleOptions {
   rand?: () => number;
   /** Append kube-scheduler's " preemption: ..." sentence (kubelite never preempts); default true. */
   preemptionMessage?: boolean;
+  /** VolumeBinding's node filter: the nodes the Pod's bound volumes can be reached from (local volumes). */
+  volumeNodes?: (pod: Pod) => NodeMatcher | undefined;
 }
 
 export const REASON_UNSCHEDULABLE = 'node(s) were unschedulable';
@@ -24,6 +27,7 @@ export const REASON_PORTS = "node(s) didn't have free ports for the requested po
 export const REASON_CPU = 'Insufficient cpu';
 export const REASON_MEMORY = 'Insufficient memory';
 export const REASON_PODS = 'Too many pods';
+export const REASON_VOLUME_NODE_AFFINITY = 'node(s) had volume node affinity conflict';
 export const NO_NODES_MESSAGE = 'no nodes available to schedule pods';
 
 export function untoleratedTaintReason(key: string, value: string | undefined): string {
@@ -35,10 +39,6 @@ export function isScheduled(r: ScheduleResult): r is { node: string } {
 }
 
 /** The key scheduleBatch results are stored under: `namespace/name`. */
-export function podKey(pod: Pod): string {
-  return nsName(pod);
-}
-
 /** True for a pod this scheduler should place: unbound, alive, and addressed to the default scheduler. */
 export function needsScheduling(pod: Pod): boolean {
   const phase = pod.status?.phase;
@@ -82,15 +82,17 @@ interface PreparedPod {
   pod: Pod;
   facts: PodFacts;
   affinity: NodeMatcher;
+  volumes?: NodeMatcher;
   toleratesUnschedulable: boolean;
 }
 
-function prepare(pod: Pod): PreparedPod {
+function prepare(pod: Pod, opts: ScheduleOptions = {}): PreparedPod {
   const facts = podFacts(pod);
   return {
     pod,
     facts,
     affinity: nodeAffinityMatcher(pod),
+    volumes: opts.volumeNodes?.(pod),
     toleratesUnschedulable: tolerationsTolerate(facts.tolerations, { key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' }),
   };
 }
@@ -101,6 +103,7 @@ function filter(p: PreparedPod, n: NodeState): string[] {
   const taint = findUntoleratedTaint(n.taints, p.facts.tolerations);
   if (taint) return [untoleratedTaintReason(taint.key, taint.value)];
   if (!p.affinity(n.node)) return [REASON_NODE_AFFINITY];
+  if (p.volumes && !p.volumes(n.node)) return [REASON_VOLUME_NODE_AFFINITY];
   if (p.facts.ports.length && n.ports.anyConflict(p.facts.ports)) return [REASON_PORTS];
   const out: string[] = [];
   if (n.podCount + 1 > n.allocatable.pods) out.push(REASON_PODS);
@@ -162,7 +165,7 @@ export function scheduleOn(snapshot: ClusterSnapshot, pod: Pod, opts: ScheduleOp
     snapshot.assume(pod, pod.spec.nodeName);
     return { node: pod.spec.nodeName };
   }
-  const p = prepare(pod);
+  const p = prepare(pod, opts);
   const result = decide(snapshot, p, opts);
   if (isScheduled(result)) snapshot.assume(pod, result.node, p.facts);
   return result;
@@ -184,8 +187,8 @@ export function schedulingOrder(a: Pod, b: Pod): number {
   const ta = a.metadata.creationTimestamp ?? '';
   const tb = b.metadata.creationTimestamp ?? '';
   if (ta !== tb) return ta < tb ? -1 : 1;
-  const ka = podKey(a);
-  const kb = podKey(b);
+  const ka = objectKey(a);
+  const kb = objectKey(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
@@ -203,7 +206,7 @@ export function scheduleBatch(
   const out = new Map<string, ScheduleResult>();
   const fixed = pending.filter((p) => p.spec?.nodeName);
   const free = pending.filter((p) => !p.spec?.nodeName).sort(schedulingOrder);
-  for (const pod of [...fixed, ...free]) out.set(podKey(pod), scheduleOn(snapshot, pod, opts));
+  for (const pod of [...fixed, ...free]) out.set(objectKey(pod), scheduleOn(snapshot, pod, opts));
   return out;
 }
 

@@ -23,6 +23,8 @@ export interface ComponentContext {
   addSubresource(key: string, handler: SubresourceHandler): void;
   /** Mount extra HTTP routes on the API server (before the resource router). */
   addRoutes(mount: (app: express.Express) => void): void;
+  /** Mount routes before the bearer-token check (the UI's page and cookie login): they authenticate every request themselves. */
+  addPublicRoutes(mount: (app: express.Express) => void): void;
   /** Register a readiness check shown on /readyz. */
   addReadiness(name: string, check: () => boolean): void;
   /** Handle HTTP upgrades (WebSocket exec/port-forward) for paths this returns true for. */

@@ -3,6 +3,7 @@
 // /watch/ prefix) live in one place.
 
 import { byPlural, type ResourceInfo } from '../api/resources.js';
+import { errors } from '../api/errors.js';
 
 export interface ResourcePath {
   group: string;
@@ -21,8 +22,20 @@ export type ParsedPath =
   | { kind: 'unknownResource'; group: string; version: string; plural: string }
   | { kind: 'other' };
 
+/** A path segment decoded, or a 400 for malformed percent-encoding or bad UTF-8 (`%zz`, `%ff`). */
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    throw errors.badRequest(`the request path is not valid: malformed percent-encoding or UTF-8 in ${JSON.stringify(seg.slice(0, 100))}`);
+  }
+}
+
 export function parsePath(pathname: string): ParsedPath {
-  const segs = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const segs = pathname.split('/').filter(Boolean).map(decodeSegment);
+  // `.` and `..` (also as %2e%2e) address nothing: a namespace or name can never be one, and a path
+  // that tries to climb must not fall through to a list of the namespace "..".
+  if (segs.some((s) => s === '.' || s === '..')) return { kind: 'other' };
   let group: string;
   let version: string;
   let rest: string[];

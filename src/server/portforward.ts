@@ -19,9 +19,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { R } from '../api/resources.js';
 import { errors, isStatusError, StatusError } from '../api/errors.js';
 import type { Pod } from '../api/types.js';
-import { cidrContains } from '../config.js';
 import type { ApiClient } from '../client/types.js';
 import type { UpgradeHandler } from './component.js';
+import { cidrContains } from '../util/ip.js';
 
 export const PORTFORWARD_PROTOCOL = 'portforward.k8s.io';
 export const TUNNELED_PROTOCOL = `SPDY/3.1+${PORTFORWARD_PROTOCOL}`;

@@ -4,20 +4,22 @@
 // It implements ApiClient so in-process components use it exactly as remote ones use REST.
 
 import crypto from 'node:crypto';
-import type { Binding, KList, KObject, Namespace, Pod, Scale, Status, StatusCause, WatchEvent } from '../api/types.js';
+import type { KList, KObject, Namespace, Scale, Status, StatusCause, WatchEvent } from '../api/types.js';
 import { R, type ResourceInfo } from '../api/resources.js';
-import { errors, isStatusError, StatusError, successStatus } from '../api/errors.js';
+import { errors, isStatusError, StatusError } from '../api/errors.js';
 import type { Store } from '../store/types.js';
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchHandlers, WatchOptions, WriteOpts } from '../client/types.js';
-import { applyDefaults, prepareUpdate, unknownFieldsError, unknownFieldWarnings, validateObject } from '../api/validation/index.js';
-import { labelSelectorToString, parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
+import { applyDefaults, prepareUpdate, typeCauses, unknownFieldsError, unknownFieldWarnings, validateObject } from '../api/validation/index.js';
+import { parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
 import { applyPatch, serverSideApply } from '../api/patch/index.js';
 import type { AdmissionContext, AdmissionHook, AdmissionOp } from './admission.js';
 import { clone, deepEqual } from '../util/equal.js';
 import { rfc3339 } from '../util/time.js';
-import { qosClass } from '../scheduler/resources.js';
+import { strategyFor, SYSTEM_NAMESPACES } from './strategies/index.js';
+import type { StrategyContext } from './strategy.js';
+import { KeyLock } from './key-lock.js';
 
-export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+export { SYSTEM_NAMESPACES };
 
 export interface RegistryWriteOpts extends WriteOpts {
   dryRun?: boolean;
@@ -31,9 +33,21 @@ export interface RegistryDeleteOpts extends DeleteOptions {
 
 const GENERATE_SUFFIX = 'bcdfghjklmnpqrstvwxz2456789';
 const PATCH_RETRIES = 5;
+/** An unconditional patch keeps retrying lost races this long (only a livelocked object gets near it). */
+const UNCONDITIONAL_PATCH_DEADLINE_MS = 30_000;
+
+/** The 409 of a compare-and-swap that lost a race (not a precondition, not an apply conflict). */
+function isStaleWrite(err: unknown): boolean {
+  return isStatusError(err, 'Conflict') && /the object has been modified/.test(err.message);
+}
+
+/** A watch event from the registry may carry its encoded stream line under this key (see store-event.ts). */
+export const WATCH_LINE = Symbol('kubelite.watchLine');
 
 export class Registry implements ApiClient {
   private readonly hooks = new Map<string, AdmissionHook[]>();
+  /** Serialises the read-modify-write of each object's registry writes (see key-lock.ts). */
+  private readonly locks = new KeyLock();
 
   constructor(readonly store: Store) {}
 
@@ -64,6 +78,11 @@ export class Registry implements ApiClient {
     };
   }
 
+  /** Throws the 400 a list or watch with these selectors would fail with (a watch checks before it streams). */
+  checkListOptions(res: ResourceInfo, opts: ListOptions): void {
+    this.matcher(res, opts);
+  }
+
   watch<T extends KObject = KObject>(res: ResourceInfo, opts: WatchOptions, handlers: WatchHandlers<T>): Watch {
     let match: ((o: KObject) => boolean) | undefined;
     try {
@@ -89,7 +108,23 @@ export class Registry implements ApiClient {
             const before = !match || (ev.oldObject ? match(ev.oldObject) : false);
             type = now && before ? 'MODIFIED' : now ? 'ADDED' : before ? 'DELETED' : undefined;
           }
-          if (type) handlers.onEvent({ type, object: ev.object as T });
+          if (!type) return;
+          // The object is parsed only if the handler reads it: the HTTP watch sends the shared line instead.
+          const out = { type } as WatchEvent<T>;
+          Object.defineProperty(out, 'object', {
+            get: () => ev.object as T,
+            set: (v: T) => Object.defineProperty(out, 'object', { value: v, writable: true, enumerable: true, configurable: true }),
+            enumerable: true,
+            configurable: true,
+          });
+          if (ev.watchLine) Object.defineProperty(out, WATCH_LINE, { value: () => ev.watchLine!(type!), enumerable: false });
+          handlers.onEvent(out);
+        },
+        // The store ended it (etcd's history was compacted under its cache: a 410 tells the client to re-list).
+        (err) => {
+          if (stopped) return;
+          stopped = true;
+          handlers.onClose?.(err);
         },
       );
       return {
@@ -111,6 +146,7 @@ export class Registry implements ApiClient {
   async create<T extends KObject = KObject>(res: ResourceInfo, input: T, opts: RegistryWriteOpts = {}): Promise<T> {
     const obj = clone(input) as KObject;
     this.checkKind(res, obj);
+    this.checkTypes(res, obj);
     obj.metadata ??= {};
     const meta = obj.metadata;
     if (res.namespaced) {
@@ -132,10 +168,9 @@ export class Registry implements ApiClient {
     dropEmptyMetadata(meta);
     if ('spec' in obj) meta.generation = 1;
     else delete meta.generation;
-    if (res.hasStatus && res !== R.namespaces && res !== R.nodes) delete obj.status;
-    if (res === R.namespaces) obj.status = { phase: 'Active' };
-    // As the API server does: a new Pod is Pending with its QoS class (kubectl describe prints both).
-    if (res === R.pods) obj.status = { phase: 'Pending', qosClass: qosClass(obj as Pod) };
+    const strategy = strategyFor(res);
+    if (res.hasStatus && !strategy.keepStatusOnCreate) delete obj.status;
+    strategy.prepareForCreate?.(obj);
 
     this.validate(res, obj, undefined, opts);
     const ctx: AdmissionContext = { op: 'create', resource: res, dryRun: !!opts.dryRun };
@@ -174,13 +209,18 @@ export class Registry implements ApiClient {
     const name = obj.metadata?.name;
     if (!name) throw errors.invalid(res.kind, '', [{ field: 'metadata.name', reason: 'FieldValueRequired', message: 'Required value: name is required' }], res.group || undefined);
     const namespace = res.namespaced ? obj.metadata.namespace || 'default' : undefined;
-    const old = await this.mustGet(res, namespace, name);
-    if (opts.subresource === 'scale') return (await this.writeScale(res, old, obj as unknown as Scale, opts)) as unknown as T;
-    return (await this.replace(res, old, obj, opts)) as T;
+    return this.locks.run(lockKey(res, namespace, name), async () => {
+      const old = await this.mustGet(res, namespace, name);
+      if (opts.subresource === 'scale') return (await this.writeScale(res, old, obj as unknown as Scale, opts)) as unknown as T;
+      return (await this.replace(res, old, obj, opts)) as T;
+    });
   }
 
   /** The shared tail of PUT, PATCH and subresource writes: `next` is the complete desired object. */
   private async replace(res: ResourceInfo, old: KObject, next: KObject, opts: RegistryWriteOpts): Promise<KObject> {
+    // Every write is type-checked before anything reads it, status writes included: a status that is
+    // not the kind's status shape is never stored.
+    this.checkTypes(res, next);
     const oldMeta = old.metadata;
     const meta = (next.metadata ??= {});
     if (meta.resourceVersion && meta.resourceVersion !== oldMeta.resourceVersion) throw errors.staleResourceVersion(res, oldMeta.name!);
@@ -222,13 +262,12 @@ export class Registry implements ApiClient {
       prepareUpdate(res, next, old);
       this.validate(res, next, old, opts);
     }
-    if (res === R.pods && opts.subresource !== 'status' && next.spec && !deepEqual((next as Pod).spec.nodeName, (old as Pod).spec.nodeName) && (old as Pod).spec.nodeName) {
-      throw errors.invalid('Pod', oldMeta.name!, [{ field: 'spec.nodeName', reason: 'FieldValueForbidden', message: 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations)' }]);
-    }
+    const strategy = strategyFor(res);
+    if (opts.subresource !== 'status') strategy.validateUpdate?.(next, old);
     if (specOf(next) !== undefined && !deepEqual(specOf(next), specOf(old))) meta.generation = (oldMeta.generation ?? 1) + 1;
 
     // A deletion that waited for finalizers completes when the last one is removed.
-    const pending = (o: KObject) => (o.metadata.finalizers?.length ?? 0) + (res === R.namespaces ? ((o as Namespace).spec?.finalizers?.length ?? 0) : 0);
+    const pending = (o: KObject) => (o.metadata.finalizers?.length ?? 0) + (strategy.pendingFinalizers?.(o) ?? 0);
     const finalizersDone = !!oldMeta.deletionTimestamp && pending(old) > 0 && pending(next) === 0;
     if (!finalizersDone && deepEqual(stripRV(next), stripRV(old))) return old; // no-op writes do not bump resourceVersion
 
@@ -239,8 +278,7 @@ export class Registry implements ApiClient {
       return next;
     }
     try {
-      // A running Pod still needs its node to stop it; the agent completes that deletion.
-      if (finalizersDone && !(res === R.pods && (old as Pod).spec.nodeName && !isTerminal(old as Pod) && !forceRemoval(old))) {
+      if (finalizersDone && (strategy.removableAfterFinalizers?.(old) ?? true)) {
         const deleted = await this.store.delete(res, oldMeta.namespace, oldMeta.name!, { expectedResourceVersion: oldMeta.resourceVersion });
         this.committed({ ...ctx, op: 'delete' }, undefined, deleted);
         return deleted;
@@ -258,14 +296,19 @@ export class Registry implements ApiClient {
 
   async patch<T extends KObject = KObject>(res: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: RegistryWriteOpts = {}): Promise<T> {
     namespace = res.namespaced ? namespace || 'default' : undefined;
+    // A patch that names no resourceVersion applies to whatever is current: a write that lands between
+    // our read and our write only means reading again, so it is retried until it applies (as the API
+    // server's GuaranteedUpdate does) and never surfaces as a 409. A named resourceVersion is a
+    // precondition, and field-manager conflicts of server-side apply are real: those are answered.
+    const explicitRV = typeof patch === 'object' && patch !== null && !Array.isArray(patch) && !!(patch as KObject).metadata?.resourceVersion;
+    const deadline = Date.now() + UNCONDITIONAL_PATCH_DEADLINE_MS;
     for (let attempt = 0; ; attempt++) {
       try {
-        return (await this.patchOnce(res, namespace, name, type, patch, opts)) as T;
+        return (await this.locks.run(lockKey(res, namespace, name), () => this.patchOnce(res, namespace, name, type, patch, opts))) as T;
       } catch (err) {
-        // A patch has no resourceVersion of its own: lost races are retried, as the API server does.
-        const explicitRV = typeof patch === 'object' && patch !== null && (patch as KObject).metadata?.resourceVersion;
-        if (attempt < PATCH_RETRIES && isStatusError(err, 'Conflict') && !explicitRV && !opts.dryRun) continue;
-        throw err;
+        if (!isStaleWrite(err) || opts.dryRun || explicitRV || Date.now() > deadline) throw err;
+        // Past a few tries, let the other writers' group commit go first.
+        if (attempt >= PATCH_RETRIES) await new Promise((r) => setTimeout(r, Math.min(attempt, 20)));
       }
     }
   }
@@ -306,7 +349,7 @@ export class Registry implements ApiClient {
     namespace = res.namespaced ? namespace || 'default' : undefined;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.deleteOnce(res, namespace, name, opts);
+        return await this.locks.run(lockKey(res, namespace, name), () => this.deleteOnce(res, namespace, name, opts));
       } catch (err) {
         // Someone wrote the object (a controller's status) between our read and our write: read again,
         // as the API server does — unless the caller pinned a resourceVersion.
@@ -325,38 +368,18 @@ export class Registry implements ApiClient {
     if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== meta.resourceVersion) {
       throw errors.conflict(res, name, `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`);
     }
-    if (res === R.namespaces && SYSTEM_NAMESPACES.includes(name)) throw errors.forbidden(res, name, 'this namespace may not be deleted');
+    const strategy = strategyFor(res);
+    strategy.checkDelete?.(old);
     const ctx: AdmissionContext = { op: 'delete', resource: res, dryRun: !!opts.dryRun };
 
     const next = clone(old);
     const nmeta = next.metadata;
     const finalizers = new Set(nmeta.finalizers ?? []);
-    const policy = opts.propagationPolicy ?? (res === R.deployments || res === R.replicasets ? 'Background' : 'Background');
+    const policy = opts.propagationPolicy ?? 'Background';
     if (policy === 'Orphan') finalizers.add('orphan');
     if (policy === 'Foreground') finalizers.add('foregroundDeletion');
 
-    let graceful = false;
-    if (res === R.pods) {
-      const pod = old as Pod;
-      const grace = opts.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
-      // A Pod that runs somewhere must be stopped by its node first: mark it and let the agent finish.
-      if (pod.spec.nodeName && !isTerminal(pod) && grace > 0) {
-        graceful = true;
-        const deadline = new Date(Date.now() + grace * 1000);
-        const current = meta.deletionTimestamp ? Date.parse(meta.deletionTimestamp) : Infinity;
-        if (deadline.getTime() < current) {
-          nmeta.deletionTimestamp = rfc3339(deadline);
-          nmeta.deletionGracePeriodSeconds = grace;
-        }
-      }
-    }
-    if (res === R.namespaces) {
-      graceful = true;
-      nmeta.deletionTimestamp ??= rfc3339();
-      nmeta.deletionGracePeriodSeconds = 0;
-      next.status = { ...(next.status as object), phase: 'Terminating' };
-    }
-
+    const graceful = strategy.beginGracefulDelete?.(old, next, opts) ?? false;
     if (graceful || finalizers.size > 0) {
       if (finalizers.size > 0) {
         nmeta.finalizers = [...finalizers];
@@ -387,46 +410,29 @@ export class Registry implements ApiClient {
   // ---------------------------------------------------------------- subresources
 
   async createSubresource(res: ResourceInfo, namespace: string | undefined, name: string, subresource: string, body: KObject): Promise<KObject | Status> {
-    if (res === R.pods && subresource === 'binding') return this.bind(namespace ?? 'default', name, body as Binding);
-    if (res === R.pods && subresource === 'eviction') {
-      await this.delete(R.pods, namespace, name, (body as { deleteOptions?: DeleteOptions }).deleteOptions ?? {});
-      return successStatus();
-    }
-    throw errors.methodNotAllowed(`POST is not supported on ${res.plural}/${subresource}`);
+    const handler = strategyFor(res).createSubresource?.[subresource];
+    if (!handler) throw errors.methodNotAllowed(`POST is not supported on ${res.plural}/${subresource}`);
+    return handler(this.strategyContext, (res.namespaced ? namespace : undefined) ?? 'default', name, body);
   }
 
-  private async bind(namespace: string, name: string, binding: Binding): Promise<Status> {
-    const node = binding?.target?.name;
-    if (!node) throw errors.invalid('Binding', name, [{ field: 'target.name', reason: 'FieldValueRequired', message: 'Required value' }]);
-    for (let attempt = 0; ; attempt++) {
-      const pod = (await this.mustGet(R.pods, namespace, name)) as Pod;
-      if (pod.metadata.deletionTimestamp) throw errors.conflict(R.pods, name, 'pod is being deleted, cannot be assigned to a host');
-      if (pod.spec.nodeName) throw errors.conflict(R.pods, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
-      const next = clone(pod);
-      next.spec.nodeName = node;
-      const conditions = (next.status ??= {}).conditions ?? [];
-      next.status.conditions = [...conditions.filter((c) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339() }];
-      try {
-        await this.store.update(R.pods, next, { expectedResourceVersion: pod.metadata.resourceVersion });
-        return successStatus();
-      } catch (err) {
-        if (attempt < PATCH_RETRIES && isStatusError(err, 'Conflict')) continue;
-        throw err;
-      }
-    }
+  private get strategyContext(): StrategyContext {
+    return {
+      store: this.store,
+      get: (res, namespace, name) => this.mustGet(res, namespace, name),
+      delete: (res, namespace, name, opts) => this.delete(res, namespace, name, opts),
+    };
   }
 
   private async writeScale(res: ResourceInfo, old: KObject, scale: Scale, opts: RegistryWriteOpts): Promise<KObject> {
-    if (res !== R.deployments && res !== R.replicasets) throw errors.methodNotAllowed(`${res.plural} have no scale subresource`);
+    const scaler = strategyFor(res).scale;
+    if (!scaler) throw errors.methodNotAllowed(`${res.plural} have no scale subresource`);
     const replicas = scale?.spec?.replicas;
     if (!Number.isInteger(replicas) || (replicas as number) < 0) {
       throw errors.invalid('Scale', old.metadata.name!, [{ field: 'spec.replicas', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }], 'autoscaling');
     }
     if (scale.metadata?.resourceVersion && scale.metadata.resourceVersion !== old.metadata.resourceVersion) throw errors.staleResourceVersion(res, old.metadata.name!);
-    const next = clone(old) as KObject & { spec: { replicas?: number } };
-    next.spec.replicas = replicas;
-    const updated = await this.replace(res, old, next, { ...opts, subresource: undefined });
-    return toScale(res, updated) as unknown as KObject;
+    const updated = await this.replace(res, old, scaler.withReplicas(old, replicas as number), { ...opts, subresource: undefined });
+    return scaler.toScale(updated) as unknown as KObject;
   }
 
   // ---------------------------------------------------------------- helpers
@@ -441,17 +447,27 @@ export class Registry implements ApiClient {
     if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw errors.badRequest(`the body must be a ${res.kind} object`);
     obj.apiVersion ??= res.apiVersion;
     obj.kind ??= res.kind;
+    if (obj.metadata !== undefined && obj.metadata !== null && (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))) {
+      throw errors.invalid(res.kind, '', [{ field: 'metadata', reason: 'FieldValueTypeInvalid', message: `Invalid value: ${JSON.stringify(obj.metadata)?.slice(0, 60)}: must be of type object` }], res.group || undefined);
+    }
     if (obj.kind !== res.kind || obj.apiVersion !== res.apiVersion) {
       throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${res.apiVersion}) or the kind (${obj.kind}) is not ${res.kind}`);
     }
   }
 
   private async checkNamespaceWritable(res: ResourceInfo, namespace: string, name: string): Promise<void> {
-    const ns = (await this.store.get(R.namespaces, undefined, namespace)) as Namespace | undefined;
+    // As kube-apiserver's NamespaceLifecycle admission: this server's cache first, a fresh read only on a miss.
+    const ns = ((await this.store.getCached?.(R.namespaces, undefined, namespace)) ?? (await this.store.get(R.namespaces, undefined, namespace))) as Namespace | undefined;
     if (!ns) throw errors.notFound(R.namespaces, namespace);
-    if (ns.metadata.deletionTimestamp && res !== R.events) {
+    if (ns.metadata.deletionTimestamp && !strategyFor(res).allowedInTerminatingNamespace) {
       throw errors.forbidden(res, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
     }
+  }
+
+  /** Wrong JSON types and out-of-range integers, before defaulting and strategies read the object. */
+  private checkTypes(res: ResourceInfo, obj: KObject): void {
+    const causes = typeCauses(res, obj);
+    if (causes.length > 0) throw errors.invalid(res.kind, obj.metadata?.name ?? '', causes as StatusCause[], res.group || undefined);
   }
 
   private validate(res: ResourceInfo, obj: KObject, old: KObject | undefined, opts: RegistryWriteOpts): void {
@@ -508,6 +524,10 @@ export class Registry implements ApiClient {
 
 export type { AdmissionOp };
 
+function lockKey(res: ResourceInfo, namespace: string | undefined, name: string): string {
+  return `${res.group}/${res.plural}/${namespace ?? ''}/${name}`;
+}
+
 function specOf(obj: KObject): unknown {
   // Everything except metadata and status is "spec" for generation purposes (ConfigMap data included).
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
@@ -527,14 +547,6 @@ function stripRV(obj: KObject): KObject {
   return { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } };
 }
 
-function isTerminal(pod: Pod): boolean {
-  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-}
-
-function forceRemoval(pod: KObject): boolean {
-  return pod.metadata.deletionGracePeriodSeconds === 0;
-}
-
 function randomSuffix(): string {
   const bytes = crypto.randomBytes(5);
   let s = '';
@@ -543,22 +555,9 @@ function randomSuffix(): string {
 }
 
 function toScale(res: ResourceInfo, obj: KObject): Scale {
-  if (res !== R.deployments && res !== R.replicasets) throw errors.notFound(`${res.plural}/scale`, obj.metadata.name!);
-  const spec = obj.spec as { replicas?: number; selector?: Parameters<typeof labelSelectorToString>[0] };
-  const status = (obj.status ?? {}) as { replicas?: number };
-  return {
-    apiVersion: 'autoscaling/v1',
-    kind: 'Scale',
-    metadata: {
-      name: obj.metadata.name,
-      namespace: obj.metadata.namespace,
-      uid: obj.metadata.uid,
-      resourceVersion: obj.metadata.resourceVersion,
-      creationTimestamp: obj.metadata.creationTimestamp,
-    },
-    spec: { replicas: spec.replicas ?? 1 },
-    status: { replicas: status.replicas ?? 0, selector: spec.selector ? labelSelectorToString(spec.selector) : '' },
-  };
+  const scaler = strategyFor(res).scale;
+  if (!scaler) throw errors.notFound(`${res.plural}/scale`, obj.metadata.name!);
+  return scaler.toScale(obj);
 }
 
 /** Removes `spec.template.spec.containers[0].imagee` from an object (unknown-field pruning). */

@@ -7,11 +7,9 @@
 import type { EndpointSlice, Endpoints, Pod, Service } from '../api/types.js';
 import { R, type ResourceInfo } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
-import type { ApiClient } from '../client/types.js';
-import type { Informer, InformerFactory } from '../client/informer.js';
-import { WorkQueue } from '../client/workqueue.js';
+import type { Informer } from '../client/informer.js';
+import { QueueController, type ControllerContext, type ControllerOptions, type Startable } from '../client/controller.js';
 import { clone, deepEqual } from '../util/equal.js';
-import type { Logger } from '../util/log.js';
 import {
   ENDPOINTS_MANAGED_BY,
   ENDPOINTS_MANAGED_BY_LABEL,
@@ -22,25 +20,14 @@ import {
   endpointSlicesFor,
   endpointsFor,
   hasSelector,
-  objKey,
   podEndpointsChanged,
   sameSlice,
 } from './endpoints.js';
 import { mapSelectorMatcher } from '../api/selectors.js';
+import { objectKey, splitKey } from '../api/keys.js';
 
 const NS_INDEX = 'services:namespace';
 const SLICE_SERVICE_INDEX = 'services:slice-service';
-
-export interface ControllerDeps {
-  client: ApiClient;
-  informers: InformerFactory;
-  logger: Logger;
-}
-
-function splitKey(key: string): [string, string] {
-  const i = key.indexOf('/');
-  return [key.slice(0, i), key.slice(i + 1)];
-}
 
 function isOurSlice(s: EndpointSlice): boolean {
   return s.metadata.labels?.[SLICE_MANAGED_BY_LABEL] === SLICE_MANAGED_BY;
@@ -55,40 +42,34 @@ function sliceServiceKey(s: EndpointSlice): string | undefined {
   return name ? `${s.metadata.namespace ?? 'default'}/${name}` : undefined;
 }
 
-export class EndpointsController {
+export class EndpointsController extends QueueController {
   readonly name = 'endpoint-controller';
-  private client!: ApiClient;
-  private log!: Logger;
-  private queue!: WorkQueue;
   private svcInf!: Informer<Service>;
   private podInf!: Informer<Pod>;
   private epInf!: Informer<Endpoints>;
   private sliceInf!: Informer<EndpointSlice>;
   /** Services seen deleted: their Endpoints go too, hand-written or not (as in Kubernetes). */
   private readonly deleted = new Set<string>();
-  private stopped = false;
 
-  constructor(private readonly opts: { workers?: number } = {}) {}
+  constructor(opts: ControllerOptions = {}) {
+    super({ workers: 4, baseDelayMs: 5, ...opts });
+  }
 
-  async start(deps: ControllerDeps): Promise<void> {
-    this.client = deps.client;
-    this.log = deps.logger.child({ component: this.name });
-    this.stopped = false;
-    this.queue = new WorkQueue((key) => this.reconcile(key), { name: this.name, workers: this.opts.workers ?? 4, baseDelayMs: 5, maxDelayMs: 30_000, logger: this.log });
-    this.svcInf = deps.informers.for<Service>(R.services).addIndex(NS_INDEX, (s) => [s.metadata.namespace ?? 'default']);
-    this.podInf = deps.informers.for<Pod>(R.pods).addIndex(NS_INDEX, (p) => [p.metadata.namespace ?? 'default']);
-    this.epInf = deps.informers.for<Endpoints>(R.endpoints);
-    this.sliceInf = deps.informers.for<EndpointSlice>(R.endpointslices).addIndex(SLICE_SERVICE_INDEX, (s) => {
+  protected setup(ctx: ControllerContext): Startable[] {
+    this.svcInf = ctx.informers.for<Service>(R.services).addIndex(NS_INDEX, (s) => [s.metadata.namespace ?? 'default']);
+    this.podInf = ctx.informers.for<Pod>(R.pods).addIndex(NS_INDEX, (p) => [p.metadata.namespace ?? 'default']);
+    this.epInf = ctx.informers.for<Endpoints>(R.endpoints);
+    this.sliceInf = ctx.informers.for<EndpointSlice>(R.endpointslices).addIndex(SLICE_SERVICE_INDEX, (s) => {
       const k = sliceServiceKey(s);
       return k ? [k] : [];
     });
 
     this.svcInf.on({
-      add: (s) => this.enqueue(objKey(s)),
-      update: (_o, s) => this.enqueue(objKey(s)),
+      add: (s) => this.enqueue(objectKey(s)),
+      update: (_o, s) => this.enqueue(objectKey(s)),
       delete: (s) => {
-        this.deleted.add(objKey(s));
-        this.enqueue(objKey(s));
+        this.deleted.add(objectKey(s));
+        this.enqueue(objectKey(s));
       },
     });
     this.podInf.on({
@@ -110,22 +91,7 @@ export class EndpointsController {
       update: (_o, s) => this.sliceEvent(s),
       delete: (s) => this.sliceEvent(s),
     });
-    await Promise.all([this.svcInf.start(), this.podInf.start(), this.epInf.start(), this.sliceInf.start()]);
-    this.queue.start();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.queue?.stop();
-  }
-
-  /** Resolves when nothing is queued or being reconciled (tests). */
-  idle(): Promise<void> {
-    return this.queue.idle();
-  }
-
-  private enqueue(key: string): void {
-    if (!this.stopped) this.queue.add(key);
+    return [this.svcInf, this.podInf, this.epInf, this.sliceInf];
   }
 
   private enqueueServicesOf(pod: Pod, old?: Pod): void {
@@ -133,12 +99,12 @@ export class EndpointsController {
     for (const svc of this.svcInf.byIndex(NS_INDEX, ns)) {
       if (!hasSelector(svc)) continue;
       const match = mapSelectorMatcher(svc.spec.selector!);
-      if (match(pod.metadata.labels) || (old && match(old.metadata.labels))) this.enqueue(objKey(svc));
+      if (match(pod.metadata.labels) || (old && match(old.metadata.labels))) this.enqueue(objectKey(svc));
     }
   }
 
   private endpointsEvent(e: Endpoints): void {
-    const key = objKey(e);
+    const key = objectKey(e);
     const svc = this.svcInf.getByKey(key);
     if (svc ? hasSelector(svc) : isOurEndpoints(e)) this.enqueue(key);
   }
@@ -149,9 +115,8 @@ export class EndpointsController {
     if (key) this.enqueue(key);
   }
 
-  private async reconcile(key: string): Promise<void> {
-    if (this.stopped) return;
-    const [ns, name] = splitKey(key);
+  protected async reconcile(key: string): Promise<void> {
+    const { namespace: ns = 'default', name } = splitKey(key);
     const svc = this.svcInf.get(ns, name);
     if (!svc) return this.removeFor(key);
     this.deleted.delete(key);
@@ -199,7 +164,7 @@ export class EndpointsController {
   private async syncSlices(key: string, desired: EndpointSlice[]): Promise<void> {
     const current = new Map<string, EndpointSlice>();
     for (const s of this.sliceInf.byIndex(SLICE_SERVICE_INDEX, key)) if (isOurSlice(s)) current.set(s.metadata.name!, s);
-    const [ns] = splitKey(key);
+    const { namespace: ns = 'default' } = splitKey(key);
     // Creates and updates before deletes, so a consumer never sees the Service without its endpoints.
     for (const want of desired) {
       const name = want.metadata.name!;
@@ -236,7 +201,7 @@ export class EndpointsController {
 
   /** The Service is gone: its Endpoints (when it was seen deleted, or when we wrote them) and our slices go too. */
   private async removeFor(key: string): Promise<void> {
-    const [ns, name] = splitKey(key);
+    const { namespace: ns = 'default', name } = splitKey(key);
     const ep = this.epInf.get(ns, name);
     if (ep && (this.deleted.has(key) || isOurEndpoints(ep))) await this.deleteIgnoringMissing(R.endpoints, ep);
     await this.deleteSlices(key, () => true);

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { Endpoint, EndpointAddress, EndpointPort, EndpointSlice, EndpointSubset, Endpoints, KObject, Pod, Service, ServicePort } from '../api/types.js';
 import { mapSelectorMatcher } from '../api/selectors.js';
-import { ipToInt } from '../config.js';
 import { deepEqual } from '../util/equal.js';
+import { ipToInt } from '../util/ip.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const SLICE_MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
@@ -304,6 +304,3 @@ export function podEndpointsChanged(a: Pod, b: Pod): boolean {
   return JSON.stringify(a.spec?.containers?.map((c) => c.ports ?? [])) !== JSON.stringify(b.spec?.containers?.map((c) => c.ports ?? []));
 }
 
-export function objKey(o: KObject): string {
-  return `${o.metadata.namespace ?? 'default'}/${o.metadata.name ?? ''}`;
-}

@@ -7,15 +7,12 @@
 import type { LoadBalancerIngress, Node, Service } from '../api/types.js';
 import { R } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
-import type { ApiClient } from '../client/types.js';
-import type { Informer, InformerFactory } from '../client/informer.js';
-import type { EventRecorder } from '../client/events.js';
-import { WorkQueue } from '../client/workqueue.js';
+import type { Informer } from '../client/informer.js';
+import { QueueController, type ControllerContext, type Startable } from '../client/controller.js';
 import { clone, deepEqual } from '../util/equal.js';
-import type { Logger } from '../util/log.js';
 import { IPAllocator, RangeFullError, type Random } from './allocators.js';
-import { objKey } from './endpoints.js';
-import { nodeInternalIPs } from './node-ips.js';
+import { objectKey } from '../api/keys.js';
+import { nodeInternalIPs } from '../host/node-ips.js';
 
 /** A LoadBalancer Service this controller serves (one with a loadBalancerClass belongs to another implementation). */
 export function servedByUs(svc: Service): boolean {
@@ -54,14 +51,14 @@ export class LBPool {
     this.ips.clear();
     this.byOwner.clear();
     const problems: string[] = [];
-    const sorted = services.filter(servedByUs).sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || objKey(a).localeCompare(objKey(b)));
+    const sorted = services.filter(servedByUs).sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || objectKey(a).localeCompare(objectKey(b)));
     for (const svc of sorted) {
-      const uid = svc.metadata.uid ?? objKey(svc);
+      const uid = svc.metadata.uid ?? objectKey(svc);
       for (const ing of currentIngress(svc)) {
         if (!ing.ip || !this.ips.contains(ing.ip) || this.byOwner.has(uid)) continue;
         const r = this.ips.allocate(ing.ip, uid);
         if (r.ok) this.byOwner.set(uid, ing.ip);
-        else problems.push(`service ${objKey(svc)}: load balancer address ${ing.ip} is also held by ${r.owner}: it gets another one`);
+        else problems.push(`service ${objectKey(svc)}: load balancer address ${ing.ip} is also held by ${r.owner}: it gets another one`);
       }
     }
     return problems;
@@ -69,7 +66,7 @@ export class LBPool {
 
   /** The address `svc` should have: the one it holds, its loadBalancerIP, or the next free one. */
   assign(svc: Service): PoolAssignment {
-    const uid = svc.metadata.uid ?? objKey(svc);
+    const uid = svc.metadata.uid ?? objectKey(svc);
     const current = this.byOwner.get(uid);
     const requested = svc.spec?.loadBalancerIP || undefined;
     if (requested) {
@@ -114,86 +111,58 @@ export interface LoadBalancerOptions {
   random?: Random;
 }
 
-export interface LoadBalancerDeps {
-  client: ApiClient;
-  informers: InformerFactory;
-  logger: Logger;
-  recorder?: EventRecorder;
-}
-
-export class LoadBalancerController {
+export class LoadBalancerController extends QueueController {
   readonly name = 'service-lb-controller';
-  private client!: ApiClient;
-  private log!: Logger;
-  private recorder?: EventRecorder;
-  private queue!: WorkQueue;
   private svcInf!: Informer<Service>;
   private nodeInf!: Informer<Node>;
   private readonly pool?: LBPool;
-  private stopped = false;
   /** Last failure message per Service, so the same problem is not recorded on every retry. */
   private readonly failures = new Map<string, string>();
 
-  constructor(private readonly opts: LoadBalancerOptions) {
-    if (opts.lbPool) this.pool = new LBPool(opts.lbPool, { random: opts.random });
+  constructor(private readonly lbOpts: LoadBalancerOptions) {
+    super({ workers: 1, baseDelayMs: 20 });
+    if (lbOpts.lbPool) this.pool = new LBPool(lbOpts.lbPool, { random: lbOpts.random });
   }
 
-  async start(deps: LoadBalancerDeps): Promise<void> {
-    this.client = deps.client;
-    this.log = deps.logger.child({ component: this.name });
-    this.recorder = deps.recorder;
-    this.stopped = false;
-    this.queue = new WorkQueue((key) => this.reconcile(key), { name: this.name, workers: 1, baseDelayMs: 20, maxDelayMs: 30_000, logger: this.log });
-    this.svcInf = deps.informers.for<Service>(R.services);
-    this.nodeInf = deps.informers.for<Node>(R.nodes);
+  protected setup(ctx: ControllerContext): Startable[] {
+    this.svcInf = ctx.informers.for<Service>(R.services);
+    this.nodeInf = ctx.informers.for<Node>(R.nodes);
     this.svcInf.on({
-      add: (s) => this.enqueue(objKey(s)),
+      add: (s) => this.enqueue(objectKey(s)),
       update: (o, s) => {
-        if (o.spec?.type === 'LoadBalancer' || s.spec?.type === 'LoadBalancer' || currentIngress(s).length > 0) this.enqueue(objKey(s));
+        if (o.spec?.type === 'LoadBalancer' || s.spec?.type === 'LoadBalancer' || currentIngress(s).length > 0) this.enqueue(objectKey(s));
       },
       delete: (s) => {
-        this.failures.delete(objKey(s));
-        if (this.pool?.release(s.metadata.uid ?? objKey(s))) this.retryPending();
+        this.failures.delete(objectKey(s));
+        if (this.pool?.release(s.metadata.uid ?? objectKey(s))) this.retryPending();
       },
     });
     const nodesChanged = () => {
       if (!this.pool) this.enqueueAll();
     };
     this.nodeInf.on({ add: nodesChanged, update: (o, n) => !deepEqual(o.status?.addresses, n.status?.addresses) && nodesChanged(), delete: nodesChanged });
-    await Promise.all([this.svcInf.start(), this.nodeInf.start()]);
+    return [this.svcInf, this.nodeInf];
+  }
+
+  protected override synced(): void {
     if (this.pool) for (const p of this.pool.rebuild(this.svcInf.list())) this.log.warn(p);
-    this.queue.start();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.queue?.stop();
-  }
-
-  idle(): Promise<void> {
-    return this.queue.idle();
-  }
-
-  private enqueue(key: string): void {
-    if (!this.stopped) this.queue.add(key);
   }
 
   private enqueueAll(): void {
-    for (const s of this.svcInf.list()) if (servedByUs(s)) this.enqueue(objKey(s));
+    for (const s of this.svcInf.list()) if (servedByUs(s)) this.enqueue(objectKey(s));
   }
 
   /** A pool address came free: Services still waiting for one get another try. */
   private retryPending(): void {
-    for (const s of this.svcInf.list()) if (servedByUs(s) && !this.pool?.held(s.metadata.uid ?? objKey(s))) this.enqueue(objKey(s));
+    for (const s of this.svcInf.list()) if (servedByUs(s) && !this.pool?.held(s.metadata.uid ?? objectKey(s))) this.enqueue(objectKey(s));
   }
 
   private nodeIPs(): string[] {
     const ips = nodeInternalIPs(this.nodeInf.list());
-    return ips.length ? ips : this.opts.fallbackIPs();
+    return ips.length ? ips : this.lbOpts.fallbackIPs();
   }
 
-  private async reconcile(key: string): Promise<void> {
-    if (this.stopped) return;
+  protected async reconcile(key: string): Promise<void> {
     const svc = this.svcInf.getByKey(key);
     if (!svc) return;
     const uid = svc.metadata.uid ?? key;
@@ -215,7 +184,7 @@ export class LoadBalancerController {
         if (this.failures.get(key) !== a.message) {
           this.failures.set(key, a.message);
           this.log.warn({ service: key }, a.message);
-          this.recorder?.warning(svc, 'SyncLoadBalancerFailed', `Error syncing load balancer: ${a.message}`);
+          this.recorder.warning(svc, 'SyncLoadBalancerFailed', `Error syncing load balancer: ${a.message}`);
         }
       }
     } else {
@@ -223,7 +192,7 @@ export class LoadBalancerController {
     }
     if (deepEqual(currentIngress(svc), desired)) return;
     await this.writeIngress(svc, desired);
-    if (desired.length) this.recorder?.normal(svc, 'EnsuredLoadBalancer', `Ensured load balancer: ${desired.map((i) => i.ip).join(', ')}`);
+    if (desired.length) this.recorder.normal(svc, 'EnsuredLoadBalancer', `Ensured load balancer: ${desired.map((i) => i.ip).join(', ')}`);
   }
 
   private async writeIngress(svc: Service, ingress: LoadBalancerIngress[]): Promise<void> {

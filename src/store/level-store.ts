@@ -5,9 +5,9 @@
 import fs from 'node:fs/promises';
 import nodePath from 'node:path';
 import { Level } from 'level';
-import { RESOURCES, type ResourceInfo } from '../api/resources.js';
 import type { KObject } from '../api/types.js';
 import { CoreStore, EMPTY_STORE_RV, type CoreStoreOptions, type LoadedObject, type PersistWrite } from './core-store.js';
+import { resourceFor } from './resource-of.js';
 import { explainOpenFailure, judgeDataDir, judgeMeta, StoreOpenError, type DirContents } from './data-dir.js';
 import { META_FORMAT_KEY, META_RV_KEY, OBJECT_PREFIX, OBJECT_PREFIX_END, parseObjectKey, parseResourceVersion, STORE_FORMAT } from './keys.js';
 
@@ -27,27 +27,10 @@ async function readDir(path: string): Promise<DirContents> {
   }
 }
 
-/** Objects stored by a newer kubelite (a resource this build does not serve) still load and watch. */
-function resourceFor(group: string, plural: string, obj: KObject, namespaced: boolean): ResourceInfo {
-  const known = RESOURCES.find((r) => r.group === group && r.plural === plural);
-  if (known) return known;
-  const apiVersion = String(obj.apiVersion ?? '');
-  const kind = String(obj.kind ?? plural);
-  return {
-    group,
-    version: apiVersion.includes('/') ? apiVersion.split('/')[1]! : apiVersion,
-    apiVersion,
-    kind,
-    listKind: `${kind}List`,
-    plural,
-    singular: kind.toLowerCase(),
-    namespaced,
-    shortNames: [],
-    categories: [],
-    verbs: [],
-    subresources: [],
-    hasStatus: false,
-  };
+/** Secrets are stored here: the directory is 0700 and every file 0600, whatever the umask gave them. */
+async function restrictPermissions(dir: string): Promise<void> {
+  await fs.chmod(dir, 0o700);
+  for (const name of await fs.readdir(dir)) await fs.chmod(nodePath.join(dir, name), 0o600).catch(() => undefined);
 }
 
 export class LevelStore extends CoreStore {
@@ -90,6 +73,7 @@ export class LevelStore extends CoreStore {
       const rv = parseResourceVersion(rvText);
       if (rv === undefined) throw new StoreOpenError('corrupt', this.path, `data dir ${this.path}: key "${META_RV_KEY}" holds ${JSON.stringify(rvText)}, not a resourceVersion; kubelite does not repair it: restore a backup`);
       const objects = await this.loadObjects(db);
+      await restrictPermissions(this.path);
       this.db = db;
       this.finishOpen(objects, rv);
     } catch (e) {
@@ -133,6 +117,8 @@ export class LevelStore extends CoreStore {
     const db = this.db;
     this.db = undefined;
     await db?.close();
+    // Files LevelDB created while open (new tables, logs) were made under the 0700 directory; tighten them too.
+    await restrictPermissions(this.path).catch(() => undefined);
   }
 
   protected describe(): string {

@@ -4,6 +4,19 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
+type LogFn = (obj: unknown, msg?: string) => void;
+
+/**
+ * The one logging surface kubelite code is written against: pino's Logger satisfies it, and so does a
+ * test's recorder. Code that only warns asks for `Pick<LeveledLogger, 'warn'>`.
+ */
+export interface LeveledLogger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+}
+
 export function createLogger(level = 'info', name = 'kubelite'): Logger {
   return pino({ name, level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
 }

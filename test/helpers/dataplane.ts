@@ -3,7 +3,7 @@
 // iptables-save, the nftables mode with `nft list table` of the instance's own table.
 
 import type { HostNames } from '../../src/config.js';
-import { execOk } from '../../src/netfilter/exec.js';
+import { execOk } from '../../src/util/exec.js';
 import { nftListTable } from '../../src/netfilter/nft.js';
 import { parseNftEndpointCounters } from '../../src/netfilter/nft-counters.js';
 import { nftTableName } from '../../src/netfilter/nft-names.js';

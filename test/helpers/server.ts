@@ -138,14 +138,30 @@ export async function startTestServer(opts: StartOptions): Promise<TestServer> {
       if (Date.now() > deadline) throw new Error(`kubelite server did not start within 60 s:\n${logs.slice(-4000)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    // The kubeconfig is written once the API listens; components start right after.
-    server.client = new HttpClient(loadConnection(kubeconfig));
+    // The kubeconfig is written once the API listens; components start right after. The server writes
+    // it in place, so a read can catch it empty: read again until it parses.
+    for (;;) {
+      try {
+        server.client = new HttpClient(loadConnection(kubeconfig));
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
     while (Date.now() < deadline) {
       try {
         const r = await server.client.raw('GET', '/readyz');
-        if (r.status === 200) return;
+        if (r.status === 200) {
+          // Read the kubeconfig again: a server that joined an etcd cluster now uses the cluster's CA and token.
+          server.client.close();
+          server.client = new HttpClient(loadConnection(kubeconfig));
+          return;
+        }
       } catch {
-        /* not yet */
+        // Not yet; or a server that joined an etcd cluster rewrote its kubeconfig with the cluster's CA.
+        server.client.close();
+        server.client = new HttpClient(loadConnection(kubeconfig));
       }
       if (proc.exitCode !== null) throw new Error(`kubelite server exited with ${proc.exitCode}:\n${logs.slice(-4000)}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -185,7 +201,7 @@ export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 30_000, w
  * can leave through the uplink before the data plane owns the range.
  */
 export async function waitForServiceRoute(slot: ReturnType<typeof slotConfig>): Promise<void> {
-  const { exec } = await import('../../src/netfilter/exec.js');
+  const { exec } = await import('../../src/util/exec.js');
   const { hostNames } = await import('../../src/config.js');
   const probe = slot.serviceCIDR.replace(/0\/24$/, '2');
   await waitFor(async () => {

@@ -15,7 +15,7 @@ import { R } from '../../src/api/resources.js';
 import { LABELS } from '../../src/agent/labels.js';
 import { Agent } from '../../src/agent/agent.js';
 import { defaultConfig } from '../../src/config.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
+import { startServer, type RunningServer } from '../../src/main/server.js';
 import { createLogger, silentLogger } from '../../src/util/log.js';
 import { cleanupInstance, slotConfig, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
 import { dockerAvailable, dockerClient, removeContainersByLabel, removeNetworksByLabel } from '../helpers/docker.js';

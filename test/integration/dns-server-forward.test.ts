@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import dnsPacket from 'dns-packet';
-import { Forwarder, readResolvConf, type ForwardResult } from '../../src/services/dns/forward.js';
+import { Forwarder, readResolvConf, type ForwardResult } from '../../src/dns/forward.js';
 import { startDNSStub, type DNSStub } from '../helpers/dns-stub.js';
 
 const A = 1;
@@ -136,8 +136,8 @@ test('readResolvConf reads nameservers from a resolv.conf file', (t) => {
 });
 
 test('stopping the server while answers are being forwarded neither throws nor leaks', async (t) => {
-  const { DNSServer } = await import('../../src/services/dns/server.js');
-  const { ClusterDNSIndex } = await import('../../src/services/dns/records.js');
+  const { DNSServer } = await import('../../src/dns/server.js');
+  const { ClusterDNSIndex } = await import('../../src/dns/records.js');
   const dgram = await import('node:dgram');
   const slow = await stub(t, { records: { 'slow.example': { A: ['127.0.0.2'] } }, delayMs: 200 });
   const server = new DNSServer({ index: new ClusterDNSIndex(), domain: 'cluster.local', ttl: 5, listen: [{ address: '127.0.0.1', port: 0 }], upstreams: [slow.address] });

@@ -7,8 +7,8 @@ import net from 'node:net';
 import { execFile } from 'node:child_process';
 import dnsPacket from 'dns-packet';
 import type { Endpoints, Service } from '../../src/api/types.js';
-import { ClusterDNSIndex } from '../../src/services/dns/records.js';
-import { DNSServer } from '../../src/services/dns/server.js';
+import { ClusterDNSIndex } from '../../src/dns/records.js';
+import { DNSServer } from '../../src/dns/server.js';
 import { closedLoopbackPort, startDNSStub, type DNSStub } from '../helpers/dns-stub.js';
 
 let stub: DNSStub;

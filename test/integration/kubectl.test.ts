@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { R } from '../../src/api/resources.js';
+import { groupVersions, R } from '../../src/api/resources.js';
 import type { KObject, Pod } from '../../src/api/types.js';
 import { cleanupInstance, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
 import { findKubectl, kubectlFor, normalizeTable, tableRows, type Kubectl } from '../helpers/kubectl.js';
@@ -118,7 +118,9 @@ function suite(bin: string): void {
   test('kubectl api-versions and cluster-info', async (t) => {
     const v = await k(['api-versions']);
     t.is(v.code, 0, v.stderr);
-    t.deepEqual(v.stdout.trim().split('\n'), ['apps/v1', 'discovery.k8s.io/v1', 'networking.k8s.io/v1', 'v1']);
+    // Every served group-version, sorted as kubectl prints them.
+    t.deepEqual(v.stdout.trim().split('\n'), groupVersions().map((gv) => gv.apiVersion).sort());
+    t.true(['apps/v1', 'coordination.k8s.io/v1', 'discovery.k8s.io/v1', 'networking.k8s.io/v1', 'v1'].every((gv) => v.stdout.includes(gv)));
     const c = await k(['cluster-info']);
     t.is(c.code, 0, c.stderr);
     const url = YAML.parse(fs.readFileSync(server.kubeconfig, 'utf8')).clusters[0].cluster.server;
@@ -333,7 +335,8 @@ spec:
 
   test('kubectl delete -f and delete KIND NAME --wait (waits for finalizers through a watch)', async (t) => {
     const ns = await namespace('delete');
-    const f = file(`${ns}.yaml`, `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: ${ns}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: b, namespace: ${ns}}\nstringData: {x: y}\n`);
+    const f = file(`${ns}.yaml`, `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: ${ns}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: b, namespace: ${ns}}\nstringData: {x: "y"}\n`);
+    // (An unquoted `y` is YAML 1.1's true: stringData values must be strings, so that is now a 422, as in Kubernetes.)
     t.is((await k(['apply', '-f', f])).code, 0);
     const d = await k(['delete', '-f', f]);
     t.is(d.code, 0, d.stderr);
@@ -609,9 +612,10 @@ replicaset.apps/web-5d8f7c9b6d   2         0         0       1s`),
     t.is(badSel.code, 1);
     t.regex(badSel.stderr.trim(), /^Error from server \(BadRequest\): .*spec\.bogus.*$/);
     t.is(badSel.stderr.trim().split('\n').length, 1);
+    // /openapi/v2 is served (issue 17): Swagger 2.0 as JSON here, as protobuf for kubectl's validation fallback.
     const v2 = await k(['get', '--raw', '/openapi/v2']);
-    t.is(v2.code, 1);
-    t.is(v2.stderr.trim(), 'Error from server (NotFound): the server could not find the requested resource');
+    t.is(v2.code, 0, v2.stderr);
+    t.is(JSON.parse(v2.stdout).swagger, '2.0');
 
     t.notRegex(server.logs(), /"statusCode":5\d\d|request failed/);
   });

@@ -8,7 +8,7 @@ import dgram from 'node:dgram';
 import client from 'prom-client';
 import type { Endpoints, EndpointSubset, Service, ServiceSpec } from '../../src/api/types.js';
 import { hostNames } from '../../src/config.js';
-import { exec, execOk } from '../../src/netfilter/exec.js';
+import { exec, execOk } from '../../src/util/exec.js';
 import { cleanupNetfilter } from '../../src/netfilter/cleanup.js';
 import { Proxier } from '../../src/netfilter/proxier.js';
 import { readDevice } from '../../src/netfilter/device.js';

@@ -15,7 +15,7 @@ import type { Endpoints, EndpointSubset, Service, ServiceSpec } from '../../src/
 import { hostNames } from '../../src/config.js';
 import { cleanupNetfilter } from '../../src/netfilter/cleanup.js';
 import { readDevice } from '../../src/netfilter/device.js';
-import { exec, execOk } from '../../src/netfilter/exec.js';
+import { exec, execOk } from '../../src/util/exec.js';
 import { nftBinary, nftListTable, probeNftables } from '../../src/netfilter/nft.js';
 import { readNftEndpointCounters } from '../../src/netfilter/nft-counters.js';
 import { nftNames, nftTableName } from '../../src/netfilter/nft-names.js';

@@ -113,6 +113,11 @@ const TABLES: Record<string, Table> = {
     ...under('status', conditionsByType),
   },
   'apps/ReplicaSet': { ...under('spec.template', podTemplate), ...under('status', conditionsByType) },
+  'apps/StatefulSet': { ...under('spec.template', podTemplate), ...under('status', conditionsByType) },
+  'apps/DaemonSet': { ...under('spec.template', podTemplate), ...under('status', conditionsByType) },
+  'batch/Job': { ...under('spec.template', podTemplate), ...under('status', conditionsByType) },
+  'batch/CronJob': { ...under('spec.jobTemplate.spec.template', podTemplate), 'status.active': atomic },
+  '/PersistentVolumeClaim': { ...under('status', conditionsByType) },
   'discovery.k8s.io/EndpointSlice': { endpoints: atomic, ports: atomic },
   'networking.k8s.io/Ingress': {
     'spec.tls': atomic,

@@ -11,6 +11,9 @@ export const CORE = 'io.k8s.api.core.v1.';
 export const APPS = 'io.k8s.api.apps.v1.';
 export const NET = 'io.k8s.api.networking.v1.';
 export const DISCOVERY = 'io.k8s.api.discovery.v1.';
+export const COORDINATION = 'io.k8s.api.coordination.v1.';
+export const BATCH = 'io.k8s.api.batch.v1.';
+export const STORAGE = 'io.k8s.api.storage.v1.';
 
 function withDesc<T extends Schema>(s: T, description?: string): T {
   return description ? { description, ...s } : s;

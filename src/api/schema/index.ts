@@ -5,7 +5,11 @@
 import type { ResourceInfo } from '../resources.js';
 import { RESOURCES } from '../resources.js';
 import { appsSchemas } from './apps.js';
-import { APPS, CORE, DISCOVERY, NET, REF_PREFIX, type Schema } from './builders.js';
+import { APPS, BATCH, CORE, COORDINATION, DISCOVERY, NET, REF_PREFIX, STORAGE, type Schema } from './builders.js';
+import { batchSchemas } from './batch.js';
+import { storageSchemas } from './storage.js';
+import { workloadSchemas } from './workloads.js';
+import { coordinationSchemas } from './coordination.js';
 import { clusterSchemas } from './cluster.js';
 import { metaSchemas } from './meta.js';
 import { networkingSchemas } from './networking.js';
@@ -37,6 +41,10 @@ export function allSchemas(): Record<string, Schema> {
       ...clusterSchemas(),
       ...appsSchemas(),
       ...networkingSchemas(),
+      ...coordinationSchemas(),
+      ...workloadSchemas(),
+      ...batchSchemas(),
+      ...storageSchemas(),
     });
   }
   return cache;
@@ -47,6 +55,9 @@ const GROUP_PREFIX: Record<string, string> = {
   apps: APPS,
   'networking.k8s.io': NET,
   'discovery.k8s.io': DISCOVERY,
+  'coordination.k8s.io': COORDINATION,
+  batch: BATCH,
+  'storage.k8s.io': STORAGE,
 };
 
 /** `io.k8s.api.core.v1.Pod` for pods. */

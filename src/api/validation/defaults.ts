@@ -4,6 +4,7 @@
 
 import type { ResourceInfo } from '../resources.js';
 import { isObj, listAt, type Obj } from './field.js';
+import { defaultWorkloadKind } from './defaults-workloads.js';
 
 const DEFAULT_FILE_MODE = 0o644;
 
@@ -219,6 +220,15 @@ export function applyDefaults(res: ResourceInfo, obj: Obj): void {
         if (!p.protocol) p.protocol = 'TCP';
         if (p.name === undefined) p.name = '';
       }
+      break;
+    case 'StatefulSet':
+    case 'DaemonSet':
+    case 'Job':
+    case 'CronJob':
+    case 'PersistentVolumeClaim':
+    case 'PersistentVolume':
+    case 'StorageClass':
+      defaultWorkloadKind(res.kind, obj);
       break;
     default:
       break;

@@ -3,6 +3,7 @@
 // causeLine() turns into the line kubectl prints.
 
 import type { StatusCause } from '../types.js';
+import { isQuantity, parseQuantity } from '../quantity.js';
 
 export type FieldReason =
   | 'FieldValueInvalid'
@@ -140,4 +141,13 @@ export function numAt(v: unknown): number | undefined {
 
 export function strMapAt(v: unknown): Record<string, string> {
   return isObj(v) ? (v as Record<string, string>) : {};
+}
+
+const QUANTITY_REGEX_MSG = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+
+/** A resource quantity (`100m`, `1Gi`, or a number) that is not negative. */
+export function quantityCauses(path: string, value: unknown): Causes {
+  if (typeof value === 'number') return value < 0 ? [invalid(path, value, 'must be greater than or equal to 0')] : [];
+  if (typeof value !== 'string' || !isQuantity(value)) return [invalid(path, value, QUANTITY_REGEX_MSG)];
+  return parseQuantity(value) < 0 ? [invalid(path, value, 'must be greater than or equal to 0')] : [];
 }

@@ -14,6 +14,9 @@ import { validatePodSpec } from './pod.js';
 import { checkSchema } from './schema-check.js';
 import { validateEndpoints, validateEndpointSlice, validateServiceSpec } from './service.js';
 import { validateUpdate } from './update.js';
+import { validateControllerRevision, validateDaemonSet, validateStatefulSet } from './workloads.js';
+import { validateCronJob, validateJob } from './batch.js';
+import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from './storage.js';
 
 export { applyDefaults, defaultPullPolicy, dropNulls, prepareUpdate } from './defaults.js';
 export { semanticEqual } from './update.js';
@@ -46,6 +49,14 @@ const KIND_RULES: Record<string, KindRule> = {
   Node: (o) => validateNode(o),
   Namespace: (o) => validateNamespace(o),
   Event: (o) => validateEvent(o),
+  StatefulSet: (o) => validateStatefulSet(o),
+  DaemonSet: (o) => validateDaemonSet(o),
+  ControllerRevision: (o) => validateControllerRevision(o),
+  Job: (o) => validateJob(o),
+  CronJob: (o) => validateCronJob(o),
+  PersistentVolumeClaim: (o) => validatePersistentVolumeClaim(o),
+  PersistentVolume: (o) => validatePersistentVolume(o),
+  StorageClass: (o) => validateStorageClass(o),
 };
 
 function hasNull(v: unknown): boolean {
@@ -89,6 +100,16 @@ export function validateObject(res: ResourceInfo, obj: KObject, old?: KObject): 
     if (prev) semantic.push(...validateUpdate(res, o, prev));
   }
   return { causes: dedupe([...semantic, ...schema.causes]), unknownFields: schema.unknownFields };
+}
+
+/**
+ * Only the type errors of `obj` (wrong JSON types, integers out of their Go width), checked before
+ * defaulting as Kubernetes decodes into typed structs first: defaulting and strategies then only
+ * ever see the shapes they expect (`spec.containers` as an object is a 422, not "is not iterable").
+ */
+export function typeCauses(res: ResourceInfo, obj: KObject): StatusCause[] {
+  const o = hasNull(obj) ? withoutNulls(obj) : obj;
+  return checkSchema(res, o).typeCauses;
 }
 
 /** The 422 Invalid StatusError for `causes`, named as Kubernetes names it (`Deployment.apps "web" is invalid: ...`). */

@@ -1,7 +1,7 @@
 // Service, Endpoints and EndpointSlice rules. kubelite is single-stack IPv4 and proxies TCP and UDP
 // only, so those are what a Service may ask for; the NodePort range is the allocator's business.
 
-import { isDNS1123Label, isDNS1123Subdomain, isIPv4, isIPv6, isValidCIDR, isValidIP, isValidIPv4, isValidPortName } from '../names.js';
+import { isDNS1123Label, isDNS1123Subdomain, isValidCIDR, isValidIP, isValidIPv4, isValidPortName } from '../names.js';
 import {
   type Causes,
   child,
@@ -21,6 +21,7 @@ import {
   strMapAt,
 } from './field.js';
 import { validateLabels } from './meta.js';
+import { isIPv4, isIPv6 } from '../../util/ip.js';
 
 const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
 const SERVICE_PROTOCOLS = ['TCP', 'UDP'];

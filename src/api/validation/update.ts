@@ -1,6 +1,7 @@
 // What may not change on update: Kubernetes' ValidateXUpdate rules for the kinds we serve.
 
 import type { ResourceInfo } from '../resources.js';
+import { validateWorkloadUpdate } from './update-workloads.js';
 import { type Causes, child, forbidden, invalid, isObj, listAt, numAt, type Obj, objAt, strAt } from './field.js';
 
 const IMMUTABLE = 'field is immutable';
@@ -165,6 +166,15 @@ export function validateUpdate(res: ResourceInfo, obj: Obj, old: Obj): Causes {
     }
     case 'Node':
       out.push(...validateNodeUpdate(obj, old));
+      break;
+    case 'StatefulSet':
+    case 'DaemonSet':
+    case 'Job':
+    case 'PersistentVolumeClaim':
+    case 'PersistentVolume':
+    case 'StorageClass':
+    case 'ControllerRevision':
+      out.push(...validateWorkloadUpdate(res.kind, obj, old));
       break;
     default:
       break;

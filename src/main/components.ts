@@ -1,0 +1,51 @@
+// Every component `kubelite server` runs, in start order. A component disabled with --disable is
+// skipped by the server; the rest find each other only through the API. Each is loaded only when it
+// starts, so a disabled component costs no memory (its modules — dockerode, HAProxy driver, DNS codec —
+// are never imported).
+
+import type { ServerConfig } from '../config.js';
+import type { Component, ComponentContext } from '../server/component.js';
+import { LeaderOnlyComponent } from './leader-work.js';
+
+class LazyComponent implements Component {
+  private inner?: Component;
+  constructor(
+    readonly name: string,
+    private readonly load: () => Promise<Component>,
+  ) {}
+
+  async start(ctx: ComponentContext): Promise<void> {
+    this.inner ??= await this.load();
+    await this.inner.start(ctx);
+  }
+
+  async stop(): Promise<void> {
+    await this.inner?.stop();
+  }
+}
+
+const lazy = (name: string, load: () => Promise<Component>) => new LazyComponent(name, load);
+/** Work that must happen once per cluster: with several servers (etcd), only the leader runs it. */
+const leaderOnly = (name: string, load: () => Promise<Component>) => new LeaderOnlyComponent(name, load);
+
+export function defaultComponents(_config: ServerConfig): Component[] {
+  // 'services' first: its admission hooks (ClusterIP/NodePort allocation) must be in place before any
+  // component creates a Service. It cannot be disabled; the proxy can (`--disable proxy`).
+  return [
+    lazy('services', async () => (await import('../services/component.js')).createServices({ controllers: false })),
+    leaderOnly('service-controllers', async () => (await import('../services/component.js')).createServiceControllers()),
+    lazy('agent', async () => (await import('../agent/index.js')).createAgent()),
+    leaderOnly('scheduler', async () => (await import('../scheduler/index.js')).createScheduler()),
+    leaderOnly('controllers', async () => {
+      // createControllers returns one Component named 'controllers' (so --disable controllers turns all off).
+      const [c] = (await import('../controllers/index.js')).createControllers();
+      return c;
+    }),
+    lazy('proxy', async () => (await import('../netfilter/component.js')).createProxy()),
+    lazy('dns', async () => (await import('../dns/component.js')).createDns()),
+    lazy('ingress', async () => (await import('../ingress/component.js')).createIngress()),
+    lazy('ui', async () => (await import('../ui/component.js')).createUi()),
+    // Last: GET /kubeconfig for CI jobs, and the kubeconfig file a node container hands out (once all is up).
+    lazy('kubeconfig', async () => (await import('../cluster/kubeconfig-endpoint.js')).createKubeconfigEndpoint()),
+  ];
+}
