@@ -21,10 +21,16 @@ class FakeHost implements NetfilterHost {
   device: DeviceState = { exists: false, up: false, routes: [], addresses: [] };
   deviceActions: DeviceAction[] = [];
   failures = 0;
+  /** While set, restore() waits for it (after calling onGated): a sync held inside iptables-restore. */
   gate?: Promise<void>;
+  onGated?: () => void;
+  onSave?: () => void;
 
   async restore(text: string): Promise<void> {
-    if (this.gate) await this.gate;
+    if (this.gate) {
+      this.onGated?.();
+      await this.gate;
+    }
     this.restores.push(text);
     if (this.failures > 0) {
       this.failures--;
@@ -42,6 +48,7 @@ class FakeHost implements NetfilterHost {
   }
   async save(table: Table): Promise<string> {
     this.saves++;
+    this.onSave?.();
     const out = [`*${table}`];
     for (const c of this.tables[table].keys()) out.push(`:${c} - [0:0]`);
     for (const rules of this.tables[table].values()) out.push(...rules);
@@ -129,9 +136,10 @@ test('changes during a running sync trigger exactly one more sync, which has all
   const before = host.restores.length;
   let release!: () => void;
   host.gate = new Promise((r) => (release = r));
+  const blocked = new Promise<void>((r) => (host.onGated = r));
   p.upsertEndpoints(eps('web', ['10.244.0.1']));
   const first = p.waitForSync();
-  await new Promise((r) => setTimeout(r, 20)); // the sync is now blocked inside iptables-restore
+  await blocked; // the sync is now inside iptables-restore, waiting for the gate
   for (let i = 2; i <= 6; i++) p.upsertEndpoints(eps('web', ['10.244.0.1', `10.244.0.${i}`]));
   const second = p.waitForSync();
   host.gate = undefined;
@@ -203,7 +211,8 @@ test('the periodic resync runs on its cron schedule', async (t) => {
   await p.start();
   t.teardown(() => p.stop());
   const saves = host.saves;
-  await new Promise((r) => setTimeout(r, 2300));
+  // No sleep of a guessed length: wait for the cron tick's read-back itself (ava's timeout bounds it).
+  await new Promise<void>((r) => (host.onSave = r));
   t.true(host.saves > saves, 'a full resync read the kernel back');
 });
 
