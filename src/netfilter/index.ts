@@ -6,6 +6,6 @@ export { buildProxyModel, type ProxyService, type ProxyEndpoint, type ModelOptio
 export { renderRules, jumpRules, type RenderedRules, type RenderConfig } from './render.js';
 export { chainNames, type ChainNames } from './names.js';
 export { type ProxyMode, PROXY_MODES } from './plane.js';
-export { chooseProxyMode, type ModeChoice } from './mode.js';
+export { chooseProxyMode, endpointCounterReader, type ModeChoice } from './mode.js';
 export { readNftEndpointCounters, type EndpointCounter as NftEndpointCounter } from './nft-counters.js';
 export { nftTableName } from './nft-names.js';

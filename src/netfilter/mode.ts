@@ -1,7 +1,10 @@
 // Which data plane runs: nftables where `nft` is installed, new enough and accepted by the kernel,
 // else iptables, with one log line saying why. An explicit `--proxy-mode iptables` is never second-guessed.
 
+import type { HostNames } from '../config.js';
+import { readIptablesEndpointCounters, type EndpointCounter } from './counters.js';
 import { probeNftables, type NftSupport } from './nft.js';
+import { readNftEndpointCounters } from './nft-counters.js';
 import type { ProxyMode } from './plane.js';
 
 export interface ModeChoice {
@@ -23,4 +26,9 @@ export function decideProxyMode(requested: ProxyMode | undefined, nft: NftSuppor
 
 export async function chooseProxyMode(requested: ProxyMode | undefined, probe: () => Promise<NftSupport> = probeNftables): Promise<ModeChoice> {
   return decideProxyMode(requested, requested === 'iptables' ? undefined : await probe());
+}
+
+/** The per-endpoint counter reader of a mode (the UI's kernel counters): rule counters of that mode's rules. */
+export function endpointCounterReader(mode: ProxyMode): (names: HostNames) => Promise<EndpointCounter[]> {
+  return mode === 'nftables' ? readNftEndpointCounters : readIptablesEndpointCounters;
 }

@@ -4,21 +4,12 @@
 // the sync loop). Parsing is pure.
 
 import type { HostNames } from '../config.js';
+import type { EndpointCounter } from './counters.js';
 import { nftListTable } from './nft.js';
 import { nftNames, serviceChainKind } from './nft-names.js';
 
 /** Same shape as the iptables mode's reader (src/netfilter/counters.ts). */
-export interface EndpointCounter {
-  namespace: string;
-  service: string;
-  /** Service port name, '' if unnamed. */
-  port: string;
-  protocol: 'TCP' | 'UDP' | 'SCTP';
-  /** ip:port */
-  endpoint: string;
-  packets: number;
-  bytes: number;
-}
+export type { EndpointCounter };
 
 const DNAT_RULE = /\bcounter packets (\d+) bytes (\d+) meta l4proto (tcp|udp|sctp) dnat to (\d{1,3}(?:\.\d{1,3}){3}:\d{1,5})\s*$/;
 
