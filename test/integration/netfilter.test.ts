@@ -300,7 +300,13 @@ test.serial('cleanup removes every chain, jump, route and the device, and leaves
   t.is((await exec('ip', ['route', 'show', LB_POOL])).stdout.trim(), '');
   t.false((await readDevice(names.serviceDevice)).exists);
   const dockerAfter = (await saveText('filter')).split('\n').filter((l) => /DOCKER/.test(l));
-  t.deepEqual(dockerAfter, dockerBefore);
+  // Nothing of Docker's was removed. Lines naming another kubelite instance's bridge or chains are left
+  // out: other test files create and remove their networks while this one runs.
+  const otherInstances = (l: string) => /kl0-|KUBELITE-|KL-/.test(l);
+  t.deepEqual(
+    dockerBefore.filter((l) => !otherInstances(l) && !dockerAfter.includes(l)),
+    [],
+  );
   // A second cleanup finds nothing to do.
   t.deepEqual(await cleanupNetfilter(names, { serviceCIDR: SERVICE_CIDR, lbPool: LB_POOL }), { chainsDeleted: 0, jumpsDeleted: 0, deviceRemoved: false, routesDeleted: 0 });
 });
