@@ -11,6 +11,7 @@ import net from 'node:net';
 import type { Endpoints, Service } from '../src/api/types.js';
 import { hostNames } from '../src/config.js';
 import { cleanupNetfilter } from '../src/netfilter/cleanup.js';
+import { nftTableName } from '../src/netfilter/nft-names.js';
 import { execOk } from '../src/util/exec.js';
 import { hostTools, Proxier, type NetfilterHost, type ProxyMode } from '../src/netfilter/proxier.js';
 
@@ -31,6 +32,8 @@ export interface SyncRow {
   /** Largest size only. */
   partial?: number;
   partialOwn?: number;
+  /** nftables: one `nft -f` of a single set element against this table (nft's own floor per transaction). */
+  nftFloor?: number;
   resyncReadBack?: number;
   resyncCheap?: number;
 }
@@ -132,6 +135,18 @@ export async function runSync(sizes: number[], connects: number): Promise<SyncRe
       const first = await proxier.start();
       if (!first.ok) throw first.error;
       const row: SyncRow = { mode, n, rules: first.rulesWritten, firstSync: first.durationMs, firstApply: applyMs, cleanup: 0 };
+      if (mode === 'nftables') {
+        // The floor under any change: one element added or deleted, as its own transaction (nft lists
+        // the table's objects into its cache before it sends anything).
+        const el = `ip ${nftTableName(names)} hairpin { 10.231.255.250 . 10.231.255.250 }`;
+        const floors: number[] = [];
+        for (let k = 0; k < 8; k++) {
+          const t0 = performance.now();
+          await hostTools.nftApply!(`${k % 2 ? 'delete' : 'add'} element ${el}\n`);
+          floors.push(performance.now() - t0);
+        }
+        row.nftFloor = median(floors);
+      }
       if (n === max) {
         const partials: number[] = [];
         const mid = Math.floor(n / 2);
