@@ -171,7 +171,7 @@ export function fixedChains(cfg: { podCIDR: string; serviceCIDR: string; mark: n
     c(NFT.reject, ['reject'], 'services without endpoints'),
     // externalTrafficPolicy Local without a local endpoint: only outside traffic is refused; the host's
     // own connections (checked here before their DNAT) go on to any endpoint, as Pods' do.
-    c(NFT.rejectExternal, ['fib saddr type local return', 'reject'], 'services without a local endpoint, for outside clients'),
+    c(NFT.rejectExternal, ['fib saddr type local return', 'reject'], 'services without a local endpoint: outside clients are refused'),
     c(NFT.natPrerouting, [`jump ${NFT.services}`]),
     c(NFT.natOutput, [`jump ${NFT.services}`]),
     c(NFT.natPostrouting, [`jump ${NFT.masquerading}`]),
