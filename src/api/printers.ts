@@ -8,6 +8,7 @@ import type {
 import type { ResourceInfo } from './resources.js';
 import { humanAge, humanDuration } from '../util/time.js';
 import { labelSelectorToString } from './selectors.js';
+import { RBAC_PRINTERS } from './printers-rbac.js';
 import { WORKLOAD_PRINTERS } from './printers-workloads.js';
 
 export interface ColumnDefinition {
@@ -324,6 +325,7 @@ const generic: Printer = { columns: [NAME, AGE], cells: (o, now) => [o.metadata.
 
 const PRINTERS: Record<string, Printer> = {
   pods, deployments, replicasets, services, endpoints, endpointslices, nodes, namespaces, events, configmaps, secrets, ingresses, ingressclasses, leases,
+  ...RBAC_PRINTERS,
   ...WORKLOAD_PRINTERS,
 };
 

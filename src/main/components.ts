@@ -34,6 +34,10 @@ export function defaultComponents(_config: ServerConfig): Component[] {
   return [
     lazy('services', async () => (await import('../services/component.js')).createServices({ controllers: false })),
     leaderOnly('service-controllers', async () => (await import('../services/component.js')).createServiceControllers()),
+    // ServiceAccounts, their admission and RBAC aggregation: the API's security needs them, so like
+    // 'services' this cannot be disabled. Admission on every server; the loops on the leader only.
+    lazy('access', async () => (await import('../controllers/access.js')).createAccess({ controllers: false })),
+    leaderOnly('access-controllers', async () => (await import('../controllers/access.js')).createAccess({ admission: false })),
     lazy('agent', async () => (await import('../agent/index.js')).createAgent()),
     leaderOnly('scheduler', async () => (await import('../scheduler/index.js')).createScheduler()),
     leaderOnly('controllers', async () => {

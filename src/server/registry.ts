@@ -31,6 +31,8 @@ export interface RegistryDeleteOpts extends DeleteOptions {
   dryRun?: boolean;
 }
 
+export type SubresourceCreator = (namespace: string, name: string, body: KObject) => Promise<KObject | Status>;
+
 const GENERATE_SUFFIX = 'bcdfghjklmnpqrstvwxz2456789';
 const PATCH_RETRIES = 5;
 /** An unconditional patch keeps retrying lost races this long (only a livelocked object gets near it). */
@@ -46,6 +48,7 @@ export const WATCH_LINE = Symbol('kubelite.watchLine');
 
 export class Registry implements ApiClient {
   private readonly hooks = new Map<string, AdmissionHook[]>();
+  private readonly subresourceHandlers = new Map<string, SubresourceCreator>();
   /** Serialises the read-modify-write of each object's registry writes (see key-lock.ts). */
   private readonly locks = new KeyLock();
 
@@ -409,7 +412,14 @@ export class Registry implements ApiClient {
 
   // ---------------------------------------------------------------- subresources
 
+  /** Serves POST `<plural>/<subresource>` with a handler a component owns (serviceaccounts/token). */
+  addSubresourceHandler(res: ResourceInfo, subresource: string, handler: SubresourceCreator): void {
+    this.subresourceHandlers.set(`${res.plural}.${res.group}/${subresource}`, handler);
+  }
+
   async createSubresource(res: ResourceInfo, namespace: string | undefined, name: string, subresource: string, body: KObject): Promise<KObject | Status> {
+    const own = this.subresourceHandlers.get(`${res.plural}.${res.group}/${subresource}`);
+    if (own) return own((res.namespaced ? namespace : undefined) ?? 'default', name, body);
     const handler = strategyFor(res).createSubresource?.[subresource];
     if (!handler) throw errors.methodNotAllowed(`POST is not supported on ${res.plural}/${subresource}`);
     return handler(this.strategyContext, (res.namespaced ? namespace : undefined) ?? 'default', name, body);

@@ -12,6 +12,9 @@ export const APPS = 'io.k8s.api.apps.v1.';
 export const NET = 'io.k8s.api.networking.v1.';
 export const DISCOVERY = 'io.k8s.api.discovery.v1.';
 export const COORDINATION = 'io.k8s.api.coordination.v1.';
+export const RBAC = 'io.k8s.api.rbac.v1.';
+export const AUTHZ = 'io.k8s.api.authorization.v1.';
+export const AUTHN = 'io.k8s.api.authentication.v1.';
 export const BATCH = 'io.k8s.api.batch.v1.';
 export const STORAGE = 'io.k8s.api.storage.v1.';
 

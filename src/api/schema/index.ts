@@ -5,7 +5,8 @@
 import type { ResourceInfo } from '../resources.js';
 import { RESOURCES } from '../resources.js';
 import { appsSchemas } from './apps.js';
-import { APPS, BATCH, CORE, COORDINATION, DISCOVERY, NET, REF_PREFIX, STORAGE, type Schema } from './builders.js';
+import { APPS, AUTHN, AUTHZ, BATCH, CORE, COORDINATION, DISCOVERY, NET, RBAC, REF_PREFIX, STORAGE, type Schema } from './builders.js';
+import { accountSchemas } from './accounts.js';
 import { batchSchemas } from './batch.js';
 import { storageSchemas } from './storage.js';
 import { workloadSchemas } from './workloads.js';
@@ -42,6 +43,7 @@ export function allSchemas(): Record<string, Schema> {
       ...appsSchemas(),
       ...networkingSchemas(),
       ...coordinationSchemas(),
+      ...accountSchemas(),
       ...workloadSchemas(),
       ...batchSchemas(),
       ...storageSchemas(),
@@ -56,6 +58,9 @@ const GROUP_PREFIX: Record<string, string> = {
   'networking.k8s.io': NET,
   'discovery.k8s.io': DISCOVERY,
   'coordination.k8s.io': COORDINATION,
+  'rbac.authorization.k8s.io': RBAC,
+  'authorization.k8s.io': AUTHZ,
+  'authentication.k8s.io': AUTHN,
   batch: BATCH,
   'storage.k8s.io': STORAGE,
 };
