@@ -54,7 +54,11 @@ export function defaultComponents(_config: ServerConfig): Component[] {
     lazy('proxy', async () => (await import('../netfilter/component.js')).createProxy(), AFTER_ADMISSION),
     lazy('dns', async () => (await import('../dns/component.js')).createDns(), AFTER_ADMISSION),
     lazy('ingress', async () => (await import('../ingress/component.js')).createIngress(), AFTER_ADMISSION),
-    lazy('ui', async () => (await import('../ui/component.js')).createUi(), AFTER_ADMISSION),
+    lazy('ui', async () => {
+      const { proxyCounterSource } = await import('./ui-counters.js');
+      // The counters of the proxy's mode: nftables rule counters in the default mode, iptables' otherwise.
+      return (await import('../ui/component.js')).createUi({ counters: (ctx) => proxyCounterSource(ctx) });
+    }, AFTER_ADMISSION),
     // Last (no dependsOn: it waits for every component before it): GET /kubeconfig for CI jobs, and the
     // kubeconfig file a node container hands out (once all is up).
     lazy('kubeconfig', async () => (await import('../cluster/kubeconfig-endpoint.js')).createKubeconfigEndpoint()),

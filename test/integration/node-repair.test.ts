@@ -31,7 +31,8 @@ const names = () => hostNames({ instance: srv().slot.instance });
 test.before(async () => {
   if (!(await dockerAvailable())) throw new Error('these tests need a Docker engine (scripts/ensure-docker.sh starts one)');
   // The default resync period (30 s, on :00 and :30): repairs seen before the next one came from events.
-  server = await startTestServer({ slot: SLOT, args: ['--disable', 'scheduler,controllers,dns,ingress', '--lb-pool', `10.202.${SLOT}.0/24`] });
+  // iptables mode: the rule and jump faults below are iptables' (the watchdog's fingerprint is that plane's)
+  server = await startTestServer({ slot: SLOT, args: ['--disable', 'scheduler,controllers,dns,ingress', '--lb-pool', `10.202.${SLOT}.0/24`, '--proxy-mode', 'iptables'] });
   node = await nodeName(server);
   await waitForServiceRoute(server.slot);
   await createPod(server, podManifest('web', node, {}, { app: 'web' }));
