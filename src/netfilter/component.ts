@@ -10,7 +10,12 @@ import type { Component, ComponentContext } from '../server/component.js';
 import type { Logger } from '../util/log.js';
 import { ensureHairpin } from '../host/hairpin.js';
 import { hostPrimaryIPv4 } from '../host/node-ips.js';
-import { Proxier, type NetfilterHost, type SyncResult } from './proxier.js';
+import { chooseProxyMode } from './mode.js';
+import type { NftSupport } from './nft.js';
+import { Proxier, type NetfilterHost, type ProxyMode, type SyncResult } from './proxier.js';
+import { iptablesSave } from './iptables.js';
+import { iptablesFingerprint, ProxyWatchdog } from './watchdog.js';
+import { netlinkMonitor, type NetlinkMonitor } from '../host/netlink.js';
 import { nthAddress } from '../util/ip.js';
 import { objectKey } from '../api/keys.js';
 
@@ -22,6 +27,11 @@ export interface ProxyComponentOptions {
   host?: NetfilterHost;
   /** Skip hairpin mode on the pod bridge (tests without sysfs). */
   hairpin?: boolean;
+  /** Replaces the nftables probe (tests without root). */
+  probeNft?: () => Promise<NftSupport>;
+  /** Repair between the periodic resyncs (netlink events, a fingerprint of our rules); default on with the host tools. */
+  watchdog?: boolean;
+  netlink?: NetlinkMonitor;
 }
 
 export class ProxyComponent implements Component {
@@ -35,6 +45,8 @@ export class ProxyComponent implements Component {
   private hairpinPending = false;
   private hairpinRunning?: Promise<void>;
   private bridge = '';
+  private watchdog?: ProxyWatchdog;
+  private unsubscribeBridge?: () => void;
 
   constructor(private readonly opts: ProxyComponentOptions = {}) {}
 
@@ -50,7 +62,13 @@ export class ProxyComponent implements Component {
     const nodeIPs = [...new Set([config.nodeIP ?? hostPrimaryIPv4(), nthAddress(thisNodePodCIDR(config), 1)])];
     // Registered first, so /readyz says "not ready" from the moment this component starts syncing.
     ctx.addReadiness('proxy', () => (this.ready ||= this.started && !this.stopped && this.proxier?.lastError === undefined));
+    // Host tools without nftables (tests) cannot run that mode, whatever this machine has.
+    const noNft = this.opts.host && !this.opts.host.nftApply ? async () => ({ ok: false, reason: 'the host tools given have no nftables support' }) : undefined;
+    const choice = await chooseProxyMode(config.proxyMode as ProxyMode | undefined, this.opts.probeNft ?? noNft);
+    if (choice.fellBack) log.warn(choice.message);
+    else log.info(choice.message);
     const proxier = new Proxier({
+      mode: choice.mode,
       names,
       podCIDR,
       serviceCIDR: config.serviceCIDR,
@@ -87,7 +105,24 @@ export class ProxyComponent implements Component {
       log.debug({ ms: Math.round(first.durationMs), rules: first.rulesWritten }, 'proxy rules in place');
     } else {
       // The proxier keeps retrying with back-off; the server reports not ready until one succeeds.
-      log.error({ err: first.error?.message }, 'proxy: first sync failed (kubelite needs root and iptables for the data plane; --disable proxy runs without it)');
+      log.error({ err: first.error?.message }, `proxy: first sync failed (kubelite needs root and ${choice.mode === 'nftables' ? 'nft' : 'iptables'} for the data plane; --disable proxy runs without it)`);
+    }
+    if (this.opts.watchdog ?? !this.opts.host) {
+      const netlink = this.opts.netlink ?? netlinkMonitor(log);
+      this.watchdog = new ProxyWatchdog({
+        proxier,
+        device: names.serviceDevice,
+        routes: [config.serviceCIDR, ...(config.lbPool ? [config.lbPool] : [])],
+        // The rules' fingerprint exists for the iptables plane; the nftables plane repairs its table at
+        // the periodic resync (the watchdog takes an nft fingerprint once there is one: its listing
+        // carries traffic counters, which would have to be left out).
+        fingerprint: proxier.mode === 'iptables' ? iptablesFingerprint(iptablesSave, proxier.chains, () => proxier.writtenRules) : undefined,
+        netlink,
+        logger: { warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
+      });
+      this.watchdog.start();
+      // A Pod's new veth on the bridge (a new Pod, or the bridge rebuilt by the agent) gets hairpin mode at once.
+      if (this.opts.hairpin ?? true) this.unsubscribeBridge = netlink.subscribe((ev) => ev.kind === 'link' && !ev.deleted && ev.master === this.bridge && this.requestHairpin());
     }
     if (this.opts.hairpin ?? true) {
       this.requestHairpin();
@@ -98,6 +133,8 @@ export class ProxyComponent implements Component {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribeBridge?.();
+    await this.watchdog?.stop();
     if (this.hairpinTimer) clearInterval(this.hairpinTimer);
     this.hairpinTimer = undefined;
     await this.hairpinRunning;
