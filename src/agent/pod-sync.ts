@@ -7,7 +7,7 @@ import type { ConfigMap, Container, PersistentVolume, PersistentVolumeClaim, Pod
 import { R } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
 import type { Informer } from '../client/informer.js';
-import { nodePodCIDR, type HostNames, type ServerConfig } from '../config.js';
+import { thisNodePodCIDR, type HostNames, type ServerConfig } from '../config.js';
 import { ensureImages, imageKeyOf, IMAGES } from '../images/index.js';
 import { deepEqual } from '../util/equal.js';
 import { admitPod, type NodeAllocatable } from './admit.js';
@@ -100,7 +100,8 @@ export class PodSyncer {
 
   constructor(private readonly d: SyncDeps) {
     this.naming = { containerPrefix: d.names.containerPrefix, instanceLabel: d.names.instanceLabel, instanceValue: d.names.instanceValue, dockerNetwork: d.names.dockerNetwork };
-    this.sandboxes = new Sandboxes({ ...d, podCIDR: nodePodCIDR(d.config.podCIDR) });
+    // This node's share of the pod CIDR (the server's assignment, known once the Node is registered).
+    this.sandboxes = new Sandboxes({ ...d, podCIDR: thisNodePodCIDR(d.config) });
   }
 
   /** Is this container being started by a sync right now (its start is read back by that sync)? */

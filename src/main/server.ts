@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import promClient from 'prom-client';
-import { hostNames, type ServerConfig } from '../config.js';
+import { hostNames, thisNodePodCIDR, type ServerConfig } from '../config.js';
 import { openWithRetry, serverStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { Registry } from '../server/registry.js';
@@ -282,7 +282,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
       logger.debug({ component: c.name, ms: componentTimes[c.name] }, 'component started');
     });
     await informers.start();
-    const plan = podAccessPlan({ bindAddress: config.bindAddress, podCIDR: config.podCIDR, agentEnabled: !config.disabled.has('agent') });
+    const plan = podAccessPlan({ bindAddress: config.bindAddress, podCIDR: thisNodePodCIDR(config), agentEnabled: !config.disabled.has('agent') });
     let endpoint = plan.endpointIP ? { ip: plan.endpointIP, port } : undefined;
     if (plan.extraListen) {
       try {
