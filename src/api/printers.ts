@@ -9,6 +9,8 @@ import type { ResourceInfo } from './resources.js';
 import { humanAge, humanDuration } from '../util/time.js';
 import { labelSelectorToString } from './selectors.js';
 import { WORKLOAD_PRINTERS } from './printers-workloads.js';
+import { POLICY_PRINTERS } from './printers-policy.js';
+import { RESOURCES } from './resources.js';
 
 export interface ColumnDefinition {
   name: string;
@@ -325,8 +327,21 @@ const generic: Printer = { columns: [NAME, AGE], cells: (o, now) => [o.metadata.
 const PRINTERS: Record<string, Printer> = {
   pods, deployments, replicasets, services, endpoints, endpointslices, nodes, namespaces, events, configmaps, secrets, ingresses, ingressclasses, leases,
   ...WORKLOAD_PRINTERS,
+  ...POLICY_PRINTERS,
 };
 
+const BUILTIN: ReadonlySet<ResourceInfo> = new Set(RESOURCES);
+/** Printers of resources served while the server runs (a CRD's additionalPrinterColumns). */
+const attached = new WeakMap<ResourceInfo, Printer>();
+
+/** Gives a resource added at run time its columns (removed with the resource itself). */
+export function attachPrinter(res: ResourceInfo, printer: Printer): void {
+  attached.set(res, printer);
+}
+
 export function printerFor(res: ResourceInfo): Printer {
-  return PRINTERS[res.plural] ?? generic;
+  const own = attached.get(res);
+  if (own) return own;
+  // A custom resource that happens to be called `pods` in another group is not a Pod.
+  return (BUILTIN.has(res) ? PRINTERS[res.plural] : undefined) ?? generic;
 }

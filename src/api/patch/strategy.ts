@@ -124,6 +124,9 @@ const TABLES: Record<string, Table> = {
     'spec.rules': atomic,
     'status.loadBalancer.ingress': atomic,
   },
+  'autoscaling/HorizontalPodAutoscaler': { ...under('status', conditionsByType) },
+  'policy/PodDisruptionBudget': { ...under('status', conditionsByType) },
+  'apiextensions.k8s.io/CustomResourceDefinition': { ...under('status', conditionsByType) },
 };
 
 function build(table: Table): SchemaNode {

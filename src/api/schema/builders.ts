@@ -14,6 +14,11 @@ export const DISCOVERY = 'io.k8s.api.discovery.v1.';
 export const COORDINATION = 'io.k8s.api.coordination.v1.';
 export const BATCH = 'io.k8s.api.batch.v1.';
 export const STORAGE = 'io.k8s.api.storage.v1.';
+export const POLICY = 'io.k8s.api.policy.v1.';
+export const SCHEDULING = 'io.k8s.api.scheduling.v1.';
+export const AUTOSCALING_V2 = 'io.k8s.api.autoscaling.v2.';
+export const AUTOSCALING_V1 = 'io.k8s.api.autoscaling.v1.';
+export const APIEXTENSIONS = 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.';
 
 function withDesc<T extends Schema>(s: T, description?: string): T {
   return description ? { description, ...s } : s;
