@@ -22,7 +22,8 @@ export interface ColumnDefinition {
 
 export interface Printer {
   columns: ColumnDefinition[];
-  cells(obj: KObject, now: number): (string | number)[];
+  /** A null cell is a value the object does not have (kubectl prints `<none>`). */
+  cells(obj: KObject, now: number): (string | number | boolean | null)[];
 }
 
 function col(name: string, type: ColumnDefinition['type'] = 'string', priority = 0, format = '', description = ''): ColumnDefinition {

@@ -23,6 +23,8 @@ export interface ResourceInfo {
   subresources: string[];
   /** whether spec/status are split (PUT on the main resource ignores status, and /status ignores the rest) */
   hasStatus: boolean;
+  /** For a resource a CustomResourceDefinition serves: that CRD's name (`crontabs.stable.example.com`). */
+  crd?: string;
 }
 
 const ALL: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

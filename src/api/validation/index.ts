@@ -17,6 +17,8 @@ import { validateUpdate } from './update.js';
 import { validateControllerRevision, validateDaemonSet, validateStatefulSet } from './workloads.js';
 import { validateCronJob, validateJob } from './batch.js';
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from './storage.js';
+import { validateCRD } from './crd.js';
+import { validateHPA, validateNetworkPolicy, validatePDB, validatePriorityClass } from './policy.js';
 
 export { applyDefaults, defaultPullPolicy, dropNulls, prepareUpdate } from './defaults.js';
 export { semanticEqual } from './update.js';
@@ -57,6 +59,11 @@ const KIND_RULES: Record<string, KindRule> = {
   PersistentVolumeClaim: (o) => validatePersistentVolumeClaim(o),
   PersistentVolume: (o) => validatePersistentVolume(o),
   StorageClass: (o) => validateStorageClass(o),
+  CustomResourceDefinition: (o, old) => validateCRD(o, old),
+  HorizontalPodAutoscaler: (o) => validateHPA(o),
+  PodDisruptionBudget: (o) => validatePDB(o),
+  PriorityClass: (o, old) => validatePriorityClass(o, old),
+  NetworkPolicy: (o) => validateNetworkPolicy(o),
 };
 
 function hasNull(v: unknown): boolean {
