@@ -2,7 +2,8 @@
 // (legacy /api/v1 vs /apis/group/version, namespaced vs cluster paths, subresources, the old
 // /watch/ prefix) live in one place.
 
-import { byPlural, type ResourceInfo } from '../api/resources.js';
+import type { ResourceInfo } from '../api/resources.js';
+import { ResourceCatalog } from '../api/catalog.js';
 
 export interface ResourcePath {
   group: string;
@@ -21,7 +22,15 @@ export type ParsedPath =
   | { kind: 'unknownResource'; group: string; version: string; plural: string }
   | { kind: 'other' };
 
-export function parsePath(pathname: string): ParsedPath {
+let builtins: ResourceCatalog | undefined;
+
+/** The built-in resources only, for callers without a server's catalog (a node's kubelet endpoint). */
+export function builtinCatalog(): ResourceCatalog {
+  return (builtins ??= new ResourceCatalog());
+}
+
+export function parsePath(pathname: string, resources: Pick<ResourceCatalog, 'byPlural'> = builtinCatalog()): ParsedPath {
+  const byPlural = (g: string, v: string, p: string) => resources.byPlural(g, v, p);
   const segs = pathname.split('/').filter(Boolean).map(decodeURIComponent);
   let group: string;
   let version: string;
