@@ -12,6 +12,8 @@ import { hostNames, type ServerConfig } from '../config.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { Registry } from '../server/registry.js';
+import { crdAdmission } from '../server/crd/admission.js';
+import { serveCustomResources } from '../server/crd/serving.js';
 import { createApp, sendError, type SubresourceHandler } from '../server/app.js';
 import { loadOrCreatePki, loadOrCreateToken, prepareDataDir } from './datadir.js';
 import { renderKubeconfig } from '../client/kubeconfig.js';
@@ -57,6 +59,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
   const store = await openStore(config.dataDir);
   const registry = new Registry(store);
   await registry.bootstrapNamespaces();
+  // CustomResourceDefinitions: names checked at admission, Established ones served from here on.
+  registry.addAdmission(crdAdmission(registry));
+  const customResources = serveCustomResources(registry, logger);
 
   const subresources = new Map<string, SubresourceHandler>();
   // Components add routes while they start, after the app exists: they go on a sub-app mounted now.
@@ -155,6 +160,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
   } catch (err) {
     for (const c of started.reverse()) await c.stop().catch(() => undefined);
     httpsServer.close();
+    customResources.stop();
     await store.close();
     throw err;
   }
@@ -183,6 +189,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
         idleGC.stop();
         httpsServer.closeAllConnections?.();
         await new Promise<void>((resolve) => httpsServer.close(() => resolve()));
+        customResources.stop();
         await store.close();
       })();
       return stopping;

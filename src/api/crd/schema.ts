@@ -160,8 +160,11 @@ function causeOf(e: ErrorObject, obj: unknown): StatusCause | undefined {
   switch (e.keyword) {
     case 'required':
       return required(path ? `${path}.${String(p.missingProperty)}` : String(p.missingProperty));
-    case 'type':
-      return typeInvalid(path, value, `${path || '<root>'} in body must be of type ${String(p.type)}: ${formatValue(value)}`);
+    case 'type': {
+      // Kubernetes names the type it found, not the value.
+      const found = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value;
+      return typeInvalid(path, found, `${path || '<root>'} in body must be of type ${String(p.type)}: ${formatValue(found)}`);
+    }
     case 'enum':
       return notSupported(path, value, ((p.allowedValues as unknown[]) ?? []).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))));
     case 'maximum':

@@ -17,3 +17,4 @@ export * from './history.js';
 export * from './statefulset.js';
 export * from './daemonset.js';
 export * from './volume-binding.js';
+export * from './crd.js';

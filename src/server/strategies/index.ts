@@ -7,6 +7,7 @@ import { podStrategy } from './pod.js';
 import { scalableStrategy } from './scale.js';
 import { eventStrategy, nodeStrategy } from './simple.js';
 import { claimStrategy, jobStrategy, volumeStrategy } from './workloads.js';
+import { crdStrategy } from './crd.js';
 
 export { SYSTEM_NAMESPACES } from './namespace.js';
 
@@ -23,6 +24,7 @@ const STRATEGIES = new Map<ResourceInfo, RegistryStrategy>([
   [R.jobs, jobStrategy],
   [R.persistentvolumeclaims, claimStrategy],
   [R.persistentvolumes, volumeStrategy],
+  [R.customresourcedefinitions, crdStrategy],
 ]);
 
 export function strategyFor(res: ResourceInfo): RegistryStrategy {
