@@ -8,6 +8,7 @@ import { GarbageCollector } from './gc.js';
 import { NamespaceController, type NamespaceControllerOptions } from './namespace.js';
 import { workloadControllers } from './workloads.js';
 import { CRDController } from './crd.js';
+import { DisruptionController } from './disruption.js';
 
 export { ReplicaSetController } from './replicaset.js';
 export { DeploymentController } from './deployment.js';
@@ -15,6 +16,7 @@ export { GarbageCollector, GC_RESOURCES } from './gc.js';
 export { NamespaceController, expiredEvents, FINALIZER_KUBERNETES, DEFAULT_EVENT_TTL_SECONDS } from './namespace.js';
 export { QueueController, type ControllerOptions } from '../client/controller.js';
 export { CRDController } from './crd.js';
+export { DisruptionController } from './disruption.js';
 export { rollbackDeployment, restartDeployment, setPaused, deploymentHistory, deploymentRolloutStatus, RolloutError, RESTARTED_AT_ANNOTATION, type RollbackResult, type RolloutStatus } from './rollout.js';
 
 /** Several components started and stopped as one. */
@@ -42,5 +44,5 @@ export interface ControllersOptions {
 }
 
 export function createControllers(opts: ControllersOptions = {}): Component[] {
-  return [new ControllerManager([new ReplicaSetController(), new DeploymentController(), new GarbageCollector(), new NamespaceController(opts.namespace), ...workloadControllers(), new CRDController()])];
+  return [new ControllerManager([new ReplicaSetController(), new DeploymentController(), new GarbageCollector(), new NamespaceController(opts.namespace), ...workloadControllers(), new CRDController(), new DisruptionController()])];
 }

@@ -14,6 +14,7 @@ import type { Store } from '../store/types.js';
 import { Registry } from '../server/registry.js';
 import { crdAdmission } from '../server/crd/admission.js';
 import { serveCustomResources } from '../server/crd/serving.js';
+import { bootstrapPriorityClasses, priorityAdmission } from '../server/priority.js';
 import { createApp, sendError, type SubresourceHandler } from '../server/app.js';
 import { loadOrCreatePki, loadOrCreateToken, prepareDataDir } from './datadir.js';
 import { renderKubeconfig } from '../client/kubeconfig.js';
@@ -62,6 +63,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
   // CustomResourceDefinitions: names checked at admission, Established ones served from here on.
   registry.addAdmission(crdAdmission(registry));
   const customResources = serveCustomResources(registry, logger);
+  // Pod priority from PriorityClasses (with the two system classes every cluster has).
+  for (const hook of priorityAdmission(registry)) registry.addAdmission(hook);
+  await bootstrapPriorityClasses(registry);
 
   const subresources = new Map<string, SubresourceHandler>();
   // Components add routes while they start, after the app exists: they go on a sub-app mounted now.

@@ -284,6 +284,7 @@ export class Registry implements ApiClient {
     else applyDefaults(res, next);
     if (opts.subresource !== 'status') {
       if (!strategy.validate) prepareUpdate(res, next, old);
+      strategy.prepareForUpdate?.(next, old);
       this.validate(res, next, old, opts);
       if (strategy.warnings) opts.warnings?.push(...strategy.warnings(next, old));
     }

@@ -22,6 +22,8 @@ export interface RegistryStrategy {
    * of a kind with a status subresource is the server's, so a client's is dropped before this runs.
    */
   prepareForCreate?(obj: KObject): void;
+  /** PrepareForUpdate, after defaulting: what the server keeps or sets on every update of the kind. */
+  prepareForUpdate?(next: KObject, old: KObject): void;
   /** Keep the client's status on create (a Node registers with its status). */
   keepStatusOnCreate?: boolean;
   /** ValidateUpdate beyond the kind's validation rules: throw a StatusError to refuse (immutable fields). */

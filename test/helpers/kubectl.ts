@@ -224,6 +224,11 @@ export const PROTO_ROOTS = [
   '.k8s.io.api.networking.v1.IngressClass',
   '.k8s.io.api.autoscaling.v1.Scale',
   '.k8s.io.api.policy.v1.Eviction',
+  '.k8s.io.api.policy.v1.PodDisruptionBudget',
+  '.k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler',
+  '.k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler',
+  '.k8s.io.api.scheduling.v1.PriorityClass',
+  '.k8s.io.api.networking.v1.NetworkPolicy',
   '.k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions',
 ];
 

@@ -18,3 +18,4 @@ export * from './statefulset.js';
 export * from './daemonset.js';
 export * from './volume-binding.js';
 export * from './crd.js';
+export * from './disruption.js';
