@@ -21,9 +21,11 @@ export interface BenchServer {
 }
 
 /** Starts `node dist/cli/main.js server` (run `npm run build` first) on a fresh data dir. */
-export async function startBenchServer(args: string[], opts: { dataDir?: string; instance?: string } = {}): Promise<BenchServer> {
-  const bin = path.join(ROOT, 'bin/kubelite');
-  if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/cli/main.js is missing: run `npm run build` first');
+export async function startBenchServer(args: string[], opts: { dataDir?: string; instance?: string; root?: string } = {}): Promise<BenchServer> {
+  // `root`: another checkout's build (a "before" figure measured in the same run).
+  const root = opts.root ?? ROOT;
+  const bin = path.join(root, 'bin/kubelite');
+  if (!fs.existsSync(path.join(root, 'dist/cli/main.js'))) throw new Error(`${root}/dist/cli/main.js is missing: run \`npm run build\` there first`);
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kubelite-bench-'));
   const kubeconfig = path.join(dataDir, 'kubeconfig');
   fs.rmSync(kubeconfig, { force: true });
@@ -48,7 +50,8 @@ export async function startBenchServer(args: string[], opts: { dataDir?: string;
     kubeconfig,
     async stop() {
       client.close();
-      if (proc.exitCode === null) {
+      // A server killed by a signal has a null exitCode too: only wait for one still running.
+      if (proc.exitCode === null && proc.signalCode === null) {
         const done = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGTERM');
         await done;

@@ -5,6 +5,7 @@ import { HttpClient } from '../src/client/http-client.js';
 import { loadConnection, resolveKubeconfigPath } from '../src/client/kubeconfig.js';
 import { isStatusError } from '../src/api/errors.js';
 import { lookupResource, servedKinds, type ResourceInfo } from '../src/api/resources.js';
+import { isDNS1123Label, isDNS1123Subdomain } from '../src/api/names.js';
 
 export interface GlobalOptions {
   kubeconfig?: string;
@@ -20,8 +21,28 @@ export interface CliContext {
 }
 
 export function cliContext(global: GlobalOptions): CliContext {
+  // Checked before anything is read or sent: `-n '$(touch pwned)'` is an error, not "No resources found in $(touch pwned)".
+  if (global.namespace !== undefined) checkNamespace(global.namespace);
   const conn = loadConnection(resolveKubeconfigPath(global.kubeconfig), global.context);
-  return { client: new HttpClient(conn), namespace: global.namespace ?? conn.namespace ?? 'default', explicitNamespace: global.namespace !== undefined };
+  const namespace = checkNamespace(global.namespace ?? conn.namespace ?? 'default');
+  return { client: new HttpClient(conn), namespace, explicitNamespace: global.namespace !== undefined };
+}
+
+/** A namespace as Kubernetes names them (an RFC 1123 label), or the CLI error naming the rule. */
+export function checkNamespace(ns: string): string {
+  const problems = isDNS1123Label(ns);
+  if (problems.length) throw new CliError(`error: invalid namespace ${JSON.stringify(ns)}: ${problems.join('; ')}`);
+  return ns;
+}
+
+/**
+ * A name given on the command line: Namespaces are RFC 1123 labels, everything else an RFC 1123
+ * subdomain (the loosest rule any served kind uses), or the CLI error naming the rule.
+ */
+export function checkName(res: ResourceInfo, name: string): string {
+  const problems = res.kind === 'Namespace' ? isDNS1123Label(name) : isDNS1123Subdomain(name);
+  if (problems.length) throw new CliError(`error: invalid ${res.singular} name ${JSON.stringify(name)}: ${problems.join('; ')}`);
+  return name;
 }
 
 export function resourceOrDie(typed: string): ResourceInfo {

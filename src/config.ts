@@ -34,6 +34,10 @@ export interface ServerConfig {
   ingressBindAddress: string;
   disabled: Set<Component>;
   logLevel: string;
+  /** CIDRs Services may name in spec.externalIPs (`--allowed-external-ips`); empty: none, as DenyServiceExternalIPs. */
+  allowedExternalIPs?: string[];
+  /** Open watches one client (remote address + credential) may hold (`--max-watches-per-client`, default 5000). */
+  maxWatchesPerClient?: number;
   /** Read the API bearer token from this file instead of the data dir's generated one (a node container given its token). */
   tokenFile?: string;
 }

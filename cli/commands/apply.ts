@@ -7,12 +7,58 @@ import type { KObject } from '../../src/api/types.js';
 import { byKind, servedKinds, type ResourceInfo } from '../../src/api/resources.js';
 import { isStatusError } from '../../src/api/errors.js';
 import { threeWayMergePatch } from '../../src/api/patch/index.js';
+import { foldStringData } from '../../src/api/secrets.js';
 import { formatManifestError, readManifests } from '../../src/client/manifests.js';
 import type { HttpClient } from '../../src/client/http-client.js';
 import { cliContext, CliError, errorLine, printWarnings, run, type GlobalOptions } from '../context.js';
 import { nameOf } from '../print.js';
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+/** For Secrets: the data keys the last apply set (names only), standing in for the values left out of LAST_APPLIED. */
+export const LAST_APPLIED_SECRET_KEYS = 'kubelite.io/last-applied-secret-keys';
+
+function isSecret(res: ResourceInfo): boolean {
+  return res.group === '' && res.kind === 'Secret';
+}
+
+/**
+ * The annotated object and the configuration to remember for it. A Secret's configuration keeps no
+ * values (kubectl's known leak: `get -o yaml` would show them): its data keys are remembered by name
+ * in LAST_APPLIED_SECRET_KEYS instead, which is all a three-way merge needs from the last
+ * configuration (it only decides deletions; values come from the manifest and the live object).
+ */
+export function annotateForApply(res: ResourceInfo, obj: KObject): KObject {
+  const modified: KObject = JSON.parse(JSON.stringify(isSecret(res) ? foldStringData(obj) : obj));
+  const { [LAST_APPLIED]: _drop, [LAST_APPLIED_SECRET_KEYS]: _keys, ...annotations } = modified.metadata.annotations ?? {};
+  modified.metadata.annotations = { ...annotations };
+  let recorded: KObject = modified;
+  if (isSecret(res)) {
+    const { data, ...withoutData } = modified as KObject & { data?: Record<string, unknown> };
+    recorded = withoutData as KObject;
+    modified.metadata.annotations[LAST_APPLIED_SECRET_KEYS] = Object.keys(data ?? {}).sort().join(',');
+  }
+  modified.metadata.annotations[LAST_APPLIED] = JSON.stringify(recorded) + '\n';
+  return modified;
+}
+
+/** The last applied configuration of `current`, with a Secret's remembered keys as placeholder data. */
+export function lastApplied(res: ResourceInfo, current: KObject): KObject | undefined {
+  const lastText = current.metadata.annotations?.[LAST_APPLIED];
+  let original: KObject | undefined;
+  try {
+    original = lastText ? (JSON.parse(lastText) as KObject) : undefined;
+  } catch {
+    original = undefined;
+  }
+  const keys = current.metadata.annotations?.[LAST_APPLIED_SECRET_KEYS];
+  if (original && isSecret(res) && typeof keys === 'string') {
+    // Values are irrelevant here: the three-way merge takes only deletions (keys no longer applied) from it.
+    const data: Record<string, string> = {};
+    for (const k of keys.split(',').filter(Boolean)) data[k] = '';
+    (original as KObject & { data?: Record<string, string> }).data = data;
+  }
+  return original;
+}
 
 interface ApplyOptions extends GlobalOptions {
   filename: string[];
@@ -25,7 +71,7 @@ interface ApplyOptions extends GlobalOptions {
 /** Resource and namespace for a manifest object, or a one-line reason it cannot be sent. */
 export function target(obj: KObject, cliNamespace: string, explicit: boolean): { res: ResourceInfo; namespace?: string } {
   const res = byKind(obj.apiVersion, obj.kind);
-  if (!res) throw new CliError(`no matches for kind "${obj.kind}" in version "${obj.apiVersion}" (kinds served: ${servedKinds()})`);
+  if (!res) throw new CliError(`error: no matches for kind "${obj.kind}" in version "${obj.apiVersion}" (kinds served: ${servedKinds()})`);
   if (!res.namespaced) return { res };
   const own = obj.metadata?.namespace;
   if (own && explicit && own !== cliNamespace) {
@@ -46,11 +92,7 @@ export async function applyOne(client: HttpClient, obj: KObject, res: ResourceIn
     await client.patch(res, namespace, name, 'apply', obj, { fieldManager: opts.fieldManager ?? 'kubectl', force: opts.force, fieldValidation: 'Strict' });
     return 'serverside-applied';
   }
-  const annotated: KObject = JSON.parse(JSON.stringify(obj));
-  const { [LAST_APPLIED]: _drop, ...annotations } = annotated.metadata.annotations ?? {};
-  annotated.metadata.annotations = { ...annotations };
-  const config = JSON.stringify(annotated);
-  annotated.metadata.annotations[LAST_APPLIED] = config + '\n';
+  const annotated = annotateForApply(res, obj);
   let current: KObject | undefined;
   try {
     current = await client.get(res, namespace, name);
@@ -61,14 +103,7 @@ export async function applyOne(client: HttpClient, obj: KObject, res: ResourceIn
     await client.create(res, annotated, { fieldManager: 'kubectl-client-side-apply', fieldValidation: 'Strict' });
     return 'created';
   }
-  const lastText = current.metadata.annotations?.[LAST_APPLIED];
-  let original: KObject | undefined;
-  try {
-    original = lastText ? JSON.parse(lastText) : undefined;
-  } catch {
-    original = undefined;
-  }
-  const patch = threeWayMergePatch(res, original, annotated, current);
+  const patch = threeWayMergePatch(res, lastApplied(res, current), annotated, current);
   if (isEmptyPatch(patch)) return 'unchanged';
   await client.patch(res, namespace, name, 'strategic', patch, { fieldManager: 'kubectl-client-side-apply', fieldValidation: 'Strict' });
   return 'configured';

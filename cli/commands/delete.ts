@@ -7,7 +7,7 @@ import { isStatusError } from '../../src/api/errors.js';
 import type { ResourceInfo } from '../../src/api/resources.js';
 import { formatManifestError, readManifests } from '../../src/client/manifests.js';
 import type { HttpClient } from '../../src/client/http-client.js';
-import { cliContext, errorLine, resourceOrDie, run, type GlobalOptions, splitKindName } from '../context.js';
+import { checkName, cliContext, errorLine, resourceOrDie, run, type GlobalOptions, splitKindName } from '../context.js';
 import { target } from './apply.js';
 import { qualifiedPlural } from '../../src/api/resources.js';
 
@@ -75,6 +75,7 @@ export function registerDelete(program: Command): void {
           if (!kind) throw new Error('You must provide one or more resources by argument or filename (delete KIND NAME or delete -f FILE).');
           ({ kind, names } = splitKindName(kind, names));
           const res = resourceOrDie(kind);
+          for (const n of names) checkName(res, n);
           const ns = res.namespaced ? namespace : undefined;
           if (opts.all || opts.selector) {
             const list = await client.list(res, { namespace: ns, labelSelector: opts.selector });

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Endpoints, Event, KObject, ReplicaSet } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
 import { isStatusError } from '../../src/api/errors.js';
-import { cliContext, resourceOrDie, run, type GlobalOptions, splitKindName } from '../context.js';
+import { checkName, cliContext, resourceOrDie, run, type GlobalOptions, splitKindName } from '../context.js';
 import { describe } from '../describe.js';
 import { describeIngress } from '../../src/ingress/describe.js';
 import type { Endpoints as EP, Service } from '../../src/api/types.js';
@@ -21,6 +21,7 @@ export function registerDescribe(program: Command): void {
         const opts = cmd.optsWithGlobals<GlobalOptions & { selector?: string }>();
         ({ kind, names } = splitKindName(kind, names));
         const res = resourceOrDie(kind);
+        for (const n of names) checkName(res, n);
         const { client, namespace } = cliContext(opts);
         const ns = res.namespaced ? namespace : undefined;
         const objs: KObject[] = names.length ? await Promise.all(names.map((n) => client.get(res, ns, n))) : (await client.list(res, { namespace: ns, labelSelector: opts.selector })).items;

@@ -7,7 +7,7 @@ import type { Pod } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
 import { resourcePath } from '../../src/client/http-client.js';
 import { CHANNEL, decodeMessage, encodeMessage, execQuery, readStatus, SUPPORTED_PROTOCOLS, V5 } from '../../src/agent/channel.js';
-import { CliError, cliContext, run, type GlobalOptions } from '../context.js';
+import { checkName, CliError, cliContext, run, type GlobalOptions } from '../context.js';
 import { connectionOptions, defaultContainer, statusFromBody } from './logs.js';
 
 interface ExecOptions extends GlobalOptions {
@@ -29,7 +29,7 @@ export function registerExec(program: Command): void {
       run(async () => {
         const opts = cmd.optsWithGlobals<ExecOptions>();
         if (!command.length) throw new CliError('error: you must specify at least one command for the container, after --: kubelite exec POD -- COMMAND');
-        const name = podArg.replace(/^(pods?|po)\//, '');
+        const name = checkName(R.pods, podArg.replace(/^(pods?|po)\//, ''));
         const { client, namespace } = cliContext(opts);
         const pod = await client.get<Pod>(R.pods, namespace, name);
         if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') throw new CliError(`error: cannot exec into a container in a completed pod; current phase is ${pod.status.phase}`);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { KList, KObject } from '../../src/api/types.js';
 import { resourcePath } from '../../src/client/http-client.js';
 import { qualifiedSingular } from '../../src/api/resources.js';
-import { cliContext, resourceOrDie, run, type GlobalOptions, splitKindName } from '../context.js';
+import { checkName, cliContext, resourceOrDie, run, type GlobalOptions, splitKindName } from '../context.js';
 import { align, formatObjects, nameOf, tableLines, type TableDoc } from '../print.js';
 
 interface GetOptions extends GlobalOptions {
@@ -55,6 +55,7 @@ export function registerGet(program: Command): void {
         }
         ({ kind, names } = splitKindName(kind, names));
         const res = resourceOrDie(kind);
+        for (const n of names) checkName(res, n);
         const { client, namespace } = cliContext(opts);
         const ns = res.namespaced ? (opts.allNamespaces ? undefined : namespace) : undefined;
         const format = opts.output ?? '';

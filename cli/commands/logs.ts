@@ -9,7 +9,7 @@ import { R } from '../../src/api/resources.js';
 import { StatusError } from '../../src/api/errors.js';
 import { resourcePath } from '../../src/client/http-client.js';
 import type { Connection } from '../../src/client/kubeconfig.js';
-import { CliError, cliContext, run, type GlobalOptions } from '../context.js';
+import { checkName, CliError, cliContext, run, type GlobalOptions } from '../context.js';
 
 interface LogsOptions extends GlobalOptions {
   container?: string;
@@ -99,7 +99,7 @@ export function registerLogs(program: Command): void {
     .action((podArg: string, _o: unknown, cmd: Command) =>
       run(async () => {
         const opts = cmd.optsWithGlobals<LogsOptions>();
-        const name = podArg.replace(/^(pods?|po)\//, '');
+        const name = checkName(R.pods, podArg.replace(/^(pods?|po)\//, ''));
         if (name.includes('/')) throw new CliError(`error: kubelite logs works on pods: got ${JSON.stringify(podArg)}`);
         const { client, namespace } = cliContext(opts);
         const q = new URLSearchParams();

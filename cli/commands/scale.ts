@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { Scale } from '../../src/api/types.js';
 import { qualifiedSingular, type ResourceInfo } from '../../src/api/resources.js';
-import { CliError, cliContext, resourceOrDie, run, type GlobalOptions } from '../context.js';
+import { checkName, CliError, cliContext, resourceOrDie, run, type GlobalOptions } from '../context.js';
 
 interface ScaleOptions extends GlobalOptions {
   replicas?: string;
@@ -19,7 +19,8 @@ export function parseTargets(args: string[]): { res: ResourceInfo; name: string 
     for (const a of args) {
       const [kind, name] = a.split('/', 2);
       if (!name) throw new CliError(`error: arguments in resource/name form must have a single resource and name: "${a}"`);
-      out.push({ res: resourceOrDie(kind), name });
+      const res = resourceOrDie(kind);
+      out.push({ res, name: checkName(res, name) });
     }
     return out;
   }
@@ -27,7 +28,7 @@ export function parseTargets(args: string[]): { res: ResourceInfo; name: string 
   const [kind, ...names] = args;
   if (names.length === 0) throw new CliError(`error: you must specify the name of the ${kind} to act on`);
   const res = resourceOrDie(kind);
-  for (const name of names) out.push({ res, name });
+  for (const name of names) out.push({ res, name: checkName(res, name) });
   return out;
 }
 

@@ -28,6 +28,8 @@ interface ServerFlags {
   ingressBindAddress: string;
   disable?: string[];
   logLevel: string;
+  allowedExternalIps?: string[];
+  maxWatchesPerClient: string;
   tokenFile?: string;
 }
 
@@ -76,6 +78,8 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     ingressBindAddress: f.ingressBindAddress,
     disabled,
     logLevel: f.logLevel,
+    maxWatchesPerClient: int('max-watches-per-client', f.maxWatchesPerClient, 1, 1_000_000),
+    allowedExternalIPs: (f.allowedExternalIps ?? []).flatMap((x) => x.split(',')).map((s) => s.trim()).filter(Boolean).map((c) => cidr('allowed-external-ips', c)),
     tokenFile: f.tokenFile,
   });
   if (f.clusterDns) cfg.clusterDNS = f.clusterDns;
@@ -105,6 +109,8 @@ export function registerServer(program: Command): void {
     .option('--ingress-https-port <port>', 'ingress HTTPS port', '443')
     .option('--ingress-bind-address <ip>', 'address the ingress listens on', '0.0.0.0')
     .option('--disable <components...>', `turn components off: ${COMPONENTS.join(', ')}`)
+    .option('--allowed-external-ips <cidrs...>', 'CIDRs Services may use in spec.externalIPs (default: none, as Kubernetes\' DenyServiceExternalIPs)')
+    .option('--max-watches-per-client <n>', 'open watches one client (address + credential) may hold; more get 429', '5000')
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
     .option('--token-file <file>', 'use the API bearer token in this file (at least 16 characters) instead of a generated one')
     .action((flags: ServerFlags) =>

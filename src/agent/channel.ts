@@ -3,6 +3,8 @@
 // ends the command), 4 resize ({"Width":w,"Height":h}), and in v5 255 "close" (payload: the channel
 // being half-closed). Shared by the server side (exec.ts) and our CLI client. Pure.
 
+import { parseBoolParam } from '../api/query.js';
+
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 } as const;
 
 export const V5 = 'v5.channel.k8s.io';
@@ -92,8 +94,7 @@ export interface ExecRequest {
 }
 
 function flag(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v === 'true' || v === '1';
+  return parseBoolParam(name, q.get(name) ?? undefined) ?? false;
 }
 
 /** `?command=a&command=b&container=c&stdin=true&stdout=true&stderr=true&tty=false`, as kubectl sends it. */
@@ -105,6 +106,21 @@ export function parseExecQuery(q: URLSearchParams): ExecRequest {
   if (req.tty) req.stderr = false;
   if (!req.stdin && !req.stdout && !req.stderr) throw new Error('you must specify at least 1 of stdin, stdout, stderr');
   return req;
+}
+
+export type AttachRequest = Omit<ExecRequest, 'command'>;
+
+/** `?container=c&stdin=true&stdout=true&stderr=true&tty=false`, as kubectl attach and run -i send it. */
+export function parseAttachQuery(q: URLSearchParams): AttachRequest {
+  const req: AttachRequest = { container: q.get('container') || undefined, stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr'), tty: flag(q, 'tty') };
+  if (req.tty) req.stderr = false;
+  if (!req.stdin && !req.stdout && !req.stderr) throw new Error('you must specify at least 1 of stdin, stdout, stderr');
+  return req;
+}
+
+/** The Status the kubelet sends on channel 3 when an attach ends (the container's exit is not its to report). */
+export function attachEndStatus(): ChannelStatus {
+  return { metadata: {}, status: 'Success' };
 }
 
 export function execQuery(req: ExecRequest): string {

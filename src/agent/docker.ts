@@ -264,6 +264,21 @@ export class DockerRuntime {
     return { stream, exec };
   }
 
+  /**
+   * Attaches to a running container's own stdin/stdout/stderr (kubectl attach, kubectl run -i): the
+   * hijacked connection, multiplexed unless the container has a TTY; it ends when the container stops.
+   */
+  async attachInteractive(id: string, opts: { stdin: boolean; stdout: boolean; stderr: boolean }): Promise<{ stream: Duplex; tty: boolean }> {
+    const container = this.docker.getContainer(id);
+    const info = await container.inspect();
+    const stream = (await container.attach({ stream: true, hijack: true, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr, logs: false })) as Duplex;
+    return { stream, tty: info.Config?.Tty === true };
+  }
+
+  async containerResize(id: string, width: number, height: number): Promise<void> {
+    await this.docker.getContainer(id).resize({ h: height, w: width });
+  }
+
   async execResize(exec: Dockerode.Exec, width: number, height: number): Promise<void> {
     await exec.resize({ h: height, w: width });
   }

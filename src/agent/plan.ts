@@ -60,6 +60,16 @@ function statusOf(pod: Pod, name: string, init: boolean): ContainerStatus | unde
   return (init ? pod.status?.initContainerStatuses : pod.status?.containerStatuses)?.find((s) => s.name === name);
 }
 
+/** Docker ids the Pod's API status names for a container (current and last state). */
+function referencedIds(pod: Pod, name: string): Set<string> {
+  const out = new Set<string>();
+  for (const st of [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]) {
+    if (st.name !== name) continue;
+    for (const id of [st.containerID, st.state?.terminated?.containerID, st.lastState?.terminated?.containerID]) if (id) out.add(id.replace(/^[a-z]+:\/\//, ''));
+  }
+  return out;
+}
+
 export function planPodSync(input: PlanInput): Plan {
   const { pod, now } = input;
   const uid = pod.metadata.uid!;
@@ -108,9 +118,12 @@ export function planPodSync(input: PlanInput): Plan {
     }
     const running = list.filter(isRunning);
     for (const extra of running.slice(1)) actions.push({ kind: 'remove', id: extra.id, container: name, reason: 'duplicate of a newer running container' });
-    // Keep the newest terminated container (for `logs --previous` and lastState); drop the rest.
+    // Keep the newest terminated container (for `logs --previous` and lastState); drop the rest — but
+    // not one the Pod's status in the API still names: until the next status write moves lastState on,
+    // `kubectl logs --previous` reads exactly that container (removing it first made that a 400).
     const dead = list.filter((c) => isTerminated(c));
-    for (const old of dead.slice(1)) actions.push({ kind: 'remove', id: old.id, container: name, reason: 'older than the last terminated container' });
+    const named = referencedIds(pod, name);
+    for (const old of dead.slice(1)) if (!named.has(old.id)) actions.push({ kind: 'remove', id: old.id, container: name, reason: 'older than the last terminated container' });
     // Created but never started, without an error: a start that was interrupted (a crash of ours).
     for (const c of list) if (c.state === 'created' && !c.error && c !== list[0]) actions.push({ kind: 'remove', id: c.id, container: name, reason: 'never started' });
   }

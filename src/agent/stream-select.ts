@@ -3,6 +3,7 @@
 
 import type { Pod } from '../api/types.js';
 import { errors, StatusError } from '../api/errors.js';
+import { parseBoolParam } from '../api/query.js';
 
 /** The named container, or the only one; otherwise kubectl's "a container name must be specified". */
 export function selectContainer(pod: Pod, requested: string | undefined): string {
@@ -52,8 +53,8 @@ export interface LogOptions {
   limitBytes?: number;
 }
 
-function bool(v: string | undefined): boolean {
-  return v === 'true' || v === '1';
+function bool(name: string, v: string | undefined): boolean {
+  return parseBoolParam(name, v) ?? false;
 }
 
 function intParam(name: string, v: string | undefined, min: number): number | undefined {
@@ -67,9 +68,9 @@ export function parseLogQuery(q: Record<string, string | undefined>, now = Date.
   const sinceSeconds = intParam('sinceSeconds', q.sinceSeconds, 1);
   const opts: LogOptions = {
     container: q.container || undefined,
-    follow: bool(q.follow),
-    previous: bool(q.previous),
-    timestamps: bool(q.timestamps),
+    follow: bool('follow', q.follow),
+    previous: bool('previous', q.previous),
+    timestamps: bool('timestamps', q.timestamps),
     tailLines: intParam('tailLines', q.tailLines, 0),
     limitBytes: intParam('limitBytes', q.limitBytes, 1),
   };

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { isCyclic, jsonDepthProblem, yamlDepthProblem } from '../api/nesting.js';
 import type { KObject } from '../api/types.js';
 
 export interface Manifest {
@@ -62,6 +63,11 @@ export function parseManifests(text: string, source: string): { manifests: Manif
   const errors: ManifestError[] = [];
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    const deep = jsonDepthProblem(text);
+    if (deep) {
+      errors.push({ source, document: 1, line: deep.line, message: `invalid JSON: ${deep.message}` });
+      return { manifests, errors };
+    }
     try {
       const parsed = JSON.parse(text);
       collect(parsed, source, 1, 1, manifests, errors);
@@ -75,6 +81,12 @@ export function parseManifests(text: string, source: string): { manifests: Manif
         return { manifests, errors };
       }
     }
+  }
+  // The yaml library recurses per level: bound the depth first, with the line it was crossed on.
+  const deep = yamlDepthProblem(text);
+  if (deep) {
+    errors.push({ source, document: 1, line: deep.line, message: `invalid YAML: ${deep.message}` });
+    return { manifests, errors };
   }
   const lineCounter = new YAML.LineCounter();
   const docs = YAML.parseAllDocuments(text, { lineCounter });
@@ -91,6 +103,10 @@ export function parseManifests(text: string, source: string): { manifests: Manif
       continue;
     }
     const value = doc.toJS({ maxAliasCount: 100 });
+    if (isCyclic(value)) {
+      errors.push({ source, document: index, line: startLine, message: 'invalid YAML: an alias refers to a node that contains it (a cycle)' });
+      continue;
+    }
     if (value === null || value === undefined) continue; // empty document (e.g. a trailing ---)
     collect(value, source, index, startLine, manifests, errors);
   }

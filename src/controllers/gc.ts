@@ -18,7 +18,7 @@ import { R, byKind, type ResourceInfo } from '../api/resources.js';
 import { Informer } from '../client/informer.js';
 import { crdStorageResource, isEstablished } from '../api/crd/resources.js';
 import type { Component, ComponentContext } from '../server/component.js';
-import { gcObjectOf, planGC, type GCObject, type GCPlan } from './logic/index.js';
+import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, gcObjectOf, planGC, type GCObject, type GCPlan } from './logic/index.js';
 import { QueueController, type ControllerOptions, type Startable } from '../client/controller.js';
 import { errorMessage, isConflict, isNotFound } from './shared.js';
 
@@ -96,7 +96,10 @@ export class GarbageCollector extends QueueController<ComponentContext> implemen
         if (relevant(obj)) mark(obj);
       },
       update: (old, obj) => {
-        if (ownershipChanged(old, obj)) mark(obj);
+        if (!ownershipChanged(old, obj)) return;
+        // An owner this object no longer names may be waiting for exactly that (orphan, foreground).
+        for (const ref of old.metadata.ownerReferences ?? []) this.dirty.add(ref.uid);
+        mark(obj);
       },
       // A deleted owner leaves its dependents to decide; a deleted dependent may unblock its owners.
       delete: (obj) => {
@@ -168,6 +171,13 @@ export class GarbageCollector extends QueueController<ComponentContext> implemen
     if (all) {
       for (const { res, inf } of this.sources) for (const obj of inf.list()) add({ res, obj });
     } else {
+      // An owner deleting in foreground (or with orphan) decides for its dependents: queue them with it,
+      // as Kubernetes' collector does, so each level of a cascade goes at once instead of waiting for
+      // the next periodic pass.
+      for (const uid of [...dirty]) {
+        const self = this.byUid(uid);
+        if (self && deletingWithFinalizer(self.obj)) for (const dep of this.byOwner(uid)) if (dep.obj.metadata.uid) dirty.add(dep.obj.metadata.uid);
+      }
       // The neighbourhood: each dirty object, the owners it names, and the dependents that name it.
       for (const uid of dirty) {
         const self = this.byUid(uid);
@@ -307,6 +317,11 @@ export class GarbageCollector extends QueueController<ComponentContext> implemen
       throw err;
     }
   }
+}
+
+function deletingWithFinalizer(obj: KObject): boolean {
+  const f = obj.metadata.finalizers ?? [];
+  return !!obj.metadata.deletionTimestamp && (f.includes(FINALIZER_FOREGROUND) || f.includes(FINALIZER_ORPHAN));
 }
 
 function indexed(inf: Informer<KObject>): Informer<KObject> {

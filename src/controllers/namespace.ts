@@ -16,12 +16,21 @@ import { errorMessage, isConflict, isNotFound } from './shared.js';
 
 export const FINALIZER_KUBERNETES = 'kubernetes';
 export const DEFAULT_EVENT_TTL_SECONDS = 3600;
+/**
+ * Kubernetes' namespaceDeletionGracePeriod: the controller starts emptying a deleted namespace this
+ * long after it sees the deletion. A client deleting a manifest that lists its Namespace first
+ * (`kubectl delete -f app.yaml`) deletes the rest itself within that time, instead of getting a 404
+ * for objects the controller removed a few milliseconds after the Namespace.
+ */
+export const NAMESPACE_DELETION_GRACE_PERIOD_MS = 5000;
 
 export interface NamespaceControllerOptions extends ControllerOptions {
   /** Events older than this are deleted (default 1 h). */
   eventTTLSeconds?: number;
   /** node-cron expression of the Event sweep (default every minute). */
   eventSweepSchedule?: string;
+  /** Wait before emptying a deleted namespace (default NAMESPACE_DELETION_GRACE_PERIOD_MS). */
+  deletionGracePeriodMs?: number;
 }
 
 /** Namespaced kinds in the order their objects are removed: owners first, so nothing is re-created. */
@@ -57,8 +66,10 @@ export class NamespaceController extends QueueController<ComponentContext> imple
 
   protected setup(ctx: ComponentContext): Startable[] {
     this.nsInf = ctx.informers.for<Namespace>(R.namespaces);
+    // As upstream, every event of a terminating namespace is looked at after the grace period.
+    const grace = this.nsOpts.deletionGracePeriodMs ?? NAMESPACE_DELETION_GRACE_PERIOD_MS;
     const maybe = (ns: Namespace) => {
-      if (ns.metadata.deletionTimestamp) this.enqueue(ns.metadata.name!);
+      if (ns.metadata.deletionTimestamp) this.enqueueAfter(ns.metadata.name!, grace);
     };
     this.nsInf.on({ add: maybe, update: (_o, ns) => maybe(ns), delete: (ns) => this.attempts.delete(ns.metadata.name!) });
     const schedule = this.nsOpts.eventSweepSchedule ?? '0 * * * * *';

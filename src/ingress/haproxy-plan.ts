@@ -86,12 +86,58 @@ function targetKey(t: RouteTarget): string {
   return t.kind === 'backend' ? t.backend.key : `error:${t.reason}`;
 }
 
-function printable(s: string): string {
-  return s.replace(/[^\x20-\x7e]/g, '?');
+// ---------------------------------------------------------------- what may reach HAProxy
+// Admission refuses hostile Ingress paths, and the route table skips them, but this adapter does not
+// rely on either: whatever is stored, no map line or runtime-API command is written from characters
+// HAProxy could read as syntax. In a map file whitespace ends the key and a newline the entry; on the
+// runtime API `;` separates commands, a newline ends them, `\` escapes, a trailing `<<` starts a
+// payload; `#` comments, and quotes quote in HAProxy's other parsers.
+
+/** What a map key may hold: URL-path and host characters only (INGRESS_PATH_RE's set plus `*`, `_`). */
+const MAP_KEY_RE = /^[A-Za-z0-9\-._~!$&()*+,=:@%/|^[\]{}?]+$/;
+
+export function isSafeMapKey(key: string): boolean {
+  return MAP_KEY_RE.test(key);
+}
+
+/** A map value as written: printable ASCII, and none of the characters above (they become `?`). */
+export function safeMapValue(value: string): string {
+  const v = value.replace(/[^\x20-\x7e]|["#'`;\\<>]/g, '?').trim();
+  return v === '' ? '?' : v;
+}
+
+/**
+ * One word of a runtime-API command: a key passes isSafeMapKey, a value safeMapValue, so only spaces
+ * need escaping; anything else here is a bug upstream, refused rather than sent.
+ */
+export function cliWord(word: string, kind: 'key' | 'value'): string {
+  if (kind === 'key' ? !isSafeMapKey(word) : safeMapValue(word) !== word) {
+    throw new Error(`refusing to send ${JSON.stringify(word.slice(0, 80))} to HAProxy's runtime API: not a safe map ${kind}`);
+  }
+  return word.replace(/ /g, '\\ ');
+}
+
+/** The runtime-API command of a map or server step (certificate steps have their own protocol). */
+export function runtimeCommands(step: Exclude<RuntimeStep, { kind: 'cert-add' | 'cert-del' }>, mapFile: (m: MapName) => string): string[] {
+  if (step.kind === 'server') {
+    if (!/^b\d+$/.test(step.backend) || !Number.isInteger(step.slot) || step.slot < 0) throw new Error(`refusing server step for ${JSON.stringify(step.backend)}/${step.slot}`);
+    const srv = `${step.backend}/s${step.slot + 1}`;
+    if (!step.upstream) return [`set server ${srv} state maint`];
+    if (!validUpstream(step.upstream)) throw new Error(`refusing upstream ${JSON.stringify(step.upstream)}`);
+    return [`set server ${srv} state maint`, `set server ${srv} addr ${step.upstream.ip} port ${step.upstream.port}`, `set server ${srv} state ready`];
+  }
+  if (!(MAP_NAMES as readonly string[]).includes(step.map)) throw new Error(`refusing unknown map ${JSON.stringify(step.map)}`);
+  if (step.kind === 'map-del') return [`del map ${mapFile(step.map)} ${cliWord(step.key, 'key')}`];
+  return [`${step.kind === 'map-add' ? 'add' : 'set'} map ${mapFile(step.map)} ${cliWord(step.key, 'key')} ${cliWord(step.value, 'value')}`];
+}
+
+/** Only safe keys, values made safe: the last filter before map files and runtime commands. */
+function safeEntries(entries: [string, string][]): [string, string][] {
+  return entries.filter(([k]) => isSafeMapKey(k)).map(([k, v]) => [k, safeMapValue(v)]);
 }
 
 function targetDesc(t: RouteTarget): string {
-  return printable(
+  return safeMapValue(
     t.kind === 'backend'
       ? `503 Service Unavailable: service ${t.backend.namespace}/${t.backend.service} port ${t.backend.servicePort} has no ready endpoints`
       : `503 Service Unavailable: ${t.reason}`,
@@ -197,12 +243,18 @@ export function planHAProxy(table: RouteTable, certs: CertStore, prev?: HAPlan):
   // HAProxy matches prefixes longest first; written that way the file also reads in match order.
   prefixEntries.sort((a, b) => b[0].length - a[0].length || (a[0] < b[0] ? -1 : 1));
   maps.prefix = prefixEntries;
-  for (const m of MAP_NAMES) if (m !== 'prefix') maps[m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  for (const m of MAP_NAMES) {
+    maps[m] = safeEntries(maps[m]);
+    if (m !== 'prefix') maps[m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
   return { backendCount, serverSlots, backends, maps, certs };
 }
 
 export function mapFileText(entries: [string, string][]): string {
-  return entries.map(([k, v]) => `${k} ${v}\n`).join('');
+  // A plan's entries are safe already; checked again here because a map file line is the other way in.
+  return safeEntries(entries)
+    .map(([k, v]) => `${k} ${v}\n`)
+    .join('');
 }
 
 /** Certificate and key as one PEM file, without blank lines (a blank line ends a CLI payload). */

@@ -14,7 +14,9 @@ import {
   mapFileText,
   pemFileText,
   planHAProxy,
+  isSafeMapKey,
   renderConfig,
+  runtimeCommands,
   type HAPlan,
   type HAProxyOptions,
   type MapName,
@@ -230,7 +232,6 @@ export class IngressProxy {
    * every extra round trip to a busy HAProxy costs milliseconds.
    */
   private async runSteps(steps: RuntimeStep[]): Promise<void> {
-    const esc = (v: string) => v.replace(/[\\; ]/g, '\\$&');
     const mapFile = (m: MapName) => path.join(this.opts.runDir, 'maps', `${m}.map`);
     let batch: string[] = [];
     let size = 0;
@@ -250,17 +251,12 @@ export class IngressProxy {
       }
     };
     for (const s of steps) {
-      if (s.kind === 'server') {
-        const srv = `${s.backend}/s${s.slot + 1}`;
-        if (s.upstream) await push(`set server ${srv} state maint`, `set server ${srv} addr ${s.upstream.ip} port ${s.upstream.port}`, `set server ${srv} state ready`);
-        else await push(`set server ${srv} state maint`);
-      } else if (s.kind === 'map-del') {
-        await push(`del map ${mapFile(s.map)} ${esc(s.key)}`);
-      } else if (s.kind === 'cert-add' || s.kind === 'cert-del') {
+      if (s.kind === 'cert-add' || s.kind === 'cert-del') {
         await flush();
         await this.certStep(s);
       } else {
-        await push(`${s.kind === 'map-add' ? 'add' : 'set'} map ${mapFile(s.map)} ${esc(s.key)} ${esc(s.value)}`);
+        // Built (and checked word by word) by the pure planner: no user string reaches the CLI unchecked.
+        await push(...runtimeCommands(s, mapFile));
       }
     }
     await flush();
@@ -268,6 +264,10 @@ export class IngressProxy {
 
   /** SNI certificates through the runtime API (new/set/commit ssl cert + crt-list): no reload. */
   private async certStep(s: Extract<RuntimeStep, { kind: 'cert-add' | 'cert-del' }>): Promise<void> {
+    // The id is our hash and the hosts passed the route table's DNS check; refuse anything else anyway.
+    if (!/^[A-Za-z0-9_-]+$/.test(s.id) || (s.kind === 'cert-add' && !s.hosts.every((h) => isSafeMapKey(h)))) {
+      throw new Error(`refusing certificate step ${JSON.stringify(s.id)}: unsafe id or host`);
+    }
     const file = path.join(this.opts.runDir, 'certs', `${s.id}.pem`);
     const list = path.join(this.opts.runDir, 'certs', 'list.txt');
     const expect = async (cmd: string, ok: RegExp) => {

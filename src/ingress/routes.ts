@@ -4,6 +4,7 @@
 
 import type { Endpoints, Ingress, IngressBackend, Secret, Service } from '../api/types.js';
 import { validateTLSSecret } from './tls-secret.js';
+import { INGRESS_PATH_RE } from '../api/validation/ingress.js';
 
 export const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 /** Annotations that turn the HTTP -> HTTPS redirect off for the hosts an Ingress gives TLS to. */
@@ -96,9 +97,10 @@ export type MatchResult = { backend: ResolvedBackend; ingress: string } | { stat
 const DNS_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const HOST_RE = new RegExp(`^${DNS_LABEL}(\\.${DNS_LABEL})*$`);
 const WILDCARD_RE = new RegExp(`^\\*\\.${DNS_LABEL}(\\.${DNS_LABEL})*$`);
-// Paths end up as keys in HAProxy map files: whitespace or control characters would split an entry,
-// `#` starts a comment there (and never reaches a server in a URL), a backslash is an escape.
-const PATH_RE = /^\/[\x21\x22\x24-\x5b\x5d-\x7e]*$/;
+// Paths end up as keys in HAProxy map files and runtime-API commands: only the characters admission
+// allows (src/api/validation/ingress.ts) are routed, whatever is stored (an object written before
+// admission checked them, or straight into the store).
+const PATH_RE = INGRESS_PATH_RE;
 
 export function isOurs(ing: Ingress, className: string, isDefaultClass: boolean): boolean {
   const byField = ing.spec?.ingressClassName;
@@ -232,7 +234,7 @@ export function buildRouteTable(input: BuildInput): BuildResult {
       for (const p of rule.http?.paths ?? []) {
         const rawPath = p.path ?? '/';
         if (!PATH_RE.test(rawPath)) {
-          invalid.push({ ingress: name, reason: `path ${JSON.stringify(rawPath)} must start with / and hold no spaces or control characters` });
+          invalid.push({ ingress: name, reason: `path ${JSON.stringify(rawPath)} must start with / and hold only URL path characters (no whitespace, control characters, quotes or ;#\\<>)` });
           continue;
         }
         // ImplementationSpecific is served as Prefix: the one interpretation the spec leaves open to us.

@@ -22,9 +22,10 @@ import { InformerFactory } from '../client/informer.js';
 import { EventRecorder } from '../client/events.js';
 import { createLogger, type Logger } from '../util/log.js';
 import type { Component, ComponentContext, UpgradeHandler } from '../server/component.js';
-import { errors } from '../api/errors.js';
+import { errors, isStatusError } from '../api/errors.js';
 import { KUBELITE_VERSION } from '../version.js';
 import { portForwardUpgradeHandler } from '../server/portforward.js';
+import { onClientError } from '../server/client-error.js';
 import { IdleGC } from './idle-gc.js';
 import { nthAddress } from '../util/ip.js';
 
@@ -90,6 +91,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
   const idleGC = new IdleGC();
   const app = createApp({
     onRequest: () => idleGC.touch(),
+    maxWatchesPerClient: config.maxWatchesPerClient,
     registry,
     token,
     kubeliteVersion: KUBELITE_VERSION,
@@ -108,13 +110,21 @@ export async function startServer(config: ServerConfig, components: Component[] 
   httpsServer.keepAliveTimeout = 65_000;
   httpsServer.headersTimeout = 70_000;
   httpsServer.requestTimeout = 0; // watches and log streams are long-lived
+  httpsServer.on('clientError', onClientError);
   httpsServer.on('upgrade', (req, socket, head) => {
     const auth = req.headers.authorization ?? '';
     if (auth !== `Bearer ${token}`) {
       socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(errors.unauthorized().status)}`);
       return;
     }
-    for (const h of upgradeHandlers) if (h(req, socket, head)) return;
+    try {
+      for (const h of upgradeHandlers) if (h(req, socket, head)) return;
+    } catch (err) {
+      // A handler that throws (a path it cannot parse) must not take the process down.
+      const st = isStatusError(err) ? err.status : errors.badRequest((err as Error).message).status;
+      socket.end(`HTTP/1.1 ${st.code} Error\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(st)}`);
+      return;
+    }
     socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: 'no upgrade handler for this path' })}`);
   });
   void sendError;

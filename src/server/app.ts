@@ -8,13 +8,15 @@ import type { KObject, Status } from '../api/types.js';
 import { errors, isStatusError, StatusError } from '../api/errors.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { DeleteOptions, ListOptions } from '../client/types.js';
-import type { Registry, RegistryWriteOpts } from './registry.js';
+import { WATCH_LINE, type Registry, type RegistryWriteOpts } from './registry.js';
 import { parsePath, type ResourcePath } from './paths.js';
 import { mediaType, patchTypeOf, readBody } from './body.js';
 import { PROTOBUF_MEDIA_TYPE, readProtobufBody } from './protobuf.js';
 import { negotiate, shapeList, shapeObject, toTable, type Shape } from './table.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { mountOpenAPI } from './openapi.js';
+import { isDNS1123Label } from '../api/names.js';
+import { checkQuery, checkQueryCount, checkResourceVersionParam, parseBoolParam, parseIntParam } from '../api/query.js';
 import type { LeveledLogger } from '../util/log.js';
 
 type Logger = Pick<LeveledLogger, 'info' | 'warn' | 'error'>;
@@ -39,6 +41,8 @@ export interface AppContext {
   readiness?: () => Record<string, boolean>;
   /** Called on every API request (the idle collector counts them). */
   onRequest?: () => void;
+  /** Open watches one client (remote address + credential) may hold; default DEFAULT_MAX_WATCHES_PER_CLIENT. */
+  maxWatchesPerClient?: number;
 }
 
 const requestDuration = new promClient.Histogram({
@@ -93,10 +97,12 @@ export function createApp(ctx: AppContext): express.Express {
     let resourceName = '';
     ctx.onRequest?.();
     res.on('finish', () => {
-      if (req.query.watch === 'true' || req.query.watch === '1') return;
+      if (isWatchRequest(req)) return;
       requestDuration.observe({ verb: req.method, resource: resourceName, code: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
     });
     try {
+      checkQueryCount(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
+      checkQuery(req.query as Record<string, unknown>);
       const parsed = parsePath(req.path, catalog);
       if (parsed.kind === 'other') {
         const m = /^\/apis\/([^/]+)\/?$/.exec(req.path);
@@ -165,8 +171,17 @@ function q(req: Request, name: string): string | undefined {
   return typeof v === 'string' ? v : Array.isArray(v) ? String(v[0]) : undefined;
 }
 
-function isTrue(v: string | undefined): boolean {
-  return v === 'true' || v === '1';
+/** A boolean parameter as Go's strconv.ParseBool reads it (checkQuery has refused garbage already). */
+function isTrue(req: Request, name: string): boolean {
+  return parseBoolParam(name, q(req, name)) ?? false;
+}
+
+function isWatchRequest(req: Request): boolean {
+  try {
+    return isTrue(req, 'watch') || /\/watch\//.test(req.path);
+  } catch {
+    return false;
+  }
 }
 
 function listOptions(req: Request, path: ResourcePath): ListOptions {
@@ -182,7 +197,7 @@ function writeOptions(req: Request, subresource?: string): RegistryWriteOpts {
     subresource,
     dryRun: dryRun === 'All',
     fieldManager: q(req, 'fieldManager'),
-    force: isTrue(q(req, 'force')),
+    force: isTrue(req, 'force'),
     fieldValidation: fv as RegistryWriteOpts['fieldValidation'],
     warnings: [],
   };
@@ -196,15 +211,27 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
   if (sub && !r.subresources.includes(sub)) {
     throw new StatusError({ code: 404, reason: 'NotFound', message: `the server could not find the requested resource (${req.method.toLowerCase()} ${r.plural}/${sub})` });
   }
+  if (sub === 'exec' || sub === 'attach' || sub === 'portforward') {
+    // These are served on an HTTP upgrade (WebSocket or SPDY) only; a plain request reaching the router
+    // is refused as the API server does, after the Pod is found.
+    if (!path.name) throw notFoundPath();
+    await registry.get(r, path.namespace, path.name);
+    throw errors.badRequest('Upgrade request required');
+  }
   const streamHandler = sub ? ctx.subresources?.get(`${r.plural}/${sub}`) : undefined;
   if (streamHandler) return void (await streamHandler(req, res, path));
-  if (sub && ['log', 'exec', 'attach', 'portforward'].includes(sub)) {
+  if (sub === 'log') {
     throw errors.serviceUnavailable(`${r.plural}/${sub} is not available: this server runs no agent`);
   }
 
   const shape: Shape = negotiate(req.headers.accept, q(req, 'includeObject'));
-  const watch = path.watchPrefix || isTrue(q(req, 'watch'));
+  const watch = path.watchPrefix || isTrue(req, 'watch');
   if (!r.namespaced && path.namespace) throw errors.badRequest(`${r.plural} is not namespaced`);
+  // No namespace can be named that: refuse the path rather than list an empty "a b" namespace.
+  if (path.namespace !== undefined) {
+    const problems = isDNS1123Label(path.namespace);
+    if (problems.length) throw errors.badRequest(`invalid namespace ${JSON.stringify(path.namespace.slice(0, 80))} in the request path: ${problems.join('; ')}`);
+  }
 
   switch (req.method) {
     case 'GET': {
@@ -224,7 +251,7 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
         return sendJSON(res, 201, out);
       }
       if (path.name) throw errors.methodNotAllowed(`POST is not allowed on a named ${r.singular}: use PUT or PATCH`);
-      if (!body || typeof body !== 'object') throw errors.badRequest('the request body must be an object');
+      requireObjectBody(r, body);
       if (r.namespaced) {
         const bodyNs = body.metadata?.namespace;
         if (path.namespace && bodyNs && bodyNs !== path.namespace) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -238,7 +265,7 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
     case 'PUT': {
       if (!path.name) throw errors.methodNotAllowed(`PUT requires a name: /${r.plural}/{name}`);
       const body = (await readRequestBody(req)) as KObject;
-      if (!body || typeof body !== 'object') throw errors.badRequest('the request body must be an object');
+      requireObjectBody(r, body);
       body.metadata ??= {};
       if (body.metadata.name && body.metadata.name !== path.name) throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${path.name})`);
       body.metadata.name = path.name;
@@ -263,7 +290,7 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
     case 'DELETE': {
       const body = ((await readRequestBody(req)) ?? {}) as DeleteOptions & { kind?: string; dryRun?: string[] };
       const opts = {
-        gracePeriodSeconds: q(req, 'gracePeriodSeconds') !== undefined ? Number(q(req, 'gracePeriodSeconds')) : body.gracePeriodSeconds,
+        gracePeriodSeconds: parseIntParam('gracePeriodSeconds', q(req, 'gracePeriodSeconds')) ?? body.gracePeriodSeconds,
         propagationPolicy: (q(req, 'propagationPolicy') as DeleteOptions['propagationPolicy']) ?? body.propagationPolicy,
         preconditions: body.preconditions,
         dryRun: q(req, 'dryRun') === 'All' || (Array.isArray(body.dryRun) && body.dryRun.includes('All')),
@@ -297,6 +324,15 @@ async function handleResource(ctx: AppContext, req: Request, res: Response, path
   }
 }
 
+/** The body of a create or update: an object whose metadata, when given, is an object too. */
+function requireObjectBody(r: ResourceInfo, body: unknown): asserts body is KObject {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest(`the request body must be a ${r.kind} object`);
+  const meta = (body as KObject).metadata as unknown;
+  if (meta !== undefined && meta !== null && (typeof meta !== 'object' || Array.isArray(meta))) {
+    throw errors.invalid(r.kind, '', [{ field: 'metadata', reason: 'FieldValueTypeInvalid', message: 'Invalid value: must be of type object' }], r.group || undefined);
+  }
+}
+
 async function exists(registry: Registry, r: ResourceInfo, path: ResourcePath): Promise<boolean> {
   try {
     await registry.get(r, path.namespace, path.name!);
@@ -307,11 +343,41 @@ async function exists(registry: Registry, r: ResourceInfo, path: ResourcePath): 
   }
 }
 
+/** Open watches per client (remote address + credential): one client cannot hold the server's memory. */
+export const DEFAULT_MAX_WATCHES_PER_CLIENT = 5000;
+/**
+ * Slow watchers are dropped so they relist (as kine and the API server's watch cache do) instead of the
+ * server buffering for them without bound: past MAX_WATCH_BACKLOG_BYTES of unsent live events a watcher
+ * has SLOW_WATCHER_GRACE_MS to read its way back under it; past HARD_WATCH_BACKLOG_BYTES it goes at once.
+ * (A burst fills every watcher's buffer before the sockets can flush: only one that stays behind is slow.)
+ */
+export const MAX_WATCH_BACKLOG_BYTES = 1024 * 1024;
+export const HARD_WATCH_BACKLOG_BYTES = 16 * 1024 * 1024;
+export const SLOW_WATCHER_GRACE_MS = 5000;
+
+const openWatches = new Map<string, number>();
+
+function clientKey(req: Request): string {
+  const cred = req.headers.authorization ?? '';
+  return `${req.socket.remoteAddress ?? ''}|${cred ? crypto.createHash('sha256').update(cred).digest('base64').slice(0, 16) : 'anonymous'}`;
+}
+
 function serveWatch(ctx: AppContext, req: Request, res: Response, path: ResourcePath, shape: Shape): void {
   const r = path.resource;
   const opts = { ...listOptions(req, path), resourceVersion: q(req, 'resourceVersion') };
   if (path.name) opts.fieldSelector = [opts.fieldSelector, `metadata.name=${path.name}`].filter(Boolean).join(',');
-  const timeoutSeconds = Number(q(req, 'timeoutSeconds') ?? 0);
+  // Checked before the 200 goes out: a bad parameter is a 400, never an ERROR event or a hung stream.
+  const timeoutSeconds = parseIntParam('timeoutSeconds', q(req, 'timeoutSeconds')) ?? 0;
+  checkResourceVersionParam(opts.resourceVersion);
+  ctx.registry.checkListOptions(r, opts);
+  const client = clientKey(req);
+  const max = ctx.maxWatchesPerClient ?? DEFAULT_MAX_WATCHES_PER_CLIENT;
+  const open = openWatches.get(client) ?? 0;
+  if (open >= max) {
+    res.setHeader('Retry-After', '1');
+    throw new StatusError({ code: 429, reason: 'TooManyRequests', message: `too many open watches from this client (${open}, at most ${max}): close some before opening more`, details: { retryAfterSeconds: 1 } });
+  }
+  openWatches.set(client, open + 1);
 
   res.status(200);
   res.setHeader('Content-Type', 'application/json');
@@ -324,24 +390,55 @@ function serveWatch(ctx: AppContext, req: Request, res: Response, path: Resource
   let first = true;
   let timer: NodeJS.Timeout | undefined;
   let watch: { stop(): void } | undefined;
+  let slowTimer: NodeJS.Timeout | undefined;
   const end = () => {
     if (ended) return;
     ended = true;
+    clearTimeout(slowTimer);
+    const left = (openWatches.get(client) ?? 1) - 1;
+    if (left > 0) openWatches.set(client, left);
+    else openWatches.delete(client);
     clearTimeout(timer);
     watch?.stop();
     res.end();
   };
+  // What the initial events (a watch without resourceVersion sends every object first) left unsent
+  // does not count against the live backlog: a consumer that drains it is not slow.
+  let initialBacklog = 0;
+  let live = false;
+  const behind = () => res.writableLength - initialBacklog;
+  const dropSlow = () => {
+    ctx.logger.warn({ resource: r.plural, client: req.socket.remoteAddress, backlog: res.writableLength }, 'watcher too slow: closing its watch (it relists)');
+    end();
+  };
+  const checkBacklog = () => {
+    if (ended) return;
+    if (behind() > HARD_WATCH_BACKLOG_BYTES) return dropSlow();
+    if (behind() > MAX_WATCH_BACKLOG_BYTES && !slowTimer) {
+      slowTimer = setTimeout(() => {
+        slowTimer = undefined;
+        if (behind() > MAX_WATCH_BACKLOG_BYTES) dropSlow();
+      }, SLOW_WATCHER_GRACE_MS);
+      slowTimer.unref();
+    }
+  };
   watch = ctx.registry.watch(r, opts, {
     onEvent(ev) {
       if (ended) return;
+      if (live) checkBacklog();
+      if (ended) return;
+      const shared = shape.as === 'object' ? (ev as unknown as Record<symbol, (() => Buffer) | undefined>)[WATCH_LINE] : undefined;
+      if (shared) {
+        // One encoding of the event shared by every watcher (no parse, no stringify per watcher).
+        res.write(shared());
+        return;
+      }
       let object: unknown = ev.object;
       if (shape.as === 'table') {
         object = toTable(r, [ev.object as KObject], ev.object.metadata.resourceVersion, shape.include, first);
         first = false;
       } else if (shape.as === 'metadata') object = shapeObject(r, ev.object as KObject, shape);
       res.write(JSON.stringify({ type: ev.type, object }) + '\n');
-      // A consumer that stopped reading must not make us buffer without bound.
-      if (res.writableLength > 64 * 1024 * 1024) end();
     },
     onClose(err) {
       if (ended) return;
@@ -352,8 +449,10 @@ function serveWatch(ctx: AppContext, req: Request, res: Response, path: Resource
       end();
     },
   });
+  live = true;
+  initialBacklog = res.writableLength;
   if (ended) watch.stop();
-  else if (timeoutSeconds > 0) timer = setTimeout(end, timeoutSeconds * 1000);
+  else if (timeoutSeconds > 0) timer = setTimeout(end, Math.min(timeoutSeconds * 1000, 2 ** 31 - 1));
   // On Node 20 req 'close' fires once the body is read; the response's 'close' is the client going away.
   res.on('close', end);
 }

@@ -7,7 +7,7 @@
 //    extensions of these schemas, so they are overlaid here from the very table the server applies
 //    patches with (src/api/patch/strategy.ts): kubectl's patch and our merge cannot disagree;
 //  - `kubectl explain`.
-// /openapi/v2 stays a 404 Status: kubectl only wants it as protobuf, and only when v3 is missing.
+// /openapi/v2 (Swagger 2.0, JSON or protobuf) is built from the same schemas in openapi-v2.ts.
 
 import crypto from 'node:crypto';
 import type express from 'express';
@@ -18,6 +18,7 @@ import { customSchemaName } from '../api/crd/openapi.js';
 import { builtinCatalog } from './paths.js';
 import { schemaFor as strategyFor, type FieldStrategy, type SchemaNode } from '../api/patch/strategy.js';
 import { KUBE_VERSION } from './discovery.js';
+import { mountOpenAPIV2 } from './openapi-v2.js';
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
 const PATCH_TYPES = ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
@@ -95,6 +96,11 @@ export function openapiIndex(catalog: ResourceCatalog = builtinCatalog()): { pat
 }
 
 export function mountOpenAPI(app: express.Express, catalog: ResourceCatalog = builtinCatalog()): void {
+  mountOpenAPIV2(
+    app,
+    (apiVersion) => (documented(catalog, apiVersion).length ? (groupVersionDocument(apiVersion, catalog).components as { schemas: Record<string, Schema> }).schemas : {}),
+    catalog,
+  );
   app.get(['/openapi/v3', '/openapi/v3/'], (_req, res) => {
     res.type('application/json').send(JSON.stringify(openapiIndex(catalog)));
   });

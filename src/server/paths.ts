@@ -4,6 +4,7 @@
 
 import type { ResourceInfo } from '../api/resources.js';
 import { ResourceCatalog } from '../api/catalog.js';
+import { errors } from '../api/errors.js';
 
 export interface ResourcePath {
   group: string;
@@ -29,9 +30,21 @@ export function builtinCatalog(): ResourceCatalog {
   return (builtins ??= new ResourceCatalog());
 }
 
+/** A path segment decoded, or a 400 for malformed percent-encoding or bad UTF-8 (`%zz`, `%ff`). */
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    throw errors.badRequest(`the request path is not valid: malformed percent-encoding or UTF-8 in ${JSON.stringify(seg.slice(0, 100))}`);
+  }
+}
+
 export function parsePath(pathname: string, resources: Pick<ResourceCatalog, 'byPlural'> = builtinCatalog()): ParsedPath {
   const byPlural = (g: string, v: string, p: string) => resources.byPlural(g, v, p);
-  const segs = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const segs = pathname.split('/').filter(Boolean).map(decodeSegment);
+  // `.` and `..` (also as %2e%2e) address nothing: a namespace or name can never be one, and a path
+  // that tries to climb must not fall through to a list of the namespace "..".
+  if (segs.some((s) => s === '.' || s === '..')) return { kind: 'other' };
   let group: string;
   let version: string;
   let rest: string[];

@@ -5,6 +5,7 @@
 // decoded with field tables generated from the descriptors compiled into kubectl (protobuf-fields.ts).
 // Responses stay JSON: those clients accept it.
 
+import { jsonDepthProblem } from '../api/nesting.js';
 import type { Request } from 'express';
 import { errors } from '../api/errors.js';
 import type { KObject } from '../api/types.js';
@@ -230,8 +231,11 @@ function special(kind: Special, buf: Buffer): unknown {
       const raw = get(1) as Buffer | undefined;
       if (!raw || raw.length === 0) return undefined;
       if (raw.subarray(0, 4).equals(MAGIC)) return decodeKubernetesProtobuf(raw);
+      const text = raw.toString('utf8');
+      const deep = jsonDepthProblem(text);
+      if (deep) throw new ProtoError(`an embedded object: ${deep.message}`);
       try {
-        return JSON.parse(raw.toString('utf8'));
+        return JSON.parse(text);
       } catch {
         throw new ProtoError('an embedded object is neither JSON nor protobuf');
       }
@@ -296,11 +300,17 @@ function messageFor(apiVersion: string, kind: string): string {
   return `${pkg}.${version}.${kind}`;
 }
 
+/** Objects embedded in objects (RawExtension) deeper than this are refused: the only unbounded recursion here. */
+const MAX_EMBEDDED_DEPTH = 32;
+let embedded = 0;
+
 /** Decodes a whole `application/vnd.kubernetes.protobuf` body into the object's JSON form. */
 export function decodeKubernetesProtobuf(body: Buffer): KObject {
   if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) {
     throw errors.badRequest('the protobuf body does not start with the Kubernetes magic number "k8s\\x00"');
   }
+  if (embedded >= MAX_EMBEDDED_DEPTH) throw errors.badRequest(`error decoding protobuf: embedded objects nested deeper than ${MAX_EMBEDDED_DEPTH} levels`);
+  embedded++;
   try {
     const envelope = readFields(body.subarray(4));
     const get = (no: number) => envelope.find((f) => f.no === no)?.value as Buffer | undefined;
@@ -319,6 +329,8 @@ export function decodeKubernetesProtobuf(body: Buffer): KObject {
   } catch (err) {
     if (err instanceof ProtoError || err instanceof RangeError) throw errors.badRequest(`error decoding protobuf: ${err.message}`);
     throw err;
+  } finally {
+    embedded--;
   }
 }
 

@@ -10,15 +10,16 @@ import { R, qualifiedPlural, type ResourceInfo } from '../api/resources.js';
 import { errors, isStatusError, StatusError } from '../api/errors.js';
 import type { Store } from '../store/types.js';
 import { PATCH_CONTENT_TYPES, type ApiClient, type DeleteOptions, type ListOptions, type PatchType, type Watch, type WatchHandlers, type WatchOptions, type WriteOpts } from '../client/types.js';
-import { applyDefaults, prepareUpdate, unknownFieldsError, unknownFieldWarnings, validateObject } from '../api/validation/index.js';
+import { applyDefaults, prepareUpdate, typeCauses, unknownFieldsError, unknownFieldWarnings, validateObject } from '../api/validation/index.js';
 import { parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
 import { applyPatch, serverSideApply } from '../api/patch/index.js';
-import type { AdmissionContext, AdmissionHook, AdmissionOp } from './admission.js';
+import { AdmissionChain, type AdmissionContext, type AdmissionHook, type AdmissionOp } from './admission.js';
 import { clone, deepEqual } from '../util/equal.js';
 import { deletePath, dropEmptyMetadata, randomSuffix, specOf, stripRV } from './registry-helpers.js';
 import { rfc3339 } from '../util/time.js';
 import { strategyFor, SYSTEM_NAMESPACES } from './strategies/index.js';
 import type { RegistryStrategy, StrategyContext } from './strategy.js';
+import { KeyLock } from './key-lock.js';
 
 export { SYSTEM_NAMESPACES };
 
@@ -33,6 +34,16 @@ export interface RegistryDeleteOpts extends DeleteOptions {
 }
 
 const PATCH_RETRIES = 5;
+/** An unconditional patch keeps retrying lost races this long (only a livelocked object gets near it). */
+const UNCONDITIONAL_PATCH_DEADLINE_MS = 30_000;
+
+/** The 409 of a compare-and-swap that lost a race (not a precondition, not an apply conflict). */
+function isStaleWrite(err: unknown): boolean {
+  return isStatusError(err, 'Conflict') && /the object has been modified/.test(err.message);
+}
+
+/** A watch event from the registry may carry its encoded stream line under this key (see store-event.ts). */
+export const WATCH_LINE = Symbol('kubelite.watchLine');
 
 /** A resource served from memory instead of the store (metrics.k8s.io): read-only. */
 export interface VirtualResource {
@@ -41,10 +52,12 @@ export interface VirtualResource {
 }
 
 export class Registry implements ApiClient {
-  private readonly hooks = new Map<string, AdmissionHook[]>();
+  private readonly admission = new AdmissionChain();
   /** Strategies of resources served while the server runs (custom resources), by resource object. */
   private readonly ownStrategies = new Map<ResourceInfo, RegistryStrategy>();
   private readonly virtuals = new Map<string, VirtualResource>();
+  /** Serialises the read-modify-write of each object's registry writes (see key-lock.ts). */
+  private readonly locks = new KeyLock();
 
   /** `resources`: what this server serves (built-ins plus what CRDs and the metrics API add). */
   constructor(
@@ -86,10 +99,7 @@ export class Registry implements ApiClient {
   }
 
   addAdmission(hook: AdmissionHook): void {
-    const key = hook.resource.plural + '.' + hook.resource.group;
-    const list = this.hooks.get(key) ?? [];
-    list.push(hook);
-    this.hooks.set(key, list);
+    this.admission.add(hook);
   }
 
   // ---------------------------------------------------------------- reads
@@ -120,6 +130,11 @@ export class Registry implements ApiClient {
     };
   }
 
+  /** Throws the 400 a list or watch with these selectors would fail with (a watch checks before it streams). */
+  checkListOptions(res: ResourceInfo, opts: ListOptions): void {
+    this.matcher(res, opts);
+  }
+
   watch<T extends KObject = KObject>(res: ResourceInfo, opts: WatchOptions, handlers: WatchHandlers<T>): Watch {
     let match: ((o: KObject) => boolean) | undefined;
     const conv = this.strategyOf(res).conversion;
@@ -147,7 +162,19 @@ export class Registry implements ApiClient {
             const before = !match || (ev.oldObject ? match(ev.oldObject) : false);
             type = now && before ? 'MODIFIED' : now ? 'ADDED' : before ? 'DELETED' : undefined;
           }
-          if (type) handlers.onEvent({ type, object: (conv ? conv.fromStorage(ev.object) : ev.object) as T });
+          if (!type) return;
+          // Another version of the kind (autoscaling/v1 HPAs, a CRD's other versions): converted, never the shared line.
+          if (conv) return handlers.onEvent({ type, object: conv.fromStorage(ev.object) as T });
+          // The object is parsed only if the handler reads it: the HTTP watch sends the shared line instead.
+          const out = { type } as WatchEvent<T>;
+          Object.defineProperty(out, 'object', {
+            get: () => ev.object as T,
+            set: (v: T) => Object.defineProperty(out, 'object', { value: v, writable: true, enumerable: true, configurable: true }),
+            enumerable: true,
+            configurable: true,
+          });
+          if (ev.watchLine) Object.defineProperty(out, WATCH_LINE, { value: () => ev.watchLine!(type!), enumerable: false });
+          handlers.onEvent(out);
         },
       );
       return {
@@ -170,6 +197,7 @@ export class Registry implements ApiClient {
     if (this.virtualOf(res)) throw errors.methodNotAllowed(`create is not supported on ${qualifiedPlural(res)}`);
     const obj = clone(input) as KObject;
     this.checkKind(res, obj);
+    this.checkTypes(res, obj);
     obj.metadata ??= {};
     const meta = obj.metadata;
     if (res.namespaced) {
@@ -200,14 +228,14 @@ export class Registry implements ApiClient {
     this.validate(res, obj, undefined, opts);
     if (strategy.warnings) opts.warnings?.push(...strategy.warnings(obj, undefined));
     const ctx: AdmissionContext = { op: 'create', resource: res, dryRun: !!opts.dryRun };
-    const undo = await this.admit(ctx, obj, undefined);
+    const undo = await this.admission.admit(ctx, obj, undefined);
     if (opts.dryRun) {
       undo();
       return obj as T;
     }
     try {
       const created = this.fromStore(res, await this.createWithRetry(res, obj, generated));
-      this.committed(ctx, created, undefined);
+      this.admission.committed(ctx, created, undefined);
       return created as T;
     } catch (err) {
       undo();
@@ -236,13 +264,18 @@ export class Registry implements ApiClient {
     const name = obj.metadata?.name;
     if (!name) throw errors.invalid(res.kind, '', [{ field: 'metadata.name', reason: 'FieldValueRequired', message: 'Required value: name is required' }], res.group || undefined);
     const namespace = res.namespaced ? obj.metadata.namespace || 'default' : undefined;
-    const old = await this.mustGet(res, namespace, name);
-    if (opts.subresource === 'scale') return (await this.writeScale(res, old, obj as unknown as Scale, opts)) as unknown as T;
-    return (await this.replace(res, old, obj, opts)) as T;
+    return this.locks.run(lockKey(res, namespace, name), async () => {
+      const old = await this.mustGet(res, namespace, name);
+      if (opts.subresource === 'scale') return (await this.writeScale(res, old, obj as unknown as Scale, opts)) as unknown as T;
+      return (await this.replace(res, old, obj, opts)) as T;
+    });
   }
 
   /** The shared tail of PUT, PATCH and subresource writes: `next` is the complete desired object. */
   private async replace(res: ResourceInfo, old: KObject, next: KObject, opts: RegistryWriteOpts): Promise<KObject> {
+    // Every write is type-checked before anything reads it, status writes included: a status that is
+    // not the kind's status shape is never stored.
+    this.checkTypes(res, next);
     const oldMeta = old.metadata;
     const meta = (next.metadata ??= {});
     if (meta.resourceVersion && meta.resourceVersion !== oldMeta.resourceVersion) throw errors.staleResourceVersion(res, oldMeta.name!);
@@ -297,7 +330,7 @@ export class Registry implements ApiClient {
     if (!finalizersDone && deepEqual(stripRV(next), stripRV(old))) return old; // no-op writes do not bump resourceVersion
 
     const ctx: AdmissionContext = { op: 'update', resource: res, subresource: opts.subresource, dryRun: !!opts.dryRun };
-    const undo = await this.admit(ctx, next, old);
+    const undo = await this.admission.admit(ctx, next, old);
     if (opts.dryRun) {
       undo();
       return next;
@@ -305,11 +338,11 @@ export class Registry implements ApiClient {
     try {
       if (finalizersDone && (strategy.removableAfterFinalizers?.(old) ?? true)) {
         const deleted = this.fromStore(res, await this.store.delete(res, oldMeta.namespace, oldMeta.name!, { expectedResourceVersion: oldMeta.resourceVersion }));
-        this.committed({ ...ctx, op: 'delete' }, undefined, deleted);
+        this.admission.committed({ ...ctx, op: 'delete' }, undefined, deleted);
         return deleted;
       }
       const updated = this.fromStore(res, await this.store.update(res, this.toStore(res, next), { expectedResourceVersion: oldMeta.resourceVersion }));
-      this.committed(ctx, updated, old);
+      this.admission.committed(ctx, updated, old);
       return updated;
     } catch (err) {
       undo();
@@ -330,14 +363,19 @@ export class Registry implements ApiClient {
       });
     }
     namespace = res.namespaced ? namespace || 'default' : undefined;
+    // A patch that names no resourceVersion applies to whatever is current: a write that lands between
+    // our read and our write only means reading again, so it is retried until it applies (as the API
+    // server's GuaranteedUpdate does) and never surfaces as a 409. A named resourceVersion is a
+    // precondition, and field-manager conflicts of server-side apply are real: those are answered.
+    const explicitRV = typeof patch === 'object' && patch !== null && !Array.isArray(patch) && !!(patch as KObject).metadata?.resourceVersion;
+    const deadline = Date.now() + UNCONDITIONAL_PATCH_DEADLINE_MS;
     for (let attempt = 0; ; attempt++) {
       try {
-        return (await this.patchOnce(res, namespace, name, type, patch, opts)) as T;
+        return (await this.locks.run(lockKey(res, namespace, name), () => this.patchOnce(res, namespace, name, type, patch, opts))) as T;
       } catch (err) {
-        // A patch has no resourceVersion of its own: lost races are retried, as the API server does.
-        const explicitRV = typeof patch === 'object' && patch !== null && (patch as KObject).metadata?.resourceVersion;
-        if (attempt < PATCH_RETRIES && isStatusError(err, 'Conflict') && !explicitRV && !opts.dryRun) continue;
-        throw err;
+        if (!isStaleWrite(err) || opts.dryRun || explicitRV || Date.now() > deadline) throw err;
+        // Past a few tries, let the other writers' group commit go first.
+        if (attempt >= PATCH_RETRIES) await new Promise((r) => setTimeout(r, Math.min(attempt, 20)));
       }
     }
   }
@@ -379,7 +417,7 @@ export class Registry implements ApiClient {
     namespace = res.namespaced ? namespace || 'default' : undefined;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.deleteOnce(res, namespace, name, opts);
+        return await this.locks.run(lockKey(res, namespace, name), () => this.deleteOnce(res, namespace, name, opts));
       } catch (err) {
         // Someone wrote the object (a controller's status) between our read and our write: read again,
         // as the API server does — unless the caller pinned a resourceVersion.
@@ -424,7 +462,7 @@ export class Registry implements ApiClient {
 
     if (opts.dryRun) return old;
     const deleted = this.fromStore(res, await this.store.delete(res, namespace, name, { expectedResourceVersion: meta.resourceVersion }));
-    this.committed(ctx, undefined, deleted);
+    this.admission.committed(ctx, undefined, deleted);
     return deleted;
   }
 
@@ -434,7 +472,7 @@ export class Registry implements ApiClient {
     if (!pod || (uid && pod.metadata.uid !== uid)) return;
     if (pod.metadata.finalizers?.length) return;
     const deleted = await this.store.delete(R.pods, namespace, name, { expectedUid: pod.metadata.uid });
-    this.committed({ op: 'delete', resource: R.pods, dryRun: false }, undefined, deleted);
+    this.admission.committed({ op: 'delete', resource: R.pods, dryRun: false }, undefined, deleted);
   }
 
   // ---------------------------------------------------------------- subresources
@@ -483,6 +521,9 @@ export class Registry implements ApiClient {
     if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw errors.badRequest(`the body must be a ${res.kind} object`);
     obj.apiVersion ??= res.apiVersion;
     obj.kind ??= res.kind;
+    if (obj.metadata !== undefined && obj.metadata !== null && (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))) {
+      throw errors.invalid(res.kind, '', [{ field: 'metadata', reason: 'FieldValueTypeInvalid', message: `Invalid value: ${JSON.stringify(obj.metadata)?.slice(0, 60)}: must be of type object` }], res.group || undefined);
+    }
     if (obj.kind !== res.kind || obj.apiVersion !== res.apiVersion) {
       throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${res.apiVersion}) or the kind (${obj.kind}) is not ${res.kind}`);
     }
@@ -494,6 +535,14 @@ export class Registry implements ApiClient {
     if (ns.metadata.deletionTimestamp && !this.strategyOf(res).allowedInTerminatingNamespace) {
       throw errors.forbidden(res, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
     }
+  }
+
+  /** Wrong JSON types and out-of-range integers, before defaulting and strategies read the object. */
+  private checkTypes(res: ResourceInfo, obj: KObject): void {
+    // Kinds with their own rules (custom resources) check types in their own validation.
+    if (this.strategyOf(res).validate) return;
+    const causes = typeCauses(res, obj);
+    if (causes.length > 0) throw errors.invalid(res.kind, obj.metadata?.name ?? '', causes as StatusCause[], res.group || undefined);
   }
 
   private validate(res: ResourceInfo, obj: KObject, old: KObject | undefined, opts: RegistryWriteOpts): void {
@@ -515,31 +564,6 @@ export class Registry implements ApiClient {
     return (o) => (!label || label(o.metadata.labels)) && (!field || field(o));
   }
 
-  private async admit(ctx: AdmissionContext, obj: KObject, old: KObject | undefined): Promise<() => void> {
-    const undos: (() => void)[] = [];
-    const run = () => {
-      for (const u of undos.reverse()) u();
-    };
-    try {
-      for (const hook of this.hooksFor(ctx.resource)) {
-        const u = await hook.admit?.(ctx, obj, old);
-        if (u) undos.push(u);
-      }
-    } catch (err) {
-      run();
-      throw err;
-    }
-    return run;
-  }
-
-  private committed(ctx: AdmissionContext, obj: KObject | undefined, old: KObject | undefined): void {
-    for (const hook of this.hooksFor(ctx.resource)) hook.committed?.(ctx, obj, old);
-  }
-
-  private hooksFor(res: ResourceInfo): AdmissionHook[] {
-    return this.hooks.get(res.plural + '.' + res.group) ?? [];
-  }
-
   /** Creates the namespaces every cluster has; idempotent. */
   async bootstrapNamespaces(): Promise<void> {
     for (const name of SYSTEM_NAMESPACES) {
@@ -550,5 +574,9 @@ export class Registry implements ApiClient {
 }
 
 export type { AdmissionOp };
+
+function lockKey(res: ResourceInfo, namespace: string | undefined, name: string): string {
+  return `${res.group}/${res.plural}/${namespace ?? ''}/${name}`;
+}
 
 export { StatusError, deletePath };

@@ -23,7 +23,7 @@ export class ServicesComponent implements Component {
     const log = ctx.logger.child({ component: this.name });
     let allocators: ServiceAllocators;
     try {
-      allocators = new ServiceAllocators({ serviceCIDR: config.serviceCIDR, nodePortRange: config.nodePortRange, clusterDNS: config.clusterDNS });
+      allocators = new ServiceAllocators({ serviceCIDR: config.serviceCIDR, nodePortRange: config.nodePortRange, clusterDNS: config.clusterDNS, allowedExternalIPs: config.allowedExternalIPs });
     } catch (err) {
       throw new Error(`--service-cidr ${config.serviceCIDR} / --service-node-port-range ${config.nodePortRange.join('-')}: ${(err as Error).message}`);
     }

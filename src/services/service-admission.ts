@@ -6,11 +6,11 @@
 
 import type { KObject, Service, ServicePort, StatusCause } from '../api/types.js';
 import { R } from '../api/resources.js';
-import { errors } from '../api/errors.js';
+import { errors, type StatusError } from '../api/errors.js';
 import { invalid } from '../api/validation/field.js';
 import type { AdmissionContext, AdmissionHook } from '../server/admission.js';
 import { IPAllocator, PortAllocator, RangeFullError, type AllocateResult, type Random } from './allocators.js';
-import { isIPv4, nthAddress } from '../util/ip.js';
+import { cidrContains, isIPv4, nthAddress } from '../util/ip.js';
 import { objectKey } from '../api/keys.js';
 
 export const KUBERNETES_SERVICE_KEY = 'default/kubernetes';
@@ -22,6 +22,8 @@ export interface ServiceAllocatorConfig {
   /** Reserved for kube-system/kube-dns (dynamic allocation never hands it out). */
   clusterDNS?: string;
   random?: Random;
+  /** CIDRs `spec.externalIPs` may use (`--allowed-external-ips`); empty or absent: none (CVE-2020-8554). */
+  allowedExternalIPs?: string[];
 }
 
 /** What one stored Service holds. */
@@ -42,6 +44,30 @@ function typeOf(svc: Service): string {
 
 function isExternal(type: string): boolean {
   return type === 'NodePort' || type === 'LoadBalancer';
+}
+
+/**
+ * Kubernetes' DenyServiceExternalIPs admission, with an allow-list: `spec.externalIPs` make every node
+ * capture traffic to those addresses (CVE-2020-8554), so a Service may only name addresses inside
+ * `allowed`. An update may keep the external IPs it already had (as upstream: existing Services keep
+ * working); it may not add one outside the list. Returns the 403 to refuse with, or undefined. Pure.
+ */
+export function externalIPsRefusal(svc: Service, old: Service | undefined, allowed: readonly string[]): StatusError | undefined {
+  const ips: unknown[] = Array.isArray(svc.spec?.externalIPs) ? svc.spec.externalIPs : [];
+  const kept = new Set(Array.isArray(old?.spec?.externalIPs) ? old.spec.externalIPs : []);
+  const bad: string[] = [];
+  ips.forEach((ip, i) => {
+    if (typeof ip === 'string' && kept.has(ip)) return;
+    const inside = typeof ip === 'string' && isIPv4(ip) && allowed.some((c) => cidrContains(c, ip));
+    if (!inside) bad.push(`spec.externalIPs[${i}]: ${JSON.stringify(ip)}`);
+  });
+  if (bad.length === 0) return undefined;
+  const where = allowed.length ? `outside the allowed ranges ${allowed.join(', ')}` : 'and this server allows none';
+  return errors.forbidden(
+    R.services,
+    svc.metadata?.name ?? '',
+    `Use of external IPs is denied by admission control: ${bad.join(', ')} ${bad.length === 1 ? 'is' : 'are'} ${where} (a cluster admin allows ranges with \`kubelite server --allowed-external-ips CIDR,...\`)`,
+  );
 }
 
 /** The cluster IP and node ports a Service object holds (as stored). Pure. */
@@ -66,8 +92,10 @@ export class ServiceAllocators {
   readonly ips: IPAllocator;
   readonly ports: PortAllocator;
   readonly serviceCIDR: string;
+  readonly allowedExternalIPs: readonly string[];
 
   constructor(cfg: ServiceAllocatorConfig) {
+    this.allowedExternalIPs = cfg.allowedExternalIPs ?? [];
     this.ips = new IPAllocator(cfg.serviceCIDR, { random: cfg.random });
     this.serviceCIDR = cfg.serviceCIDR;
     this.ports = new PortAllocator(cfg.nodePortRange[0], cfg.nodePortRange[1], { random: cfg.random });
@@ -237,6 +265,8 @@ export class ServiceAllocators {
       admit: async (ctx: AdmissionContext, obj: KObject, old: KObject | undefined) => {
         if (ctx.subresource) return; // status writes never touch the spec
         if (ctx.op !== 'create' && ctx.op !== 'update') return;
+        const refusal = externalIPsRefusal(obj as Service, old as Service | undefined, this.allowedExternalIPs);
+        if (refusal) throw refusal;
         await ready;
         return this.admit(obj as Service, old as Service | undefined);
       },

@@ -50,6 +50,12 @@ function resourceFor(group: string, plural: string, obj: KObject, namespaced: bo
   };
 }
 
+/** Secrets are stored here: the directory is 0700 and every file 0600, whatever the umask gave them. */
+async function restrictPermissions(dir: string): Promise<void> {
+  await fs.chmod(dir, 0o700);
+  for (const name of await fs.readdir(dir)) await fs.chmod(nodePath.join(dir, name), 0o600).catch(() => undefined);
+}
+
 export class LevelStore extends CoreStore {
   readonly path: string;
   private db: Level<string, string> | undefined;
@@ -90,6 +96,7 @@ export class LevelStore extends CoreStore {
       const rv = parseResourceVersion(rvText);
       if (rv === undefined) throw new StoreOpenError('corrupt', this.path, `data dir ${this.path}: key "${META_RV_KEY}" holds ${JSON.stringify(rvText)}, not a resourceVersion; kubelite does not repair it: restore a backup`);
       const objects = await this.loadObjects(db);
+      await restrictPermissions(this.path);
       this.db = db;
       this.finishOpen(objects, rv);
     } catch (e) {
@@ -133,6 +140,8 @@ export class LevelStore extends CoreStore {
     const db = this.db;
     this.db = undefined;
     await db?.close();
+    // Files LevelDB created while open (new tables, logs) were made under the 0700 directory; tighten them too.
+    await restrictPermissions(this.path).catch(() => undefined);
   }
 
   protected describe(): string {

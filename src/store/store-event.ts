@@ -27,9 +27,23 @@ function lazyJson(target: object, key: 'object' | 'oldObject', json: string): vo
   });
 }
 
+/** Watch lines already encoded per record: one encoding serves every watcher of the event. */
+const encoded = new WeakMap<EventRecord, Map<string, Buffer>>();
+
+/** `{"type":T,"object":<stored JSON>}\n`, encoded once per record and type and shared (never mutate it). */
+export function watchLine(rec: EventRecord, type: string): Buffer {
+  let byType = encoded.get(rec);
+  if (!byType) encoded.set(rec, (byType = new Map()));
+  let line = byType.get(type);
+  if (!line) byType.set(type, (line = Buffer.from(`{"type":${JSON.stringify(type)},"object":${rec.json}}\n`)));
+  return line;
+}
+
 export function toStoreEvent(rec: EventRecord): StoreEvent {
   const ev = { type: rec.type, resource: rec.resource, rv: rec.rv } as StoreEvent;
   lazyJson(ev, 'object', rec.json);
   if (rec.oldJson !== undefined) lazyJson(ev, 'oldObject', rec.oldJson);
+  // Not enumerable: `{ ...event }` and JSON.stringify(event) stay as they were.
+  Object.defineProperty(ev, 'watchLine', { value: (type: string) => watchLine(rec, type), enumerable: false });
   return ev;
 }

@@ -17,6 +17,8 @@ export interface StoreEvent {
   oldObject?: KObject;
   /** Numeric form of object.metadata.resourceVersion. */
   rv: number;
+  /** The event as a watch stream line (`{"type","object"}` JSON + newline), encoded once and shared by every watcher. */
+  watchLine?(type: string): Buffer;
 }
 
 export interface WriteOptions {

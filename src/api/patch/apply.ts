@@ -9,6 +9,8 @@
 //    so apply overwrites them without a conflict and deletes them when this manager drops a field
 //    it had applied. Kubernetes, tracking every writer, would report a conflict or keep them.
 
+import { jsonDepthProblem } from '../nesting.js';
+import { foldStringData } from '../secrets.js';
 import { errors, StatusError } from '../errors.js';
 import type { ResourceInfo } from '../resources.js';
 import type { KObject } from '../types.js';
@@ -30,6 +32,10 @@ export interface ApplyOptions {
 
 type Res = Pick<ResourceInfo, 'group' | 'kind' | 'apiVersion'>;
 
+function isSecret(res: Res): boolean {
+  return res.kind === 'Secret' && res.group === '';
+}
+
 /** A field: names, with `{ key, value }` selecting the element of a merged list. */
 type Segment = string | { key: string; value: unknown };
 export interface ApplyConflict {
@@ -46,10 +52,12 @@ export interface ApplyConflict {
 export function serverSideApply(res: Res, live: KObject | undefined, applied: KObject, opts: ApplyOptions): KObject {
   if (!opts.fieldManager) throw errors.badRequest('fieldManager is required for server-side apply');
   if (!isObject(applied)) throw errors.badRequest('the applied configuration must be an object');
-  const desired = clone(applied);
+  // stringData is write-only (folded into data on write): remembering it as data lets a later apply
+  // that drops a key delete it from data, where it lives.
+  const desired = isSecret(res) ? foldStringData(clone(applied)) : clone(applied);
   delete desired.status;
   stripOwnAnnotation(desired);
-  const config = remembered(desired);
+  const config = remembered(res, desired);
   if (!live) {
     const created = clone(applied);
     stripOwnAnnotation(created);
@@ -86,10 +94,18 @@ export function serverSideApply(res: Res, live: KObject | undefined, applied: KO
  * What a manager applied, as remembered: no server-set metadata. A resourceVersion in the applied
  * configuration still reaches the result (a precondition for the write), it is just not kept.
  */
-function remembered(desired: KObject): JsonObject {
+function remembered(res: Res, desired: KObject): JsonObject {
   const config = clone(desired) as unknown as JsonObject;
   const meta = getOwn(config, 'metadata');
   if (isObject(meta)) for (const k of ['resourceVersion', 'managedFields', 'uid', 'creationTimestamp', 'generation']) delete meta[k];
+  // A Secret's values are never written into an annotation anyone who can read the Secret's metadata
+  // sees: the record keeps each key with an empty value. Keys are what deletions need; the price is
+  // that a data value does not count as owned by the manager that applied it (no apply conflicts on
+  // Secret values; a later apply by another manager simply sets them).
+  if (isSecret(res)) {
+    const values = getOwn(config, 'data');
+    if (isObject(values)) for (const k of Object.keys(values)) setOwn(values, k, '');
+  }
   return config;
 }
 
@@ -103,7 +119,7 @@ function stripOwnAnnotation(obj: KObject): void {
 /** The per-manager records kept on `obj`; an unreadable annotation counts as none. */
 export function readRecords(obj: KObject): Record<string, JsonObject> {
   const raw = obj.metadata?.annotations?.[LAST_APPLIED_ANNOTATION];
-  if (typeof raw !== 'string') return {};
+  if (typeof raw !== 'string' || jsonDepthProblem(raw)) return {};
   try {
     const parsed: unknown = JSON.parse(raw);
     if (!isObject(parsed)) return {};

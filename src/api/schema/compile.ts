@@ -21,6 +21,9 @@ const X_KEYWORDS = [
   'x-kubernetes-preserve-unknown-fields',
 ];
 
+export const INT32_MIN = -(2 ** 31);
+export const INT32_MAX = 2 ** 31 - 1;
+
 let ajv: Ajv | undefined;
 const validators = new Map<string, ValidateFunction>();
 
@@ -39,6 +42,15 @@ export function closeSchema(node: unknown): unknown {
     }
   }
   const s = node as Schema;
+  // Integer widths are types in Kubernetes (Go's int32/int64): `replicas: 1e12` is refused at decoding.
+  // JSON numbers past 2^53 are not exact in JavaScript, so int64 stops at the safe-integer bound.
+  if (s.type === 'integer' && s.format === 'int32') {
+    out.minimum = INT32_MIN;
+    out.maximum = INT32_MAX;
+  } else if (s.type === 'integer' && s.format === 'int64') {
+    out.minimum = -Number.MAX_SAFE_INTEGER;
+    out.maximum = Number.MAX_SAFE_INTEGER;
+  }
   if (s.properties && s.additionalProperties === undefined && s['x-kubernetes-preserve-unknown-fields'] !== true) {
     out.additionalProperties = false;
   }

@@ -109,6 +109,16 @@ export function validateObject(res: ResourceInfo, obj: KObject, old?: KObject): 
   return { causes: dedupe([...semantic, ...schema.causes]), unknownFields: schema.unknownFields };
 }
 
+/**
+ * Only the type errors of `obj` (wrong JSON types, integers out of their Go width), checked before
+ * defaulting as Kubernetes decodes into typed structs first: defaulting and strategies then only
+ * ever see the shapes they expect (`spec.containers` as an object is a 422, not "is not iterable").
+ */
+export function typeCauses(res: ResourceInfo, obj: KObject): StatusCause[] {
+  const o = hasNull(obj) ? withoutNulls(obj) : obj;
+  return checkSchema(res, o).typeCauses;
+}
+
 /** The 422 Invalid StatusError for `causes`, named as Kubernetes names it (`Deployment.apps "web" is invalid: ...`). */
 export function validationError(res: ResourceInfo, obj: KObject, causes: StatusCause[]): StatusError {
   const name = obj.metadata?.name || obj.metadata?.generateName || '';

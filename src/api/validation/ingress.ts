@@ -9,6 +9,16 @@ const INVALID_PATH_SEQUENCES = ['//', '/./', '/../', '%2f', '%2F'];
 const INVALID_PATH_SUFFIXES = ['/..', '/.'];
 const MAX_CONTROLLER_LENGTH = 250;
 
+/**
+ * The characters an Ingress path may hold: a URL path's (RFC 3986 pchar and '/') without ';', and
+ * without anything a proxy's configuration could read as syntax — whitespace and control characters
+ * end a map entry or start a new runtime-API command, `#` a comment, quotes and `\` quote or escape,
+ * `<` `>` start a payload. ingress-nginx shipped CVEs for paths like these reaching its config.
+ */
+export const INGRESS_PATH_CHARS = "A-Za-z0-9-._~!$&()*+,=:@%/|^[]{}?";
+export const INGRESS_PATH_RE = /^\/[A-Za-z0-9\-._~!$&()*+,=:@%/|^[\]{}?]*$/;
+const PATH_CHARS_MESSAGE = `must contain only the characters ${INGRESS_PATH_CHARS} (no whitespace, control characters, quotes or ;#\\<>)`;
+
 /** A rule or TLS host: a DNS-1123 subdomain or `*.` wildcard, never an IP. */
 function validateHost(path: string, host: string): Causes {
   if (isIPv4(host) || isIPv6(host)) return [invalid(path, host, 'must be a DNS name, not an IP address')];
@@ -53,6 +63,8 @@ function validatePath(p: Obj, path: string): Causes {
   if (!pathType) out.push(required(child(path, 'pathType'), 'pathType must be specified'));
   else if (!PATH_TYPES.includes(pathType)) out.push(notSupported(child(path, 'pathType'), pathType, PATH_TYPES));
   if (value && !value.startsWith('/')) out.push(invalid(child(path, 'path'), value, 'must be an absolute path'));
+  // kubelite serves ImplementationSpecific as Prefix, so every path type gets the character rule.
+  if (value.startsWith('/') && !INGRESS_PATH_RE.test(value)) out.push(invalid(child(path, 'path'), value, PATH_CHARS_MESSAGE));
   if (value.startsWith('/') && (pathType === 'Exact' || pathType === 'Prefix')) {
     for (const seq of INVALID_PATH_SEQUENCES) {
       if (value.includes(seq)) {

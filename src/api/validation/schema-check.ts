@@ -4,15 +4,17 @@
 
 import type { ErrorObject } from 'ajv';
 import type { ResourceInfo } from '../resources.js';
-import { resolveSchema, schemaErrors } from '../schema/compile.js';
+import { INT32_MAX, INT32_MIN, resolveSchema, schemaErrors } from '../schema/compile.js';
 import { schemaFor, type Schema } from '../schema/index.js';
-import { type Causes, child, notSupported, required, typeInvalid } from './field.js';
+import { type Causes, child, invalid, notSupported, required, typeInvalid } from './field.js';
 
 export interface SchemaResult {
   causes: Causes;
   unknownFields: string[];
   /** Some value has the wrong JSON type: the semantic rules cannot safely run. */
   typeErrors: boolean;
+  /** The causes of those type errors (wrong JSON type, an integer out of its Go width). */
+  typeCauses: Causes;
 }
 
 function unescapePointer(seg: string): string {
@@ -74,7 +76,12 @@ function describeValue(v: unknown): unknown {
 
 export function checkSchema(res: ResourceInfo, obj: unknown): SchemaResult {
   const errors: ErrorObject[] = schemaErrors(res, obj);
-  const result: SchemaResult = { causes: [], unknownFields: [], typeErrors: false };
+  const typeError = (c: Causes[number]) => {
+    result.typeErrors = true;
+    result.causes.push(c);
+    result.typeCauses.push(c);
+  };
+  const result: SchemaResult = { causes: [], unknownFields: [], typeErrors: false, typeCauses: [] };
   if (errors.length === 0) return result;
   const root = schemaFor(res);
   // Type errors inside an anyOf (int-or-string) are reported once, by the anyOf itself.
@@ -100,14 +107,20 @@ export function checkSchema(res: ResourceInfo, obj: unknown): SchemaResult {
       case 'type': {
         if (anyOfPaths.has(e.instancePath)) break;
         const at = locate(root, obj, e.instancePath);
-        result.typeErrors = true;
-        result.causes.push(typeInvalid(at.path, describeValue(at.value), `must be of type ${String((e.params as { type: unknown }).type)}`));
+        typeError(typeInvalid(at.path, describeValue(at.value), `must be of type ${String((e.params as { type: unknown }).type)}`));
         break;
       }
       case 'anyOf': {
         const at = locate(root, obj, e.instancePath);
-        result.typeErrors = true;
-        result.causes.push(typeInvalid(at.path, describeValue(at.value), `must be of type ${typeNames(at.schema)}`));
+        typeError(typeInvalid(at.path, describeValue(at.value), `must be of type ${typeNames(at.schema)}`));
+        break;
+      }
+      case 'minimum':
+      case 'maximum': {
+        // Only integer widths carry bounds in these schemas: a value Go could not decode.
+        const at = locate(root, obj, e.instancePath);
+        const wide = at.schema?.format === 'int64';
+        typeError(invalid(at.path, at.value, wide ? `must be an integer between ${-Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}` : `must be a 32-bit integer (between ${INT32_MIN} and ${INT32_MAX})`));
         break;
       }
       default: {

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { backoffFromEnv, DEFAULT_BACKOFF, delayFor, goDuration, pullFailed, pullRetryAt, restartDecision } from '../../../src/agent/backoff.js';
 import { encodeFrame, FrameDemuxer } from '../../../src/agent/frames.js';
-import { CHANNEL, decodeMessage, encodeMessage, execQuery, exitStatus, parseExecQuery, parseResize, pickProtocol, readStatus } from '../../../src/agent/channel.js';
+import { attachEndStatus, CHANNEL, decodeMessage, encodeMessage, execQuery, exitStatus, parseAttachQuery, parseExecQuery, parseResize, pickProtocol, readStatus } from '../../../src/agent/channel.js';
 import { httpProbeURL, initialCounter, nextProbeDelay, probeTiming, recordProbe, resolvePort } from '../../../src/agent/probe-state.js';
 import { admitPod, podRequests } from '../../../src/agent/admit.js';
 import { decideNetwork, type NetworkSummary } from '../../../src/agent/network.js';
@@ -92,6 +92,14 @@ test('exec query: repeated command, flags, tty merges stderr, something to attac
   t.false(parseExecQuery(new URLSearchParams('command=sh&stdout=true&stderr=true&tty=true')).stderr);
   t.throws(() => parseExecQuery(new URLSearchParams('stdout=true')), { message: /at least one command/ });
   t.throws(() => parseExecQuery(new URLSearchParams('command=ls')), { message: /at least 1 of stdin, stdout, stderr/ });
+});
+
+test('attach query: kubectl attach / run -i flags (ParseBool spellings), tty merges stderr, Success at the end', (t) => {
+  t.deepEqual(parseAttachQuery(new URLSearchParams('container=app&stdin=True&stdout=1&stderr=t&tty=false')), { container: 'app', stdin: true, stdout: true, stderr: true, tty: false });
+  t.false(parseAttachQuery(new URLSearchParams('stdout=true&stderr=true&tty=true')).stderr);
+  t.throws(() => parseAttachQuery(new URLSearchParams('container=app')), { message: /at least 1 of stdin, stdout, stderr/ });
+  t.throws(() => parseAttachQuery(new URLSearchParams('stdout=yes')), { message: /stdout: Invalid value: "yes"/ });
+  t.deepEqual(attachEndStatus(), { metadata: {}, status: 'Success' });
 });
 
 // ---------- probes ----------

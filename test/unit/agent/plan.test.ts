@@ -114,6 +114,20 @@ test('duplicates: the newest running container stays, older running and extra de
   t.deepEqual(r.actions.map((a) => (a.kind === 'remove' ? a.id : a.kind)).sort(), [older.id, dead2.id].sort());
 });
 
+test('a dead container the API status still names as lastState is kept until the status moves on (logs --previous)', (t) => {
+  const sb = sandbox();
+  const latest = exited('app', sb, 3, { restartCount: 2, createdAt: T0 + 5000 });
+  const previous = exited('app', sb, 3, { restartCount: 1, createdAt: T0 + 1000 });
+  const oldest = exited('app', sb, 3, { restartCount: 0, createdAt: T0 });
+  // The status written before the latest attempt died still points at `previous`.
+  const stale = pod({}, { status: { phase: 'Running', containerStatuses: [{ name: 'app', ready: false, restartCount: 1, image: 'x', imageID: '', state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 3, containerID: `docker://${previous.id}` } } }] } } as never);
+  const r = plan(stale, [sb, latest, previous, oldest]);
+  t.deepEqual(r.actions.filter((a) => a.kind === 'remove').map((a) => (a as { id: string }).id), [oldest.id]);
+  // Once the status names `latest`, `previous` goes too.
+  const moved = pod({}, { status: { phase: 'Running', containerStatuses: [{ name: 'app', ready: false, restartCount: 2, image: 'x', imageID: '', state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 3, containerID: `docker://${latest.id}` } } }] } } as never);
+  t.deepEqual(plan(moved, [sb, latest, previous]).actions.filter((a) => a.kind === 'remove').map((a) => (a as { id: string }).id), [previous.id]);
+});
+
 test('two running sandboxes: the newer one is kept', (t) => {
   const a = sandbox({ restartCount: 0 });
   const b = sandbox({ restartCount: 1 });

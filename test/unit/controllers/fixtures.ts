@@ -206,7 +206,10 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(parts: Part[], opts: { kubelet?: KubeletOptions; nodes?: Node[]; now?: () => Date; registry?: Registry } = {}): Promise<TestCluster> {
+export async function startCluster(
+  parts: Part[],
+  opts: { kubelet?: KubeletOptions; nodes?: Node[]; now?: () => Date; registry?: Registry; gcResyncSchedule?: string; namespaceGracePeriodMs?: number } = {},
+): Promise<TestCluster> {
   // A given registry is shared with an earlier cluster: fresh components over the same state, as after a restart.
   const owned = !opts.registry;
   const registry = opts.registry ?? new Registry(new MemoryStore());
@@ -273,8 +276,9 @@ export async function startCluster(parts: Part[], opts: { kubelet?: KubeletOptio
   if (parts.includes('scheduler')) await add((c.scheduler = new Scheduler({ now, rand: () => 0 })));
   if (parts.includes('rs')) await add((c.rs = new ReplicaSetController({ now })));
   if (parts.includes('deploy')) await add((c.deploy = new DeploymentController({ now })));
-  if (parts.includes('gc')) await add((c.gc = new GarbageCollector({ now })));
-  if (parts.includes('ns')) await add((c.ns = new NamespaceController({ now })));
+  // gcResyncSchedule '' runs no periodic pass: only the collector's reaction to changes is tested.
+  if (parts.includes('gc')) await add((c.gc = new GarbageCollector({ now, resyncSchedule: opts.gcResyncSchedule })));
+  if (parts.includes('ns')) await add((c.ns = new NamespaceController({ now, deletionGracePeriodMs: opts.namespaceGracePeriodMs })));
   await informers.start();
   return c;
 }

@@ -31,13 +31,14 @@ test('deleting a Deployment (background) deletes its ReplicaSets and their pods'
 });
 
 test('orphan: dependents lose the owner reference and stay; the finalizer comes off', async (t) => {
-  const c = await startCluster(['rs', 'deploy', 'gc', 'scheduler', 'kubelet']);
+  // No periodic pass: the collector must act on the owner's deletion itself, not 30 s later.
+  const c = await startCluster(['rs', 'deploy', 'gc', 'scheduler', 'kubelet'], { gcResyncSchedule: '' });
   t.teardown(() => c.stop());
   await c.registry.create(R.deployments, deployment('web', { replicas: 2 }));
   await rolledOut(c, 2);
   const deleting = (await c.registry.delete(R.deployments, 'default', 'web', { propagationPolicy: 'Orphan' })) as Deployment;
   t.deepEqual(deleting.metadata.finalizers, ['orphan']);
-  await until(async () => !(await exists(c, R.deployments, 'web')), 'Deployment gone');
+  await until(async () => !(await exists(c, R.deployments, 'web')), 'Deployment gone', 5_000);
   const rss = await c.replicaSets();
   t.is(rss.length, 1);
   t.falsy(rss[0].metadata.ownerReferences?.length, 'the ReplicaSet is an orphan now');
@@ -48,7 +49,9 @@ test('orphan: dependents lose the owner reference and stay; the finalizer comes 
 });
 
 test('foreground: the owner stays until its dependents are gone, deepest first', async (t) => {
-  const c = await startCluster(['rs', 'deploy', 'gc', 'scheduler', 'kubelet'], { kubelet: { stopDelayMs: 300 } });
+  // No periodic pass (it used to hide that each level waited for the next one): the dependents are
+  // queued as soon as their owner is marked foregroundDeletion, so this ends in the pods' stop time.
+  const c = await startCluster(['rs', 'deploy', 'gc', 'scheduler', 'kubelet'], { kubelet: { stopDelayMs: 300 }, gcResyncSchedule: '' });
   t.teardown(() => c.stop());
   await c.registry.create(R.deployments, deployment('web', { replicas: 2 }));
   await rolledOut(c, 2);
@@ -67,7 +70,7 @@ test('foreground: the owner stays until its dependents are gone, deepest first',
   const d = await exists(c, R.deployments, 'web');
   t.truthy(d, 'the Deployment waits for its ReplicaSet');
   t.deepEqual(d!.metadata.finalizers, ['foregroundDeletion']);
-  await until(async () => !(await exists(c, R.deployments, 'web')), 'Deployment gone', 15_000);
+  await until(async () => !(await exists(c, R.deployments, 'web')), 'Deployment gone', 8_000);
   t.deepEqual(await c.pods(), []);
   t.deepEqual(await c.replicaSets(), []);
   t.deepEqual(seen, ['Pod', 'Pod', 'ReplicaSet', 'Deployment']);
@@ -109,6 +112,24 @@ test('an owner recreated under the same name (new uid) does not keep the old dep
   await c.gc!.start(c.ctx);
   await until(async () => !(await exists(c, R.configmaps, 'dep')), 'dependent of the first Service collected');
   t.truthy(await exists(c, R.services, 'web'));
+});
+
+test('a deleted namespace is left alone for the grace period: a client deleting its manifest (Namespace first) deletes the rest itself', async (t) => {
+  const c = await startCluster(['rs', 'deploy', 'gc', 'ns']);
+  t.teardown(() => c.stop());
+  await c.registry.create<Namespace>(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'app' } });
+  await c.registry.create(R.deployments, deployment('web', { replicas: 1, namespace: 'app' }));
+  await c.registry.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'app' }, data: { k: 'v' } });
+  await c.registry.delete(R.namespaces, undefined, 'app');
+  // kubectl deletes the manifest's next objects right after the Namespace; they must still be there
+  // (the controller used to empty the namespace within milliseconds, and kubectl got 404s).
+  await new Promise((r) => setTimeout(r, 1000));
+  const d = (await c.registry.delete(R.deployments, 'app', 'web')) as Deployment;
+  t.is(d.metadata.name, 'web');
+  const cm = (await c.registry.delete(R.configmaps, 'app', 'cfg')) as ConfigMap;
+  t.is(cm.metadata.name, 'cfg');
+  // And then the controller empties what is left (the ReplicaSet) and removes the namespace.
+  await until(async () => !(await exists(c, R.namespaces, 'app')), 'namespace gone', 15_000);
 });
 
 test('deleting a namespace empties it (pods gracefully) and then removes it', async (t) => {

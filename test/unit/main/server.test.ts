@@ -248,6 +248,8 @@ test('after a restart, a watch from an older resourceVersion ends with an ERROR 
 });
 
 test('Table responses carry kubectl columns and row objects', async (t) => {
+  // A row of its own: the other tests' ConfigMaps may not exist yet (tests run concurrently).
+  await client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'table-row', namespace: 'default' } }).catch(() => undefined);
   const table = (await client.table(R.configmaps, { namespace: 'default' })) as KObject & { columnDefinitions: { name: string }[]; rows: { cells: unknown[]; object: KObject }[] };
   t.is(table.kind, 'Table');
   t.deepEqual(table.columnDefinitions.map((c) => c.name), ['Name', 'Data', 'Age']);

@@ -7,17 +7,17 @@ import { isStatusError } from '../../../src/api/errors.js';
 import { Registry } from '../../../src/server/registry.js';
 import { openStore } from '../../../src/store/index.js';
 import type { Store } from '../../../src/store/types.js';
-import { ServiceAllocators } from '../../../src/services/service-admission.js';
+import { externalIPsRefusal, ServiceAllocators } from '../../../src/services/service-admission.js';
 import { tempDir } from '../../helpers/store-fixtures.js';
 
 const CIDR = '10.96.0.0/12';
 const RANGE: [number, number] = [30000, 32767];
 
-async function cluster(store?: Store, cfg: { serviceCIDR?: string; nodePortRange?: [number, number] } = {}) {
+async function cluster(store?: Store, cfg: { serviceCIDR?: string; nodePortRange?: [number, number]; allowedExternalIPs?: string[] } = {}) {
   const s = store ?? (await openStore(undefined));
   const registry = new Registry(s);
   await registry.bootstrapNamespaces();
-  const alloc = new ServiceAllocators({ serviceCIDR: cfg.serviceCIDR ?? CIDR, nodePortRange: cfg.nodePortRange ?? RANGE, clusterDNS: '10.96.0.10' });
+  const alloc = new ServiceAllocators({ serviceCIDR: cfg.serviceCIDR ?? CIDR, nodePortRange: cfg.nodePortRange ?? RANGE, clusterDNS: '10.96.0.10', allowedExternalIPs: cfg.allowedExternalIPs });
   registry.addAdmission(alloc.hook());
   alloc.rebuild((await registry.list<Service>(R.services)).items);
   return { store: s, registry, alloc };
@@ -246,4 +246,37 @@ test('rebuild reports two stored Services claiming one address', (t) => {
   const problems = alloc.rebuild([mk('young', '2024-02-01T00:00:00Z'), mk('old', '2024-01-01T00:00:00Z')]);
   t.deepEqual(problems, ['service default/young: clusterIP 10.96.0.50 is also held by old']);
   t.is(alloc.ips.ownerOf('10.96.0.50'), 'old');
+});
+
+// ---------------------------------------------------------------- externalIPs (CVE-2020-8554)
+
+test('externalIPs are refused by default (DenyServiceExternalIPs): 403 naming the field, nothing stored', async (t) => {
+  const { registry, alloc } = await cluster();
+  const usedBefore = alloc.ips.used;
+  const err = await t.throwsAsync(registry.create(R.services, svc('capture', { externalIPs: ['198.51.100.8'] })));
+  t.true(isStatusError(err, 'Forbidden'), String(err));
+  t.is((err as import('../../../src/api/errors.js').StatusError).status.code, 403);
+  t.regex(err!.message, /Use of external IPs is denied by admission control: spec\.externalIPs\[0\]: "198\.51\.100\.8"/);
+  t.regex(err!.message, /--allowed-external-ips/);
+  t.is((await registry.list(R.services, { namespace: 'default' })).items.filter((s) => s.metadata.name === 'capture').length, 0);
+  // The write was refused before allocation: no cluster IP leaked.
+  t.is(alloc.ips.used, usedBefore);
+});
+
+test('externalIPs inside --allowed-external-ips are accepted; one outside is refused on create and update', async (t) => {
+  const { registry } = await cluster(undefined, { allowedExternalIPs: ['192.0.2.0/28'] });
+  const ok = await registry.create(R.services, svc('ok', { externalIPs: ['192.0.2.5'] }));
+  t.deepEqual(ok.spec.externalIPs, ['192.0.2.5']);
+  t.regex(await rejection(registry.create(R.services, svc('out', { externalIPs: ['192.0.2.5', '192.0.2.16'] }))), /spec\.externalIPs\[1\]: "192\.0\.2\.16" is outside the allowed ranges 192\.0\.2\.0\/28/);
+  const next = { ...ok, spec: { ...ok.spec, externalIPs: ['192.0.2.5', '203.0.113.1'] } };
+  t.regex(await rejection(registry.update(R.services, next)), /Use of external IPs is denied/);
+});
+
+test('externalIPsRefusal: an update may keep the external IPs it had (upstream keeps existing Services working)', (t) => {
+  const old = svc('a', { externalIPs: ['198.51.100.8'] });
+  t.is(externalIPsRefusal(svc('a', { externalIPs: ['198.51.100.8'] }), old, []), undefined);
+  t.truthy(externalIPsRefusal(svc('a', { externalIPs: ['198.51.100.8', '198.51.100.9'] }), old, []));
+  t.is(externalIPsRefusal(svc('a', {}), undefined, []), undefined);
+  t.truthy(externalIPsRefusal(svc('a', { externalIPs: ['not-an-ip'] }), undefined, ['0.0.0.0/0']));
+  t.is(externalIPsRefusal(svc('a', { externalIPs: ['10.1.2.3'] }), undefined, ['0.0.0.0/0']), undefined);
 });

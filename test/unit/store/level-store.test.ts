@@ -169,3 +169,16 @@ test('an object that is not JSON is reported, not skipped', async (t) => {
   await db.close();
   await expectOpenError(t, dir, 'corrupt', /stored object "o\/\/configmaps\/default\/a" is unreadable/);
 });
+
+test('the store directory is 0700 and its files 0600 (Secrets live here), after open and after close', async (t) => {
+  const dir = path.join(await tempDir(t), 'store');
+  const s = await openAt(dir);
+  await s.create(R.configmaps, configMap('default', 'perm'));
+  const check = async (when: string) => {
+    t.is((await fs.stat(dir)).mode & 0o777, 0o700, `${when}: directory mode`);
+    for (const name of await fs.readdir(dir)) t.is((await fs.stat(path.join(dir, name))).mode & 0o777, 0o600, `${when}: ${name}`);
+  };
+  await check('open');
+  await s.close();
+  await check('closed');
+});

@@ -172,3 +172,17 @@ test('Service: fields the server allocated survive re-applies; a dropped port go
   t.is(s.clusterIP, '10.96.0.7');
   t.deepEqual(s.ports, [{ name: 'http', port: 80, targetPort: 8081, nodePort: 30080, protocol: 'TCP' }]);
 });
+
+test('server-side apply of a Secret remembers its keys but no values; dropping a stringData key deletes it from data', (t) => {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const S = (fields: Obj): KObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default' }, ...fields }) as KObject;
+  const created = serverSideApply(R.secrets, undefined, S({ data: { a: b64('one') }, stringData: { b: 'two' } }), { fieldManager: 'kubectl', force: false });
+  const annotation = created.metadata.annotations![LAST_APPLIED_ANNOTATION];
+  t.false(annotation.includes(b64('one')) || annotation.includes('two') || annotation.includes(b64('two')), annotation);
+  t.deepEqual(readRecords(created).kubectl.data, { a: '', b: '' });
+  // As stored: stringData folded into data.
+  const live = { ...created, data: { a: b64('one'), b: b64('two') } } as KObject;
+  delete (live as Obj).stringData;
+  const out = serverSideApply(R.secrets, live, S({ data: { a: b64('one') } }), { fieldManager: 'kubectl', force: false }) as KObject & { data: Obj };
+  t.deepEqual(out.data, { a: b64('one') });
+});
