@@ -40,6 +40,12 @@ export interface ServerConfig {
   maxWatchesPerClient?: number;
   /** Read the API bearer token from this file instead of the data dir's generated one (a node container given its token). */
   tokenFile?: string;
+  /** How often each agent samples its containers' usage for metrics.k8s.io (metrics-server's --metric-resolution); default 15. */
+  metricResolutionSeconds?: number;
+  /** How often HorizontalPodAutoscalers are reconciled (kube-controller-manager's flag of that name); default 15. */
+  hpaSyncPeriodSeconds?: number;
+  /** The scale-down stabilisation window of HPAs whose behavior sets none; default 300. */
+  hpaDownscaleStabilizationSeconds?: number;
 }
 
 export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {

@@ -31,6 +31,9 @@ interface ServerFlags {
   allowedExternalIps?: string[];
   maxWatchesPerClient: string;
   tokenFile?: string;
+  metricResolution: string;
+  horizontalPodAutoscalerSyncPeriod: string;
+  horizontalPodAutoscalerDownscaleStabilization: string;
 }
 
 function int(name: string, v: string, min: number, max: number): number {
@@ -81,6 +84,9 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     maxWatchesPerClient: int('max-watches-per-client', f.maxWatchesPerClient, 1, 1_000_000),
     allowedExternalIPs: (f.allowedExternalIps ?? []).flatMap((x) => x.split(',')).map((s) => s.trim()).filter(Boolean).map((c) => cidr('allowed-external-ips', c)),
     tokenFile: f.tokenFile,
+    metricResolutionSeconds: int('metric-resolution', f.metricResolution ?? '15', 1, 300),
+    hpaSyncPeriodSeconds: int('horizontal-pod-autoscaler-sync-period', f.horizontalPodAutoscalerSyncPeriod ?? '15', 1, 300),
+    hpaDownscaleStabilizationSeconds: int('horizontal-pod-autoscaler-downscale-stabilization', f.horizontalPodAutoscalerDownscaleStabilization ?? '300', 0, 3600),
   });
   if (f.clusterDns) cfg.clusterDNS = f.clusterDns;
   if (!cidrContains(cfg.serviceCIDR, cfg.clusterDNS)) throw new CliError(`error: --cluster-dns ${cfg.clusterDNS} is outside --service-cidr ${cfg.serviceCIDR}`);
@@ -112,6 +118,9 @@ export function registerServer(program: Command): void {
     .option('--allowed-external-ips <cidrs...>', 'CIDRs Services may use in spec.externalIPs (default: none, as Kubernetes\' DenyServiceExternalIPs)')
     .option('--max-watches-per-client <n>', 'open watches one client (address + credential) may hold; more get 429', '5000')
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
+    .option('--metric-resolution <seconds>', 'how often agents sample container usage for kubectl top and autoscaling', '15')
+    .option('--horizontal-pod-autoscaler-sync-period <seconds>', 'how often HorizontalPodAutoscalers are reconciled', '15')
+    .option('--horizontal-pod-autoscaler-downscale-stabilization <seconds>', 'scale-down stabilisation window of HPAs whose behavior sets none', '300')
     .option('--token-file <file>', 'use the API bearer token in this file (at least 16 characters) instead of a generated one')
     .action((flags: ServerFlags) =>
       run(async () => {

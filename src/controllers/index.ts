@@ -9,6 +9,7 @@ import { NamespaceController, type NamespaceControllerOptions } from './namespac
 import { workloadControllers } from './workloads.js';
 import { CRDController } from './crd.js';
 import { DisruptionController } from './disruption.js';
+import { HPAController } from './hpa.js';
 
 export { ReplicaSetController } from './replicaset.js';
 export { DeploymentController } from './deployment.js';
@@ -17,6 +18,7 @@ export { NamespaceController, expiredEvents, FINALIZER_KUBERNETES, DEFAULT_EVENT
 export { QueueController, type ControllerOptions } from '../client/controller.js';
 export { CRDController } from './crd.js';
 export { DisruptionController } from './disruption.js';
+export { HPAController } from './hpa.js';
 export { rollbackDeployment, restartDeployment, setPaused, deploymentHistory, deploymentRolloutStatus, RolloutError, RESTARTED_AT_ANNOTATION, type RollbackResult, type RolloutStatus } from './rollout.js';
 
 /** Several components started and stopped as one. */
@@ -44,5 +46,5 @@ export interface ControllersOptions {
 }
 
 export function createControllers(opts: ControllersOptions = {}): Component[] {
-  return [new ControllerManager([new ReplicaSetController(), new DeploymentController(), new GarbageCollector(), new NamespaceController(opts.namespace), ...workloadControllers(), new CRDController(), new DisruptionController()])];
+  return [new ControllerManager([new ReplicaSetController(), new DeploymentController(), new GarbageCollector(), new NamespaceController(opts.namespace), ...workloadControllers(), new CRDController(), new DisruptionController(), new HPAController()])];
 }

@@ -15,6 +15,7 @@ import { Registry } from '../server/registry.js';
 import { crdAdmission } from '../server/crd/admission.js';
 import { serveCustomResources } from '../server/crd/serving.js';
 import { bootstrapPriorityClasses, priorityAdmission } from '../server/priority.js';
+import { serveMetricsAPI } from '../server/metrics-api.js';
 import { createApp, sendError, type SubresourceHandler } from '../server/app.js';
 import { loadOrCreatePki, loadOrCreateToken, prepareDataDir } from './datadir.js';
 import { renderKubeconfig } from '../client/kubeconfig.js';
@@ -67,6 +68,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
   // Pod priority from PriorityClasses (with the two system classes every cluster has).
   for (const hook of priorityAdmission(registry)) registry.addAdmission(hook);
   await bootstrapPriorityClasses(registry);
+  // metrics.k8s.io from the usage summaries the agents report.
+  const metricsAPI = serveMetricsAPI(registry);
 
   const subresources = new Map<string, SubresourceHandler>();
   // Components add routes while they start, after the app exists: they go on a sub-app mounted now.
@@ -175,6 +178,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
     for (const c of started.reverse()) await c.stop().catch(() => undefined);
     httpsServer.close();
     customResources.stop();
+    metricsAPI.stop();
     await store.close();
     throw err;
   }
@@ -204,6 +208,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
         httpsServer.closeAllConnections?.();
         await new Promise<void>((resolve) => httpsServer.close(() => resolve()));
         customResources.stop();
+        metricsAPI.stop();
         await store.close();
       })();
       return stopping;

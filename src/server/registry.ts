@@ -45,6 +45,8 @@ function isStaleWrite(err: unknown): boolean {
 /** A watch event from the registry may carry its encoded stream line under this key (see store-event.ts). */
 export const WATCH_LINE = Symbol('kubelite.watchLine');
 
+export type SubresourceCreator = (namespace: string, name: string, body: KObject) => Promise<KObject | Status>;
+
 /** A resource served from memory instead of the store (metrics.k8s.io): read-only. */
 export interface VirtualResource {
   get(namespace: string | undefined, name: string): Promise<KObject>;
@@ -58,6 +60,7 @@ export class Registry implements ApiClient {
   private readonly virtuals = new Map<string, VirtualResource>();
   /** Serialises the read-modify-write of each object's registry writes (see key-lock.ts). */
   private readonly locks = new KeyLock();
+  private readonly subresourceHandlers = new Map<string, SubresourceCreator>();
 
   /** `resources`: what this server serves (built-ins plus what CRDs and the metrics API add). */
   constructor(
@@ -477,7 +480,14 @@ export class Registry implements ApiClient {
 
   // ---------------------------------------------------------------- subresources
 
+  /** Serves POST `<plural>/<subresource>` with a handler a component owns (nodes/stats). */
+  addSubresourceHandler(res: ResourceInfo, subresource: string, handler: SubresourceCreator): void {
+    this.subresourceHandlers.set(`${res.plural}.${res.group}/${subresource}`, handler);
+  }
+
   async createSubresource(res: ResourceInfo, namespace: string | undefined, name: string, subresource: string, body: KObject): Promise<KObject | Status> {
+    const own = this.subresourceHandlers.get(`${res.plural}.${res.group}/${subresource}`);
+    if (own) return own((res.namespaced ? namespace : undefined) ?? 'default', name, body);
     const handler = this.strategyOf(res).createSubresource?.[subresource];
     if (!handler) throw errors.methodNotAllowed(`POST is not supported on ${res.plural}/${subresource}`);
     return handler(this.strategyContext, (res.namespaced ? namespace : undefined) ?? 'default', name, body);

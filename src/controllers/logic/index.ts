@@ -19,3 +19,5 @@ export * from './daemonset.js';
 export * from './volume-binding.js';
 export * from './crd.js';
 export * from './disruption.js';
+export * from './hpa.js';
+export * from './hpa-replicas.js';
