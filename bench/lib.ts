@@ -38,11 +38,14 @@ export async function startBenchServer(args: string[], opts: { dataDir?: string;
     if (Date.now() > deadline) throw new Error(`server did not start: ${err}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  const client = new HttpClient(loadConnection(kubeconfig));
+  let client = new HttpClient(loadConnection(kubeconfig));
   while ((await client.raw('GET', '/readyz').catch(() => ({ status: 0 }))).status !== 200) {
     if (Date.now() > deadline) throw new Error(`server not ready: ${err}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+  // Read the kubeconfig again: a server that joined an etcd cluster now uses the cluster's CA and token.
+  client.close();
+  client = new HttpClient(loadConnection(kubeconfig));
   return {
     proc,
     client,

@@ -27,6 +27,7 @@ const COMMANDS: [string, () => Promise<Register>][] = [
   ['tls', async () => (await import('./commands/tls.js')).registerTls],
   ['cluster', async () => (await import('./commands/cluster.js')).registerCluster],
   ['ui', async () => (await import('./commands/ui.js')).registerUi],
+  ['store', async () => (await import('./commands/store.js')).registerStore],
 ];
 
 const program = new Command();

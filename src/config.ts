@@ -46,6 +46,23 @@ export interface ServerConfig {
   hpaSyncPeriodSeconds?: number;
   /** The scale-down stabilisation window of HPAs whose behavior sets none; default 300. */
   hpaDownscaleStabilizationSeconds?: number;
+  /** `--store etcd://...`: objects live in etcd (several servers may share it); undefined: LevelDB under dataDir. */
+  etcd?: EtcdStoreConfig;
+  /** With etcd: who runs the once-per-cluster work is elected with a Lease (--leader-elect-* flags, in ms). */
+  leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+}
+
+/** Where and how to reach etcd (kube-apiserver's --etcd-* flags). */
+export interface EtcdStoreConfig {
+  /** `etcd://HOST:PORT[,HOST:PORT...]` */
+  url: string;
+  /** Key prefix (default /kubelite). */
+  prefix: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  /** Seconds between compactions of etcd's history (0: never). */
+  compactionIntervalSeconds: number;
 }
 
 export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {

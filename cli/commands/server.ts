@@ -6,6 +6,8 @@ import { startServer } from '../../src/main/server.js';
 import { defaultComponents } from '../../src/main/components.js';
 import { createLogger } from '../../src/util/log.js';
 import { CliError, run } from '../context.js';
+import { normalizePrefix, parseEtcdURL } from '../../src/store/etcd-config.js';
+import { checkTimings } from '../../src/leader/lease.js';
 import { cidrContains, parseCIDR } from '../../src/util/ip.js';
 
 interface ServerFlags {
@@ -34,6 +36,15 @@ interface ServerFlags {
   metricResolution: string;
   horizontalPodAutoscalerSyncPeriod: string;
   horizontalPodAutoscalerDownscaleStabilization: string;
+  store?: string;
+  etcdPrefix: string;
+  etcdCafile?: string;
+  etcdCertfile?: string;
+  etcdKeyfile?: string;
+  etcdCompactionInterval: string;
+  leaderElectLeaseDuration: string;
+  leaderElectRenewDeadline: string;
+  leaderElectRetryPeriod: string;
 }
 
 function int(name: string, v: string, min: number, max: number): number {
@@ -49,6 +60,34 @@ function cidr(name: string, v: string): string {
     throw new CliError(`error: --${name}: ${(err as Error).message}`);
   }
   return v;
+}
+
+function etcdFromFlags(f: ServerFlags): NonNullable<ServerConfig['etcd']> {
+  const tls = { caFile: f.etcdCafile, certFile: f.etcdCertfile, keyFile: f.etcdKeyfile };
+  try {
+    parseEtcdURL(f.store!, tls);
+    return { url: f.store!, prefix: normalizePrefix(f.etcdPrefix), ...tls, compactionIntervalSeconds: int('etcd-compaction-interval', f.etcdCompactionInterval, 0, 86_400) };
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`error: ${(err as Error).message}`);
+  }
+}
+
+function seconds(name: string, v: string): number {
+  const n = Number(v.replace(/s$/, ''));
+  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new CliError(`error: --${name} ${JSON.stringify(v)}: must be a number of seconds above 0 (e.g. 3 or 0.5)`);
+  return Math.round(n * 1000);
+}
+
+function leaderElectionFromFlags(f: ServerFlags): NonNullable<ServerConfig['leaderElection']> {
+  const t = {
+    leaseDurationMs: seconds('leader-elect-lease-duration', f.leaderElectLeaseDuration),
+    renewDeadlineMs: seconds('leader-elect-renew-deadline', f.leaderElectRenewDeadline),
+    retryPeriodMs: seconds('leader-elect-retry-period', f.leaderElectRetryPeriod),
+  };
+  const bad = checkTimings(t);
+  if (bad) throw new CliError(`error: --leader-elect-*: ${bad}`);
+  return t;
 }
 
 export function configFromFlags(f: ServerFlags): ServerConfig {
@@ -89,6 +128,10 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     hpaDownscaleStabilizationSeconds: int('horizontal-pod-autoscaler-downscale-stabilization', f.horizontalPodAutoscalerDownscaleStabilization ?? '300', 0, 3600),
   });
   if (f.clusterDns) cfg.clusterDNS = f.clusterDns;
+  if (f.store) {
+    cfg.etcd = etcdFromFlags(f);
+    cfg.leaderElection = leaderElectionFromFlags(f);
+  }
   if (!cidrContains(cfg.serviceCIDR, cfg.clusterDNS)) throw new CliError(`error: --cluster-dns ${cfg.clusterDNS} is outside --service-cidr ${cfg.serviceCIDR}`);
   return cfg;
 }
@@ -122,6 +165,15 @@ export function registerServer(program: Command): void {
     .option('--horizontal-pod-autoscaler-sync-period <seconds>', 'how often HorizontalPodAutoscalers are reconciled', '15')
     .option('--horizontal-pod-autoscaler-downscale-stabilization <seconds>', 'scale-down stabilisation window of HPAs whose behavior sets none', '300')
     .option('--token-file <file>', 'use the API bearer token in this file (at least 16 characters) instead of a generated one')
+    .option('--store <url>', 'keep objects in etcd: etcd://HOST:PORT[,HOST:PORT...] (default: LevelDB under --data-dir); several servers may share one')
+    .option('--etcd-prefix <prefix>', 'etcd key prefix for this cluster', '/kubelite')
+    .option('--etcd-cafile <file>', 'CA bundle that signs the etcd members\' certificates (turns TLS on)')
+    .option('--etcd-certfile <file>', 'client certificate for etcd')
+    .option('--etcd-keyfile <file>', 'client key for etcd')
+    .option('--etcd-compaction-interval <seconds>', 'compact etcd\'s history this often (0: never)', '300')
+    .option('--leader-elect-lease-duration <seconds>', 'with --store etcd: how long followers wait for a silent leader before taking over', '3')
+    .option('--leader-elect-renew-deadline <seconds>', 'with --store etcd: how long a leader that cannot renew keeps leading', '2')
+    .option('--leader-elect-retry-period <seconds>', 'with --store etcd: how often servers try to acquire or renew the leader Lease', '0.5')
     .action((flags: ServerFlags) =>
       run(async () => {
         const config = configFromFlags(flags);

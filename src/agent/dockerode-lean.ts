@@ -1,8 +1,9 @@
 // dockerode loads ssh2 (for ssh:// Docker hosts) and gRPC with protobuf (for BuildKit sessions) the
 // moment it is imported: about 19 MiB of resident memory for code kubelite never runs, in a server
 // whose whole budget with 100 Pods is 120 MiB. Import this module before anything imports dockerode:
-// it puts small stand-ins for those three packages in the CommonJS cache, which fail with a clear
-// message if they are ever used. When dockerode was already loaded, this does nothing.
+// it puts small stand-ins for those three packages in the CommonJS cache: ssh2's fails with a clear
+// message if it is ever used; gRPC's load the real package on first use (the etcd store needs it).
+// When dockerode was already loaded, this does nothing.
 
 import { createRequire } from 'node:module';
 
@@ -41,9 +42,38 @@ export function installLeanDockerode(): void {
       }
     },
   });
-  const noGrpc = () => unsupported('a BuildKit session');
-  stubAt('dockerode', '@grpc/grpc-js', { loadPackageDefinition: noGrpc, Server: noGrpc, ServerCredentials: {} });
-  stubAt('dockerode', '@grpc/proto-loader', { loadSync: noGrpc, load: noGrpc });
+  // gRPC is shared with the etcd client (`--store etcd://`): there it loads on first use instead.
+  lazyAt('dockerode', '@grpc/grpc-js');
+  lazyAt('dockerode', '@grpc/proto-loader');
+}
+
+/** Puts a stand-in in the cache that loads the real module the first time anything is read from it. */
+function lazyAt(from: string, name: string): void {
+  let path: string;
+  try {
+    path = createRequire(require.resolve(from)).resolve(name);
+  } catch {
+    return;
+  }
+  if (require.cache[path]?.loaded) return;
+  let real: object | undefined;
+  const load = (): object => {
+    if (!real) {
+      delete require.cache[path];
+      real = require(path) as object;
+    }
+    return real;
+  };
+  const exports = new Proxy({}, {
+    get: (_t, k) => Reflect.get(load(), k),
+    has: (_t, k) => Reflect.has(load(), k),
+    ownKeys: () => Reflect.ownKeys(load()),
+    getOwnPropertyDescriptor: (_t, k) => {
+      const d = Reflect.getOwnPropertyDescriptor(load(), k);
+      return d && { ...d, configurable: true };
+    },
+  });
+  require.cache[path] = { id: path, filename: path, loaded: true, exports, children: [], paths: [] } as unknown as NodeJS.Module;
 }
 
 installLeanDockerode();

@@ -31,12 +31,14 @@ function query(params: Record<string, string | number | boolean | undefined>): s
 
 export class HttpClient implements ApiClient {
   private readonly agent: https.Agent | http.Agent;
-  private readonly url: URL;
+  private url: URL;
+  private readonly servers: string[];
   /** Warnings the server sent (`Warning` headers), for the CLI to print. */
   readonly warnings: string[] = [];
 
   constructor(readonly conn: Connection) {
     this.url = new URL(conn.server);
+    this.servers = [conn.server, ...(conn.fallbackServers ?? [])];
     this.agent =
       this.url.protocol === 'https:'
         ? new https.Agent({ keepAlive: true, ca: conn.caPem, rejectUnauthorized: !conn.insecureSkipTLSVerify, cert: conn.clientCertPem, key: conn.clientKeyPem })
@@ -63,8 +65,32 @@ export class HttpClient implements ApiClient {
     };
   }
 
-  /** One request; resolves with status, headers and body text whatever the status. */
-  raw(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+  /** The server requests go to now (another of the cluster's once this one stopped answering). */
+  get server(): string {
+    return this.url.toString().replace(/\/$/, '');
+  }
+
+  /**
+   * One request; resolves with status, headers and body text whatever the status. When the server is
+   * unreachable and the kubeconfig names other servers of the cluster, moves to the next: any request
+   * whose connection was refused (nothing was sent), reads also after a reset or a timeout.
+   */
+  async raw(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+    for (let tried = 1; ; tried++) {
+      try {
+        return await this.rawOnce(method, path, body, headers);
+      } catch (err) {
+        const code = (err as { cause?: NodeJS.ErrnoException }).cause?.code ?? (err as NodeJS.ErrnoException).code;
+        const unsent = code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH';
+        const retryable = unsent || ((method === 'GET' || method === 'HEAD') && (code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE'));
+        if (!retryable || tried >= this.servers.length) throw err;
+        const next = this.servers[(this.servers.indexOf(this.server) + 1) % this.servers.length]!;
+        this.url = new URL(next);
+      }
+    }
+  }
+
+  private rawOnce(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const h = { ...headers };
     if (payload !== undefined) {
@@ -79,7 +105,7 @@ export class HttpClient implements ApiClient {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       });
-      req.on('error', (err) => reject(connectionError(err, this.conn.server)));
+      req.on('error', (err) => reject(connectionError(err, this.server)));
       if (payload !== undefined) req.write(payload);
       req.end();
     });
@@ -211,7 +237,7 @@ export class HttpClient implements ApiClient {
 
 function connectionError(err: Error, server: string): Error {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ECONNREFUSED') return new Error(`The connection to the server ${new URL(server).host} was refused - is \`kubelite server\` running?`);
+  if (code === 'ECONNREFUSED') return new Error(`The connection to the server ${new URL(server).host} was refused - is \`kubelite server\` running?`, { cause: err });
   if (code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'SELF_SIGNED_CERT_IN_CHAIN') {
     return new Error(`TLS: the server ${server} presented a certificate the kubeconfig's CA does not verify (${code}): is the kubeconfig from this server's data dir?`);
   }

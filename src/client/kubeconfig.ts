@@ -14,19 +14,27 @@ export interface Connection {
   namespace?: string;
   clientCertPem?: string;
   clientKeyPem?: string;
+  /**
+   * Other servers of the same cluster: the servers of the kubeconfig's other contexts that trust the
+   * same CA and use the same credentials. A client moves to the next when one is unreachable.
+   */
+  fallbackServers?: string[];
 }
 
 export const DEFAULT_DATA_DIR = '/var/lib/kubelite';
 
-export function renderKubeconfig(c: { server: string; caPem: string; token: string; name?: string }): string {
+export function renderKubeconfig(c: { server: string; caPem: string; token: string; name?: string; others?: { name: string; server: string }[] }): string {
   const name = c.name ?? 'kubelite';
+  const ca = Buffer.from(c.caPem).toString('base64');
+  // Several servers of one cluster (etcd): one context each, sharing the CA and the user.
+  const all = [{ name, server: c.server }, ...(c.others ?? []).filter((o) => o.name !== name && o.server !== c.server)];
   return YAML.stringify({
     apiVersion: 'v1',
     kind: 'Config',
     preferences: {},
-    clusters: [{ name, cluster: { server: c.server, 'certificate-authority-data': Buffer.from(c.caPem).toString('base64') } }],
+    clusters: all.map((s) => ({ name: s.name, cluster: { server: s.server, 'certificate-authority-data': ca } })),
     users: [{ name: `${name}-admin`, user: { token: c.token } }],
-    contexts: [{ name, context: { cluster: name, user: `${name}-admin`, namespace: 'default' } }],
+    contexts: all.map((s) => ({ name: s.name, context: { cluster: s.name, user: `${name}-admin`, namespace: 'default' } })),
     'current-context': name,
   });
 }
@@ -74,7 +82,17 @@ export function loadConnection(file: string, context?: string): Connection {
   const user = doc.users?.find((u) => u.name === ctx.user)?.user ?? {};
   if (!cluster?.server) throw new Error(`kubeconfig ${file}: cluster ${JSON.stringify(ctx.cluster)} has no server`);
   const base = path.dirname(file);
+  const caOf = (cl: Record<string, string | boolean> | undefined) => (cl ? (cl['certificate-authority-data'] ?? cl['certificate-authority']) : undefined);
+  const fallbackServers: string[] = [];
+  for (const other of doc.contexts ?? []) {
+    if (other.name === ctxName) continue;
+    const oc = doc.clusters?.find((c) => c.name === other.context.cluster)?.cluster;
+    const ou = doc.users?.find((u) => u.name === other.context.user)?.user ?? {};
+    if (!oc?.server || oc.server === cluster.server || caOf(oc) !== caOf(cluster) || JSON.stringify(ou) !== JSON.stringify(user)) continue;
+    if (!fallbackServers.includes(String(oc.server))) fallbackServers.push(String(oc.server));
+  }
   return {
+    ...(fallbackServers.length ? { fallbackServers } : {}),
     server: String(cluster.server),
     token: user.token ?? (user.tokenFile ? fs.readFileSync(path.resolve(base, user.tokenFile), 'utf8').trim() : undefined),
     caPem: fileOrData(cluster['certificate-authority-data'], cluster['certificate-authority'], base),

@@ -5,6 +5,7 @@
 
 import type { ServerConfig } from '../config.js';
 import type { Component, ComponentContext } from '../server/component.js';
+import { LeaderOnlyComponent } from './leader-work.js';
 
 class LazyComponent implements Component {
   private inner?: Component;
@@ -24,15 +25,18 @@ class LazyComponent implements Component {
 }
 
 const lazy = (name: string, load: () => Promise<Component>) => new LazyComponent(name, load);
+/** Work that must happen once per cluster: with several servers (etcd), only the leader runs it. */
+const leaderOnly = (name: string, load: () => Promise<Component>) => new LeaderOnlyComponent(name, load);
 
 export function defaultComponents(_config: ServerConfig): Component[] {
   // 'services' first: its admission hooks (ClusterIP/NodePort allocation) must be in place before any
   // component creates a Service. It cannot be disabled; the proxy can (`--disable proxy`).
   return [
-    lazy('services', async () => (await import('../services/component.js')).createServices()),
+    lazy('services', async () => (await import('../services/component.js')).createServices({ controllers: false })),
+    leaderOnly('service-controllers', async () => (await import('../services/component.js')).createServiceControllers()),
     lazy('agent', async () => (await import('../agent/index.js')).createAgent()),
-    lazy('scheduler', async () => (await import('../scheduler/index.js')).createScheduler()),
-    lazy('controllers', async () => {
+    leaderOnly('scheduler', async () => (await import('../scheduler/index.js')).createScheduler()),
+    leaderOnly('controllers', async () => {
       // createControllers returns one Component named 'controllers' (so --disable controllers turns all off).
       const [c] = (await import('../controllers/index.js')).createControllers();
       return c;

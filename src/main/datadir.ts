@@ -94,3 +94,17 @@ export async function loadOrCreatePki(dir: string, sans: { dnsNames: string[]; i
   return { ca, serving };
 }
 
+
+/**
+ * Takes the cluster's CA and token (several servers on one etcd share them, so one kubeconfig works
+ * with every server): written over this data dir's, and the serving certificate dropped so the next
+ * loadOrCreatePki issues one from the cluster's CA.
+ */
+export function writeClusterCredentials(dir: string, creds: { token: string; ca: KeyPairPem }): void {
+  const pkiDir = path.join(dir, 'pki');
+  fs.mkdirSync(pkiDir, { recursive: true, mode: 0o700 });
+  writeSecret(path.join(dir, 'token'), creds.token + '\n');
+  writeSecret(path.join(pkiDir, 'ca.key'), creds.ca.keyPem);
+  fs.writeFileSync(path.join(pkiDir, 'ca.crt'), creds.ca.certPem);
+  for (const f of ['apiserver.crt', 'apiserver.key']) fs.rmSync(path.join(pkiDir, f), { force: true });
+}

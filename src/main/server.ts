@@ -1,6 +1,7 @@
 // `kubelite server`: data dir -> store -> registry -> HTTPS API -> components. Also the embedding API
 // tests and benchmarks use to run a real server in-process or as a child.
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -9,15 +10,16 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import promClient from 'prom-client';
 import { hostNames, type ServerConfig } from '../config.js';
-import { openStore } from '../store/index.js';
+import { openWithRetry, serverStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { Registry } from '../server/registry.js';
 import { crdAdmission } from '../server/crd/admission.js';
-import { serveCustomResources } from '../server/crd/serving.js';
+import { serveCustomResources, type CustomResourceServing } from '../server/crd/serving.js';
 import { bootstrapPriorityClasses, priorityAdmission } from '../server/priority.js';
 import { serveMetricsAPI } from '../server/metrics-api.js';
-import { createApp, sendError, type SubresourceHandler } from '../server/app.js';
-import { loadOrCreatePki, loadOrCreateToken, prepareDataDir } from './datadir.js';
+import { createApp, sendError, type AppContext, type SubresourceHandler } from '../server/app.js';
+import { loadOrCreatePki, loadOrCreateToken, prepareDataDir, writeClusterCredentials } from './datadir.js';
+import { knownServers, publishServer, serverKey, shareCredentials } from './cluster-join.js';
 import { renderKubeconfig } from '../client/kubeconfig.js';
 import { InformerFactory } from '../client/informer.js';
 import { EventRecorder } from '../client/events.js';
@@ -28,6 +30,10 @@ import { KUBELITE_VERSION } from '../version.js';
 import { portForwardUpgradeHandler } from '../server/portforward.js';
 import { onClientError } from '../server/client-error.js';
 import { IdleGC } from './idle-gc.js';
+import { claimClusterConfig } from './cluster-config.js';
+import { isLeaderOnly, LeaderWork } from './leader-work.js';
+import { LeaderElector } from '../leader/elector.js';
+import { DEFAULT_TIMINGS } from '../leader/lease.js';
 import { nthAddress } from '../util/ip.js';
 
 export interface RunningServer {
@@ -52,24 +58,31 @@ function hostIPv4s(): string[] {
 export async function startServer(config: ServerConfig, components: Component[] = [], logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const names = hostNames(config);
   prepareDataDir(config.dataDir);
-  const token = loadOrCreateToken(config.dataDir, config.tokenFile);
+  let token = loadOrCreateToken(config.dataDir, config.tokenFile);
   const kubernetesServiceIP = nthAddress(config.serviceCIDR, 1);
-  const pki = await loadOrCreatePki(config.dataDir, {
+  const sans = {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${config.clusterDomain}`, os.hostname().toLowerCase()],
     ipAddresses: [...new Set(['127.0.0.1', kubernetesServiceIP, ...(config.bindAddress !== '0.0.0.0' ? [config.bindAddress] : []), ...hostIPv4s()])],
-  });
+  };
+  let pki = await loadOrCreatePki(config.dataDir, sans);
 
-  const store = await openStore(config.dataDir);
+  // etcd may not be up yet: the API then listens first (503s, /readyz false) while the store retries.
+  const store = serverStore(config, logger);
+  if (!config.etcd) await store.open();
   const registry = new Registry(store);
-  await registry.bootstrapNamespaces();
-  // CustomResourceDefinitions: names checked at admission, Established ones served from here on.
+  // CustomResourceDefinitions: names checked at admission, Established ones served once the store is open.
   registry.addAdmission(crdAdmission(registry));
-  const customResources = serveCustomResources(registry, logger);
+  let customResources: CustomResourceServing | undefined;
   // Pod priority from PriorityClasses (with the two system classes every cluster has).
   for (const hook of priorityAdmission(registry)) registry.addAdmission(hook);
-  await bootstrapPriorityClasses(registry);
   // metrics.k8s.io from the usage summaries the agents report.
   const metricsAPI = serveMetricsAPI(registry);
+  /** What needs the store: system namespaces and priority classes, serving the CRDs it holds. */
+  const bootstrap = async () => {
+    await registry.bootstrapNamespaces();
+    await bootstrapPriorityClasses(registry);
+    customResources = serveCustomResources(registry, logger);
+  };
 
   const subresources = new Map<string, SubresourceHandler>();
   // Components add routes while they start, after the app exists: they go on a sub-app mounted now.
@@ -80,7 +93,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
   publicRoutes.disable('x-powered-by');
   // Not ready until every component has started: a check registered late must not let /readyz say ok early.
   let componentsStarted = false;
-  const readiness = new Map<string, () => boolean>([['components', () => componentsStarted]]);
+  const readiness = new Map<string, () => boolean>([['store', () => store.health().ok], ['components', () => componentsStarted]]);
   // kubectl port-forward is served here, not by the agent: Pods are on this host's pod bridge.
   const upgradeHandlers: UpgradeHandler[] = [portForwardUpgradeHandler({ client: registry, podCIDR: config.podCIDR, logger })];
   subresources.set('pods/portforward', (_req, res) => {
@@ -92,7 +105,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
   // Process metrics (RSS, heap, event-loop lag, GC) on /metrics beside the components' own.
   if (!promClient.register.getSingleMetric('process_resident_memory_bytes')) promClient.collectDefaultMetrics();
   const idleGC = new IdleGC();
-  const app = createApp({
+  // Mutable: a server that joins a cluster adopts its token after the API is up.
+  const appOpts: AppContext = {
     onRequest: () => idleGC.touch(),
     maxWatchesPerClient: config.maxWatchesPerClient,
     registry,
@@ -108,7 +122,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
       a.use(publicRoutes);
     },
     readiness: () => Object.fromEntries([...readiness].map(([n, f]) => [n, f()])),
-  });
+  };
+  const app = createApp(appOpts);
   const httpsServer = https.createServer({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem }, app);
   httpsServer.keepAliveTimeout = 65_000;
   httpsServer.headersTimeout = 70_000;
@@ -157,33 +172,83 @@ export async function startServer(config: ServerConfig, components: Component[] 
   port = (httpsServer.address() as AddressInfo).port;
   const url = `https://${serverAddress()}`;
   const kubeconfigPath = path.join(config.dataDir, 'kubeconfig');
+  const contextName = config.instance ? `kubelite-${config.instance}` : 'kubelite';
   // Written to a temporary file and renamed over the old one: a client reading it at this moment sees
   // either the old kubeconfig or the new one, never a half-written file.
-  const tmpKubeconfig = `${kubeconfigPath}.${process.pid}.tmp`;
-  fs.writeFileSync(tmpKubeconfig, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: config.instance ? `kubelite-${config.instance}` : 'kubelite' }), { mode: 0o600 });
-  fs.renameSync(tmpKubeconfig, kubeconfigPath);
+  const writeKubeconfig = (servers: Record<string, string> = {}) => {
+    const tmp = `${kubeconfigPath}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, renderKubeconfig({ server: url, caPem: pki.ca.certPem, token, name: contextName, others: Object.entries(servers).map(([k, s]) => ({ name: `kubelite-${k}`, server: s })) }), { mode: 0o600 });
+    fs.renameSync(tmp, kubeconfigPath);
+  };
+  writeKubeconfig();
+  let serversTimer: NodeJS.Timeout | undefined;
 
   const started: Component[] = [];
+  let stopping: Promise<void> | undefined;
+  // Several servers may share an etcd: the work that must happen once runs on the elected leader only.
+  const work = config.etcd ? new LeaderWork(ctx, logger) : undefined;
+  const elector = work
+    ? new LeaderElector({
+        client: registry,
+        namespace: 'kube-system',
+        name: 'kubelite-leader',
+        identity: `${config.nodeName}_${crypto.randomBytes(4).toString('hex')}`,
+        timings: config.leaderElection ?? DEFAULT_TIMINGS,
+        logger: logger.child({ component: 'leader-election' }),
+        onStartedLeading: () => work.start(),
+        onStoppedLeading: () => work.stop(),
+      })
+    : undefined;
   try {
+    if (config.etcd) {
+      await openWithRetry(store, logger, () => stopping !== undefined);
+      await bootstrap();
+      await claimClusterConfig(registry, config);
+      // One CA and token for all servers of the cluster; one kubeconfig context per server.
+      const shared = await shareCredentials(registry, { token, ca: pki.ca });
+      if (shared.adopted) {
+        writeClusterCredentials(config.dataDir, shared);
+        token = shared.token;
+        appOpts.token = token;
+        pki = await loadOrCreatePki(config.dataDir, sans);
+        httpsServer.setSecureContext({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem });
+        logger.info('joined the cluster: its CA and token replace this data dir\'s');
+      }
+      const key = serverKey(config.nodeName, config.instance);
+      writeKubeconfig(await publishServer(registry, key, url));
+      let last = '';
+      serversTimer = setInterval(() => {
+        knownServers(registry).then((s) => {
+          const text = JSON.stringify(s);
+          if (text !== last) writeKubeconfig(s);
+          last = text;
+        }, () => undefined);
+      }, 10_000);
+      serversTimer.unref();
+    } else await bootstrap();
     for (const c of components) {
       if (config.disabled.has(c.name as never)) continue;
+      if (work && isLeaderOnly(c)) {
+        work.register(c);
+        continue;
+      }
       const t0 = Date.now();
       await c.start(ctx);
       started.push(c);
       logger.debug({ component: c.name, ms: Date.now() - t0 }, 'component started');
     }
     await informers.start();
+    elector?.start();
     componentsStarted = true;
   } catch (err) {
     for (const c of started.reverse()) await c.stop().catch(() => undefined);
     httpsServer.close();
-    customResources.stop();
+    customResources?.stop();
     metricsAPI.stop();
     await store.close();
     throw err;
   }
 
-  let stopping: Promise<void> | undefined;
   return {
     url,
     port,
@@ -196,6 +261,9 @@ export async function startServer(config: ServerConfig, components: Component[] 
     components: started,
     stop() {
       stopping ??= (async () => {
+        // The leader hands over first: its work stops and the Lease is released for the next server.
+        await elector?.stop();
+        clearInterval(serversTimer);
         for (const c of [...started].reverse()) {
           try {
             await c.stop();
@@ -207,7 +275,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
         idleGC.stop();
         httpsServer.closeAllConnections?.();
         await new Promise<void>((resolve) => httpsServer.close(() => resolve()));
-        customResources.stop();
+        customResources?.stop();
         metricsAPI.stop();
         await store.close();
       })();

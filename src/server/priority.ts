@@ -5,7 +5,7 @@
 
 import type { KObject, Pod, PriorityClass } from '../api/types.js';
 import { R } from '../api/resources.js';
-import { errors } from '../api/errors.js';
+import { errors, isStatusError } from '../api/errors.js';
 import { SYSTEM_PRIORITY_CLASSES } from '../api/validation/policy.js';
 import type { AdmissionHook } from './admission.js';
 import type { Registry } from './registry.js';
@@ -19,6 +19,7 @@ const DESCRIPTIONS: Record<string, string> = {
 export async function bootstrapPriorityClasses(registry: Registry): Promise<void> {
   for (const [name, value] of Object.entries(SYSTEM_PRIORITY_CLASSES)) {
     if (await registry.store.get(R.priorityclasses, undefined, name)) continue;
+    // Several servers sharing one store may race to create them: the loser's AlreadyExists is fine.
     await registry.create<PriorityClass>(R.priorityclasses, {
       apiVersion: 'scheduling.k8s.io/v1',
       kind: 'PriorityClass',
@@ -26,6 +27,8 @@ export async function bootstrapPriorityClasses(registry: Registry): Promise<void
       value,
       description: DESCRIPTIONS[name],
       preemptionPolicy: 'PreemptLowerPriority',
+    }).catch((err) => {
+      if (!isStatusError(err, 'AlreadyExists')) throw err;
     });
   }
 }

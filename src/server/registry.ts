@@ -179,6 +179,12 @@ export class Registry implements ApiClient {
           if (ev.watchLine) Object.defineProperty(out, WATCH_LINE, { value: () => ev.watchLine!(type!), enumerable: false });
           handlers.onEvent(out);
         },
+        // The store ended it (etcd's history was compacted under its cache: a 410 tells the client to re-list).
+        (err) => {
+          if (stopped) return;
+          stopped = true;
+          handlers.onClose?.(err);
+        },
       );
       return {
         stop() {
@@ -540,7 +546,8 @@ export class Registry implements ApiClient {
   }
 
   private async checkNamespaceWritable(res: ResourceInfo, namespace: string, name: string): Promise<void> {
-    const ns = (await this.store.get(R.namespaces, undefined, namespace)) as Namespace | undefined;
+    // As kube-apiserver's NamespaceLifecycle admission: this server's cache first, a fresh read only on a miss.
+    const ns = ((await this.store.getCached?.(R.namespaces, undefined, namespace)) ?? (await this.store.get(R.namespaces, undefined, namespace))) as Namespace | undefined;
     if (!ns) throw errors.notFound(R.namespaces, namespace);
     if (ns.metadata.deletionTimestamp && !this.strategyOf(res).allowedInTerminatingNamespace) {
       throw errors.forbidden(res, name, `unable to create new content in namespace ${namespace} because it is being terminated`);

@@ -106,6 +106,16 @@ export class OffsetAllocator {
   clear(): void {
     this.owners.clear();
   }
+
+  /** Every allocated offset with its owner. */
+  entries(): [number, string][] {
+    return [...this.owners];
+  }
+
+  /** Restores a recorded allocation as it was (reservations were checked when it was made). */
+  restore(offset: number, owner: string): void {
+    if (Number.isInteger(offset) && offset >= 0 && offset < this.size) this.owners.set(offset, owner);
+  }
 }
 
 /** Kubernetes' band size: size/16 for IPs (between 16 and 256), size/32 for ports (between 16 and 128). */
@@ -194,6 +204,15 @@ export class IPAllocator {
   clear(): void {
     this.alloc.clear();
   }
+
+  /** Every allocated address with its owner. */
+  entries(): [string, string][] {
+    return this.alloc.entries().map(([o, owner]) => [this.ip(o), owner]);
+  }
+
+  restore(ip: string, owner: string): void {
+    if (this.contains(ip)) this.alloc.restore(this.offset(ip), owner);
+  }
 }
 
 /** Ports of a range such as 30000-32767. */
@@ -251,5 +270,14 @@ export class PortAllocator {
 
   clear(): void {
     this.alloc.clear();
+  }
+
+  /** Every allocated port with its owner. */
+  entries(): [number, string][] {
+    return this.alloc.entries().map(([o, owner]) => [this.min + o, owner]);
+  }
+
+  restore(port: number, owner: string): void {
+    if (this.contains(port)) this.alloc.restore(port - this.min, owner);
   }
 }

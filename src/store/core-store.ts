@@ -7,9 +7,10 @@ import type { KObject } from '../api/types.js';
 import type { ResourceInfo } from '../api/resources.js';
 import { errors, isStatusError } from '../api/errors.js';
 import type { BatchOp, Store, StoreEvent, StoreEventType, StoreWatchOptions, WatchSubscription, WriteOptions } from './types.js';
-import { EventRing, type EventRecord } from './event-ring.js';
-import { toStoreEvent } from './store-event.js';
-import { keyName, keyNamespace, objectCoordinates, objectKey, parseResourceVersion, resourceKey } from './keys.js';
+import type { EventRecord } from './event-ring.js';
+import { keyName, keyNamespace, objectCoordinates, objectKey, resourceKey } from './keys.js';
+import { ObjectIndex, type IndexEntry } from './object-index.js';
+import { WatchHub } from './watch-hub.js';
 
 export const DEFAULT_EVENT_LOG_SIZE = 10_000;
 /** The resourceVersion of an empty store: "0" means "any version" to Kubernetes clients, so never use it. */
@@ -34,23 +35,7 @@ export interface CoreStoreOptions {
   eventLogSize?: number;
 }
 
-interface Entry {
-  json: string;
-  rv: number;
-}
-
-interface NamespaceBucket {
-  entries: Map<string, Entry>;
-  /** Names in list order; rebuilt lazily after an add or delete. */
-  sorted: string[] | null;
-}
-
-interface ResourceIndex {
-  info: ResourceInfo;
-  namespaces: Map<string, NamespaceBucket>;
-  sortedNamespaces: string[] | null;
-  size: number;
-}
+type Entry = IndexEntry;
 
 interface PendingWrite {
   ops: BatchOp[];
@@ -71,21 +56,10 @@ interface PlannedOp {
   oldJson?: string;
 }
 
-interface Subscriber {
-  resKey?: string;
-  namespace?: string;
-  onEvent: (event: StoreEvent) => void;
-  active: boolean;
-}
-
 type State = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 
 /** Entries planned but not yet applied: null marks a planned delete. */
 type Overlay = Map<string, Entry | null>;
-
-function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 function stampedJson(obj: KObject, rv: number): string {
   try {
@@ -96,17 +70,15 @@ function stampedJson(obj: KObject, rv: number): string {
 }
 
 export abstract class CoreStore implements Store {
-  private readonly index = new Map<string, ResourceIndex>();
-  private readonly ring: EventRing;
+  private readonly index = new ObjectIndex();
+  private readonly hub: WatchHub;
   private rv = EMPTY_STORE_RV;
   private state: State = 'new';
   private pending: PendingWrite[] = [];
   private flushing: Promise<void> | null = null;
-  /** Replaced, never mutated, so an emit loop iterates a stable snapshot. */
-  private subscribers: readonly Subscriber[] = [];
 
   protected constructor(opts: CoreStoreOptions = {}) {
-    this.ring = new EventRing(opts.eventLogSize ?? DEFAULT_EVENT_LOG_SIZE, EMPTY_STORE_RV);
+    this.hub = new WatchHub(opts.eventLogSize ?? DEFAULT_EVENT_LOG_SIZE, EMPTY_STORE_RV);
   }
 
   abstract open(): Promise<void>;
@@ -131,12 +103,11 @@ export abstract class CoreStore implements Store {
   protected finishOpen(objects: Iterable<LoadedObject>, rv: number): void {
     let maxRv = Math.max(rv, EMPTY_STORE_RV);
     for (const o of objects) {
-      const idx = this.indexFor(o.resource, resourceKey(o.resource));
-      this.putEntry(idx, o.namespace, o.name, { json: o.json, rv: o.rv });
+      this.index.put(o.resource, resourceKey(o.resource), o.namespace, o.name, { json: o.json, rv: o.rv });
       if (o.rv > maxRv) maxRv = o.rv;
     }
     this.rv = maxRv;
-    this.ring.reset(maxRv);
+    this.hub.ring.reset(maxRv);
     this.state = 'open';
   }
 
@@ -152,8 +123,7 @@ export abstract class CoreStore implements Store {
     }
     this.state = 'closing';
     while (this.flushing) await this.flushing;
-    this.subscribers.forEach((s) => (s.active = false));
-    this.subscribers = [];
+    this.hub.closeAll();
     try {
       await this.closeBackend();
     } finally {
@@ -185,24 +155,13 @@ export abstract class CoreStore implements Store {
   async list(resource: ResourceInfo, namespace?: string): Promise<{ items: KObject[]; resourceVersion: string }> {
     this.assertReadable();
     const resourceVersion = String(this.rv);
-    const idx = this.index.get(resourceKey(resource));
-    if (!idx) return { items: [], resourceVersion };
-    const items: KObject[] = [];
-    const namespaces = !resource.namespaced || !namespace ? this.sortedNamespaces(idx) : [namespace];
-    for (const ns of namespaces) {
-      const bucket = idx.namespaces.get(ns);
-      if (!bucket) continue;
-      for (const name of this.sortedNames(bucket)) items.push(JSON.parse(bucket.entries.get(name)!.json) as KObject);
-    }
-    return { items, resourceVersion };
+    const entries = this.index.list(resource, resource.namespaced && namespace ? namespace : undefined);
+    return { items: entries.map((e) => JSON.parse(e.json) as KObject), resourceVersion };
   }
 
   count(resource?: ResourceInfo): number {
     this.assertReadable();
-    if (resource) return this.index.get(resourceKey(resource))?.size ?? 0;
-    let n = 0;
-    for (const idx of this.index.values()) n += idx.size;
-    return n;
+    return this.index.count(resource);
   }
 
   // ---------- writes: queued, group-committed ----------
@@ -341,135 +300,30 @@ export abstract class CoreStore implements Store {
   }
 
   private apply(p: PlannedOp): void {
-    const idx = this.indexFor(p.resource, p.resKey);
-    if (p.type === 'DELETED') this.removeEntry(idx, p.namespace, p.name);
-    else this.putEntry(idx, p.namespace, p.name, { json: p.json, rv: p.rv });
+    if (p.type === 'DELETED') this.index.remove(p.resKey, p.namespace, p.name);
+    else this.index.put(p.resource, p.resKey, p.namespace, p.name, { json: p.json, rv: p.rv });
     this.rv = p.rv;
     const rec: EventRecord = { type: p.type, resource: p.resource, resKey: p.resKey, namespace: p.namespace, rv: p.rv, json: p.json, oldJson: p.oldJson };
-    this.ring.push(rec);
-    this.emit(rec);
+    this.hub.publish(rec);
   }
 
   // ---------- watch ----------
 
-  watch(options: StoreWatchOptions, onEvent: (event: StoreEvent) => void): WatchSubscription {
+  watch(options: StoreWatchOptions, onEvent: (event: StoreEvent) => void, onClose?: (err?: Error) => void): WatchSubscription {
     this.assertReadable();
-    const resKey = options.resource ? resourceKey(options.resource) : undefined;
-    const namespace = options.namespace || undefined;
-    let backlog: EventRecord[] = [];
-    if (options.initial) {
-      if (options.fromResourceVersion !== undefined) this.parseWatchRv(options.fromResourceVersion);
-      backlog = this.snapshot(options.resource, namespace);
-    } else if (options.fromResourceVersion !== undefined) {
-      const from = this.parseWatchRv(options.fromResourceVersion);
-      if (from < this.ring.floor) throw errors.gone(`too old resource version: ${from} (${this.ring.floor})`);
-      backlog = this.ring.since(from).filter((r) => matches(resKey, namespace, r));
-    }
-    const sub: Subscriber = { resKey, namespace, onEvent, active: true };
-    // Memory only changes in apply(), which runs synchronously; subscribing right after building the
-    // backlog means no change can fall between the backlog and live delivery.
-    this.subscribers = [...this.subscribers, sub];
-    for (const rec of backlog) {
-      if (!sub.active || !this.deliver(sub, rec)) break;
-    }
-    return { stop: () => this.unsubscribe(sub) };
+    // Memory only changes in apply(), which runs synchronously; the hub subscribes right after building
+    // the backlog, so no change can fall between the backlog and live delivery.
+    return this.hub.watch(options, onEvent, onClose, (resource, namespace) => this.index.snapshot(resource, namespace));
   }
 
-  private parseWatchRv(rv: string): number {
-    const n = parseResourceVersion(rv);
-    if (n === undefined) throw errors.badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
-    return n;
-  }
-
-  /** Synthetic ADDED records for every current object, in rv order. */
-  private snapshot(resource: ResourceInfo | undefined, namespace: string | undefined): EventRecord[] {
-    const out: EventRecord[] = [];
-    const indexes = resource ? [this.index.get(resourceKey(resource))].filter((x) => x !== undefined) : [...this.index.values()];
-    for (const idx of indexes) {
-      const resKey = resourceKey(idx.info);
-      for (const [ns, bucket] of idx.namespaces) {
-        if (namespace !== undefined && ns !== namespace) continue;
-        for (const e of bucket.entries.values()) {
-          out.push({ type: 'ADDED', resource: resource ?? idx.info, resKey, namespace: ns, rv: e.rv, json: e.json });
-        }
-      }
-    }
-    return out.sort((a, b) => a.rv - b.rv);
-  }
-
-  private emit(rec: EventRecord): void {
-    for (const sub of this.subscribers) {
-      if (sub.active && matches(sub.resKey, sub.namespace, rec)) this.deliver(sub, rec);
-    }
-  }
-
-  /** False when the subscriber threw and was dropped. */
-  private deliver(sub: Subscriber, rec: EventRecord): boolean {
-    try {
-      sub.onEvent(toStoreEvent(rec));
-      return true;
-    } catch {
-      // The watcher (e.g. an HTTP stream that went away) owns its failure; the store just stops feeding it.
-      this.unsubscribe(sub);
-      return false;
-    }
-  }
-
-  private unsubscribe(sub: Subscriber): void {
-    if (!sub.active) return;
-    sub.active = false;
-    this.subscribers = this.subscribers.filter((s) => s !== sub);
+  /** Open watches (for metrics). */
+  watchCount(): number {
+    return this.hub.size;
   }
 
   // ---------- index ----------
 
   private lookup(resKey: string, namespace: string, name: string): Entry | undefined {
-    return this.index.get(resKey)?.namespaces.get(namespace)?.entries.get(name);
+    return this.index.lookup(resKey, namespace, name);
   }
-
-  private indexFor(info: ResourceInfo, resKey: string): ResourceIndex {
-    let idx = this.index.get(resKey);
-    if (!idx) {
-      idx = { info, namespaces: new Map(), sortedNamespaces: null, size: 0 };
-      this.index.set(resKey, idx);
-    }
-    return idx;
-  }
-
-  private putEntry(idx: ResourceIndex, namespace: string, name: string, entry: Entry): void {
-    let bucket = idx.namespaces.get(namespace);
-    if (!bucket) {
-      bucket = { entries: new Map(), sorted: null };
-      idx.namespaces.set(namespace, bucket);
-      idx.sortedNamespaces = null;
-    }
-    if (!bucket.entries.has(name)) {
-      bucket.sorted = null;
-      idx.size++;
-    }
-    bucket.entries.set(name, entry);
-  }
-
-  private removeEntry(idx: ResourceIndex, namespace: string, name: string): void {
-    const bucket = idx.namespaces.get(namespace);
-    if (!bucket?.entries.delete(name)) return;
-    idx.size--;
-    bucket.sorted = null;
-    if (bucket.entries.size === 0) {
-      idx.namespaces.delete(namespace);
-      idx.sortedNamespaces = null;
-    }
-  }
-
-  private sortedNamespaces(idx: ResourceIndex): string[] {
-    return (idx.sortedNamespaces ??= [...idx.namespaces.keys()].sort(byCodeUnit));
-  }
-
-  private sortedNames(bucket: NamespaceBucket): string[] {
-    return (bucket.sorted ??= [...bucket.entries.keys()].sort(byCodeUnit));
-  }
-}
-
-function matches(resKey: string | undefined, namespace: string | undefined, rec: EventRecord): boolean {
-  return (resKey === undefined || resKey === rec.resKey) && (namespace === undefined || namespace === rec.namespace);
 }

@@ -12,6 +12,8 @@ export interface EventRecord {
   rv: number;
   json: string;
   oldJson?: string;
+  /** Set when `oldJson` does not carry its own resourceVersion (the etcd store keeps it out of values). */
+  oldRv?: number;
 }
 
 export class EventRing {

@@ -5,9 +5,9 @@
 import fs from 'node:fs/promises';
 import nodePath from 'node:path';
 import { Level } from 'level';
-import { RESOURCES, type ResourceInfo } from '../api/resources.js';
 import type { KObject } from '../api/types.js';
 import { CoreStore, EMPTY_STORE_RV, type CoreStoreOptions, type LoadedObject, type PersistWrite } from './core-store.js';
+import { resourceFor } from './resource-of.js';
 import { explainOpenFailure, judgeDataDir, judgeMeta, StoreOpenError, type DirContents } from './data-dir.js';
 import { META_FORMAT_KEY, META_RV_KEY, OBJECT_PREFIX, OBJECT_PREFIX_END, parseObjectKey, parseResourceVersion, STORE_FORMAT } from './keys.js';
 
@@ -25,29 +25,6 @@ async function readDir(path: string): Promise<DirContents> {
     if (code === 'ENOTDIR') return { kind: 'not-a-directory' };
     throw new StoreOpenError('io', path, `data dir ${path} cannot be read: ${(e as Error).message}`, { cause: e });
   }
-}
-
-/** Objects stored by a newer kubelite (a resource this build does not serve) still load and watch. */
-function resourceFor(group: string, plural: string, obj: KObject, namespaced: boolean): ResourceInfo {
-  const known = RESOURCES.find((r) => r.group === group && r.plural === plural);
-  if (known) return known;
-  const apiVersion = String(obj.apiVersion ?? '');
-  const kind = String(obj.kind ?? plural);
-  return {
-    group,
-    version: apiVersion.includes('/') ? apiVersion.split('/')[1]! : apiVersion,
-    apiVersion,
-    kind,
-    listKind: `${kind}List`,
-    plural,
-    singular: kind.toLowerCase(),
-    namespaced,
-    shortNames: [],
-    categories: [],
-    verbs: [],
-    subresources: [],
-    hasStatus: false,
-  };
 }
 
 /** Secrets are stored here: the directory is 0700 and every file 0600, whatever the umask gave them. */

@@ -55,15 +55,33 @@ export interface StoreWatchOptions {
   initial?: boolean;
 }
 
+/** Whether a store can serve requests now (for /readyz and errors). */
+export interface StoreHealth {
+  ok: boolean;
+  /** One line: what is wrong, or what the store is connected to. */
+  message: string;
+}
+
 export interface Store {
   /** Opens (and, if needed, creates) the backing storage. Throws a clear Error for a corrupt/foreign dir. */
   open(): Promise<void>;
   close(): Promise<void>;
 
-  /** The newest resourceVersion written (as a decimal string). "0"-like for an empty store is not used: starts at "1". */
+  /**
+   * The newest resourceVersion this store has seen (as a decimal string). "0"-like for an empty store
+   * is not used: starts at "1". For etcd: the watch cache's revision (writes by other servers arrive
+   * through the watch), which is etcd's revision and so may skip numbers.
+   */
   currentResourceVersion(): string;
 
   get(resource: ResourceInfo, namespace: string | undefined, name: string): Promise<KObject | undefined>;
+
+  /**
+   * A read from this server's cache without waiting for other servers' newest writes (etcd); for
+   * admission checks that tolerate that, as kube-apiserver's admission reads its informers. Stores
+   * whose get() is already served from memory omit it.
+   */
+  getCached?(resource: ResourceInfo, namespace: string | undefined, name: string): Promise<KObject | undefined>;
 
   /**
    * Every object of a resource (in one namespace, or all when namespace is omitted), sorted by
@@ -84,13 +102,21 @@ export interface Store {
   /** Removes an object and returns its last state with the deletion's resourceVersion. 404 if missing. */
   delete(resource: ResourceInfo, namespace: string | undefined, name: string, options?: WriteOptions): Promise<KObject>;
 
-  /** All operations succeed together (one resourceVersion each, in order) or none is applied. */
+  /**
+   * All operations succeed together or none is applied. LevelDB gives each op its own resourceVersion,
+   * in order; etcd gives them all the transaction's revision (and refuses two ops on one object).
+   */
   batch(ops: BatchOp[]): Promise<KObject[]>;
 
   /**
    * Calls `onEvent` synchronously, in resourceVersion order, for each change matching the options.
    * Delivery to one subscriber never blocks writers or other subscribers for long: a subscriber that
-   * throws is stopped.
+   * throws is stopped. Events of one batch (one etcd transaction) may share a resourceVersion.
+   * `onClose` is called when the store itself ends the subscription (with a 410 StatusError when the
+   * store had to re-read its backend and the subscriber must re-list); never after `stop()`.
    */
-  watch(options: StoreWatchOptions, onEvent: (event: StoreEvent) => void): WatchSubscription;
+  watch(options: StoreWatchOptions, onEvent: (event: StoreEvent) => void, onClose?: (err?: Error) => void): WatchSubscription;
+
+  /** Whether the backend answers now, for /readyz. Stores that cannot lose their backend may omit it. */
+  health?(): StoreHealth;
 }

@@ -152,9 +152,16 @@ export async function startTestServer(opts: StartOptions): Promise<TestServer> {
     while (Date.now() < deadline) {
       try {
         const r = await server.client.raw('GET', '/readyz');
-        if (r.status === 200) return;
+        if (r.status === 200) {
+          // Read the kubeconfig again: a server that joined an etcd cluster now uses the cluster's CA and token.
+          server.client.close();
+          server.client = new HttpClient(loadConnection(kubeconfig));
+          return;
+        }
       } catch {
-        /* not yet */
+        // Not yet; or a server that joined an etcd cluster rewrote its kubeconfig with the cluster's CA.
+        server.client.close();
+        server.client = new HttpClient(loadConnection(kubeconfig));
       }
       if (proc.exitCode !== null) throw new Error(`kubelite server exited with ${proc.exitCode}:\n${logs.slice(-4000)}`);
       await new Promise((r) => setTimeout(r, 50));

@@ -200,16 +200,17 @@ test('minReadySeconds: pods count as available only after being ready that long,
   const c = await startCluster(['rs', 'scheduler', 'kubelet']);
   t.teardown(() => c.stop());
   const rs = replicaSet('web', { replicas: 2 });
-  rs.spec.minReadySeconds = 1;
+  // Long enough that a loaded machine still sees the ready-but-not-available state.
+  rs.spec.minReadySeconds = 4;
   await c.registry.create(R.replicasets, rs);
   const ready = await until(async () => {
     const cur = await c.registry.get<ReplicaSet>(R.replicasets, 'default', 'web');
     return cur.status?.readyReplicas === 2 && cur.status;
   }, 'ready');
-  t.is(ready.availableReplicas ?? 0, 0, 'ready, but not for a second yet');
+  t.is(ready.availableReplicas ?? 0, 0, 'ready, but not for minReadySeconds yet');
   const avail = await until(async () => {
     const cur = await c.registry.get<ReplicaSet>(R.replicasets, 'default', 'web');
     return cur.status?.availableReplicas === 2 && cur.status;
-  }, 'available after minReadySeconds', 5000);
+  }, 'available after minReadySeconds', 10_000);
   t.is(avail.readyReplicas, 2);
 });
