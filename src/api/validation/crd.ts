@@ -19,6 +19,14 @@ function dns1035(path: string, value: string, prefix = ''): Causes {
 /** A printer column's or scale path's JSONPath compiles (kubectl-style, without braces). */
 export function jsonPathError(path: string): string | undefined {
   if (!path.startsWith('.')) return 'must be a JSON path starting with "."';
+  // jsonpath-plus forgives an unclosed bracket or brace; client-go's parser (kubectl's) does not.
+  let depth = 0;
+  for (const ch of path) {
+    if (ch === '[' || ch === '(') depth++;
+    else if (ch === ']' || ch === ')') depth--;
+    if (depth < 0) return 'must be a valid JSON path: unexpected closing bracket';
+  }
+  if (depth !== 0) return 'must be a valid JSON path: unterminated array';
   try {
     JSONPath({ path: `$${path}`, json: {}, wrap: true });
     return undefined;
