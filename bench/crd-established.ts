@@ -25,7 +25,7 @@ if (!kubectl) {
   process.exit(1);
 }
 
-function crd(plural: string, kind: string): CustomResourceDefinition {
+function crd(plural: string, singular: string, kind: string): CustomResourceDefinition {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -33,7 +33,7 @@ function crd(plural: string, kind: string): CustomResourceDefinition {
     spec: {
       group: 'bench.example.com',
       scope: 'Namespaced',
-      names: { plural, singular: plural.slice(0, -1), kind, listKind: `${kind}List` },
+      names: { plural, singular, kind, listKind: `${kind}List` },
       versions: [
         {
           name: 'v1',
@@ -72,7 +72,7 @@ try {
   for (let i = 0; i < ROUNDS; i++) {
     const plural = `apiwidgets${i}`;
     const t0 = performance.now();
-    await c.create(R.customresourcedefinitions, crd(plural, `ApiWidget${i}`));
+    await c.create(R.customresourcedefinitions, crd(plural, `apiwidget${i}`, `ApiWidget${i}`));
     let tEst = NaN;
     for (;;) {
       const got = await c.get<CustomResourceDefinition>(R.customresourcedefinitions, undefined, `${plural}.bench.example.com`);
@@ -116,7 +116,7 @@ try {
   for (let i = 0; i < ROUNDS; i++) {
     const plural = `widgets${i}`;
     const file = path.join(tmp, `${plural}.json`);
-    fs.writeFileSync(file, JSON.stringify(crd(plural, `Widget${i}`)));
+    fs.writeFileSync(file, JSON.stringify(crd(plural, `widget${i}`, `Widget${i}`)));
     kApplyCrd.push((await k(['apply', '-f', file])).ms);
     kWait.push((await k(['wait', '--for=condition=Established', `crd/${plural}.bench.example.com`, '--timeout=30s'])).ms);
     kApplyCr.push((await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'bench.example.com/v1', kind: `Widget${i}`, metadata: { name: 'first', namespace: 'default' }, spec: { size: 2 } }))).ms);
