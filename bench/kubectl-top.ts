@@ -120,7 +120,8 @@ ${rows.join('\n')}
 | all Ready -> all ${PODS} in metrics.k8s.io (a rate needs two samples, 15 s apart) | ${fmt(tMetrics - tReady)} |
 | server CPU with ${PODS} Pods, sampling every 15 s (30 s average; agent, controllers and API in one process) | ${(serverCpuShare * 100).toFixed(1)} % of one core |
 
-No target is set for this figure in the issue; \`kubectl get pods\` on the same Pods, measured in the same run, is the baseline.`;
+No target is set for this figure in the issue; \`kubectl get pods\` on the same Pods, measured in the same run, is the baseline.
+The agent keeps 64 one-shot stats requests in flight: Docker 20.10 answers each at its collector's next 1 s tick, so a pass over ${PODS} containers takes about ${Math.ceil(PODS / 64)} s (with 4 in flight, an earlier run of this bench on 2026-12-07 took 80.6 s from Ready to all ${PODS} Pods in the metrics API: a pass took ~25 s, longer than the 15 s resolution).`;
   writeSection('kubectl-top', `kubectl top pods with ${PODS} Pods (issue #15)`, `npm run build && node --import tsx bench/kubectl-top.ts ${PODS} ${RUNS}`, body);
 } finally {
   fs.rmSync(cacheDir, { recursive: true, force: true });
