@@ -166,16 +166,17 @@ export interface ProxyStats {
 export async function proxyStats(server: BenchServer): Promise<ProxyStats> {
   const text = (await server.client.raw('GET', '/metrics')).body;
   const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
-  const count = num(/^kubelite_proxy_sync_duration_seconds_count (\S+)$/m);
-  const sum = num(/^kubelite_proxy_sync_duration_seconds_sum (\S+)$/m);
+  // Labelled by proxy mode ({mode="nftables"}); one server runs one mode.
+  const count = num(/^kubelite_proxy_sync_duration_seconds_count(?:\{[^}]*\})? (\S+)$/m);
+  const sum = num(/^kubelite_proxy_sync_duration_seconds_sum(?:\{[^}]*\})? (\S+)$/m);
   let p99 = NaN;
-  for (const m of text.matchAll(/^kubelite_proxy_sync_duration_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm)) {
+  for (const m of text.matchAll(/^kubelite_proxy_sync_duration_seconds_bucket\{le="([^"]+)"(?:,mode="[^"]+")?\} (\S+)$/gm)) {
     if (Number(m[2]) >= 0.99 * count) {
       p99 = m[1] === '+Inf' ? Infinity : Number(m[1]) * 1000;
       break;
     }
   }
-  return { syncs: count, meanMs: (sum / count) * 1000, p99BucketMs: p99, errors: num(/^kubelite_proxy_sync_errors_total (\S+)$/m) };
+  return { syncs: count, meanMs: (sum / count) * 1000, p99BucketMs: p99, errors: num(/^kubelite_proxy_sync_errors_total(?:\{[^}]*\})? (\S+)$/m) };
 }
 
 export function describeStats(s: ProxyStats): string {

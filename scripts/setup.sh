@@ -43,7 +43,7 @@ fi
 echo "node $(node --version), npm $(npm --version)"
 
 step "Debian packages"
-packages=(docker.io iptables conntrack busybox-static iproute2 ca-certificates curl dnsutils openssl haproxy chromium etcd-server)
+packages=(docker.io iptables nftables conntrack busybox-static iproute2 ca-certificates curl dnsutils openssl haproxy chromium etcd-server)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -28,6 +28,8 @@ export interface ServerConfig {
   dnsTTL: number;
   /** node-cron expression for the periodic full resync */
   resyncSchedule: string;
+  /** The Service data plane; undefined: nftables where `nft` works, else iptables (see src/netfilter/mode.ts). */
+  proxyMode?: 'nftables' | 'iptables';
   ingressHttpPort: number;
   ingressHttpsPort: number;
   /** Address the ingress proxy listens on. */

@@ -31,7 +31,7 @@ function cidr(flag: string, v: string | undefined): string | undefined {
 export function registerCleanup(program: Command): void {
   program
     .command('cleanup')
-    .description('Remove every trace of a kubelite instance from this host: containers, Docker network, iptables chains, routes, devices (and the data dir with --purge)')
+    .description('Remove every trace of a kubelite instance from this host: containers, Docker network, iptables chains, nftables table, routes, devices (and the data dir with --purge)')
     .option('--instance <id>', 'the instance to clean up (default: the untagged one)')
     .option('--service-cidr <cidr>', 'the instance\'s service CIDR (its route is removed)', '10.96.0.0/12')
     .option('--lb-pool <cidr>', 'the instance\'s LoadBalancer pool, if it had one (its route is removed)')
@@ -59,6 +59,7 @@ export function registerCleanup(program: Command): void {
         if (r.bridgeRemoved) lines.push(`removed bridge ${r.bridgeRemoved}`);
         const nf = r.netfilter;
         if (nf.chainsDeleted || nf.jumpsDeleted) lines.push(`removed ${nf.chainsDeleted} iptables chain(s) and ${nf.jumpsDeleted} jump rule(s)`);
+        if (nf.nftTableDeleted) lines.push(`removed nftables table ip ${nf.nftTableDeleted}`);
         if (nf.deviceRemoved) lines.push(`removed device ${names.serviceDevice} and its routes`);
         else if (nf.routesDeleted) lines.push(`removed ${nf.routesDeleted} route(s) to ${names.serviceDevice}`);
         if (r.dataDirRemoved) lines.push(`removed data dir ${r.dataDirRemoved}`);

@@ -25,6 +25,7 @@ interface ServerFlags {
   upstreamDns?: string[];
   dnsTtl: string;
   resyncPeriod: string;
+  proxyMode?: string;
   ingressHttpPort: string;
   ingressHttpsPort: string;
   ingressBindAddress: string;
@@ -101,6 +102,9 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     if (!COMPONENTS.includes(d as ComponentName)) throw new CliError(`error: --disable ${d}: unknown component (one of ${COMPONENTS.join(', ')})`);
     disabled.add(d as ComponentName);
   }
+  if (f.proxyMode !== undefined && f.proxyMode !== 'nftables' && f.proxyMode !== 'iptables') {
+    throw new CliError(`error: --proxy-mode ${JSON.stringify(f.proxyMode)}: expected nftables or iptables`);
+  }
   const cfg = defaultConfig({
     dataDir: f.dataDir,
     bindAddress: f.bindAddress,
@@ -115,6 +119,7 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     upstreamDNS: f.upstreamDns?.flatMap((x) => x.split(',')).filter(Boolean),
     dnsTTL: int('dns-ttl', f.dnsTtl, 0, 3600),
     resyncSchedule: `*/${int('resync-period', f.resyncPeriod, 1, 59)} * * * * *`,
+    ...(f.proxyMode ? { proxyMode: f.proxyMode as 'nftables' | 'iptables' } : {}),
     ingressHttpPort: int('ingress-http-port', f.ingressHttpPort, 0, 65535),
     ingressHttpsPort: int('ingress-https-port', f.ingressHttpsPort, 0, 65535),
     ingressBindAddress: f.ingressBindAddress,
@@ -154,6 +159,7 @@ export function registerServer(program: Command): void {
     .option('--upstream-dns <addr...>', 'resolvers for names outside the cluster (default: /etc/resolv.conf)')
     .option('--dns-ttl <seconds>', 'TTL of cluster DNS answers', '5')
     .option('--resync-period <seconds>', 'full data-plane resync period', '30')
+    .option('--proxy-mode <mode>', 'Service data plane: nftables or iptables (default: nftables where nft works, else iptables)')
     .option('--ingress-http-port <port>', 'ingress HTTP port', '80')
     .option('--ingress-https-port <port>', 'ingress HTTPS port', '443')
     .option('--ingress-bind-address <ip>', 'address the ingress listens on', '0.0.0.0')

@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import Dockerode from 'dockerode';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { ConfigMap, Endpoints, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from '../api/types.js';
+import type { ConfigMap, Endpoints, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service } from '../api/types.js';
 import { R } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
 import { Informer } from '../client/informer.js';
@@ -37,6 +37,7 @@ import { ENDPOINTS_IP_INDEX, PodTerminator } from './pod-terminate.js';
 import { ProbeManager, type ProbeChange } from './probes.js';
 import { RuntimeCache } from './runtime-cache.js';
 import { VolumeManager } from './volumes.js';
+import { TokenManager } from './token-manager.js';
 import { LocalPathProvisioner } from './local-path.js';
 import { StatsCollector } from './stats-collector.js';
 
@@ -65,6 +66,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
   private configMaps!: Informer<ConfigMap>;
   private secrets!: Informer<Secret>;
   private endpoints!: Informer<Endpoints>;
+  private services!: Informer<Service>;
   private claims!: Informer<PersistentVolumeClaim>;
   private volumes!: Informer<PersistentVolume>;
   private provisioner?: LocalPathProvisioner;
@@ -165,6 +167,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     this.configMaps = ctx.informers.for<ConfigMap>(R.configmaps);
     this.secrets = ctx.informers.for<Secret>(R.secrets);
     this.endpoints = ctx.informers.for<Endpoints>(R.endpoints);
+    this.services = ctx.informers.for<Service>(R.services);
     this.claims = ctx.informers.for<PersistentVolumeClaim>(R.persistentvolumeclaims);
     this.volumes = ctx.informers.for<PersistentVolume>(R.persistentvolumes);
     this.endpoints.addIndex(ENDPOINTS_IP_INDEX, (ep) => (ep.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)));
@@ -187,6 +190,8 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       pods: this.pods,
       configMaps: this.configMaps,
       secrets: this.secrets,
+      services: this.services,
+      tokens: new TokenManager(client),
       hostResolvConf,
       terminator,
       claims: this.claims,
@@ -256,7 +261,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     };
     this.claims.on({ add: onClaim, update: (_o, n) => onClaim(n) });
 
-    return [this.pods, this.configMaps, this.secrets, this.endpoints, this.claims, this.volumes];
+    return [this.pods, this.configMaps, this.secrets, this.endpoints, this.services, this.claims, this.volumes];
   }
 
   protected override synced(): void {
@@ -502,6 +507,10 @@ export function refersTo(pod: Pod, kind: 'configMap' | 'secret', name: string): 
   for (const v of pod.spec.volumes ?? []) {
     if (kind === 'configMap' && v.configMap?.name === name) return true;
     if (kind === 'secret' && v.secret?.secretName === name) return true;
+    for (const src of v.projected?.sources ?? []) {
+      if (kind === 'configMap' && src.configMap?.name === name) return true;
+      if (kind === 'secret' && src.secret?.name === name) return true;
+    }
   }
   for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
     for (const e of c.envFrom ?? []) {

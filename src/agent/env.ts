@@ -18,6 +18,8 @@ export interface EnvSources {
   hostIP?: string;
   /** What a resourceFieldRef without a limit resolves to (the node's allocatable). */
   nodeAllocatable: { cpuMillis: number; memoryBytes: number };
+  /** Service links (service-env.ts): `$(VAR)` may refer to them; they are appended when not defined. */
+  serviceEnv?: [string, string][];
 }
 
 /**
@@ -122,6 +124,7 @@ export function resolveEnv(pod: Pod, container: Container, src: EnvSources): { e
   const ns = pod.metadata.namespace ?? 'default';
   const vars = new Map<string, string>();
   const skipped: string[] = [];
+  const services = new Map(src.serviceEnv ?? []);
 
   for (const from of container.envFrom ?? []) {
     const prefix = from.prefix ?? '';
@@ -156,7 +159,7 @@ export function resolveEnv(pod: Pod, container: Container, src: EnvSources): { e
     let value: string | undefined;
     const vf = e.valueFrom;
     if (!vf) {
-      value = expandVars(e.value ?? '', (n) => vars.get(n));
+      value = expandVars(e.value ?? '', (n) => vars.get(n) ?? services.get(n));
     } else if (vf.fieldRef) {
       value = fieldRefValue(pod, vf.fieldRef.fieldPath, src);
     } else if (vf.resourceFieldRef) {
@@ -195,6 +198,7 @@ export function resolveEnv(pod: Pod, container: Container, src: EnvSources): { e
     }
     vars.set(e.name, value);
   }
+  for (const [k, v] of services) if (!vars.has(k)) vars.set(k, v);
   return { env: [...vars], skipped };
 }
 

@@ -3,7 +3,7 @@
 // (pod-terminate.ts).
 
 import fs from 'node:fs/promises';
-import type { ConfigMap, Container, PersistentVolume, PersistentVolumeClaim, Pod, PodStatus, Secret } from '../api/types.js';
+import type { ConfigMap, Container, PersistentVolume, PersistentVolumeClaim, Pod, PodStatus, Secret, Service } from '../api/types.js';
 import { R } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
 import type { Informer } from '../client/informer.js';
@@ -25,6 +25,8 @@ import { containerMounts, MountError, unboundClaims } from './volumes-plan.js';
 import type { VolumeManager } from './volumes.js';
 import type { PodRuntimeDeps, PodTerminator } from './pod-terminate.js';
 import { keyFor } from '../api/keys.js';
+import { linkedServices, serviceEnv } from './service-env.js';
+import type { TokenManager } from './token-manager.js';
 
 
 export interface SyncDeps extends PodRuntimeDeps {
@@ -37,6 +39,10 @@ export interface SyncDeps extends PodRuntimeDeps {
   pods: Informer<Pod>;
   configMaps: Informer<ConfigMap>;
   secrets: Informer<Secret>;
+  /** For service links (`<SVC>_SERVICE_HOST`, `KUBERNETES_SERVICE_HOST`). */
+  services?: Informer<Service>;
+  /** Service account tokens of projected volumes. */
+  tokens?: TokenManager;
   hostResolvConf: string;
   terminator: PodTerminator;
   /** Claims and volumes, for persistentVolumeClaim volumes (absent: such Pods fail to mount). */
@@ -166,10 +172,13 @@ export class PodSyncer {
       else if (w.reason === 'ImagePullBackOff') this.d.recorder.normal(pod, 'BackOff', `Back-off pulling image "${[...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name)?.image ?? ''}"`);
     }
     const sandbox = plan.sandbox ? (this.d.cache.get(plan.sandbox.id) ?? plan.sandbox) : undefined;
-    // configMap/secret volumes follow their objects while the Pod runs (the atomic swap makes it safe).
-    if (sandbox && (pod.spec.volumes ?? []).some((v) => v.configMap || v.secret)) {
-      await this.d.volumes.setUp(pod, this.lookup(pod)).catch((err) => this.d.logger.debug({ pod: key, err: (err as Error).message }, 'volume refresh failed'));
+    // configMap/secret/projected volumes follow their objects (and tokens their renewals) while the
+    // Pod runs: the atomic swap makes it safe.
+    if (sandbox && (pod.spec.volumes ?? []).some((v) => v.configMap || v.secret || v.projected || v.downwardAPI)) {
+      await this.d.volumes.setUp(pod, this.lookup(pod, sandbox.ip)).catch((err) => this.d.logger.debug({ pod: key, err: (err as Error).message }, 'volume refresh failed'));
     }
+    const tokenDue = this.d.tokens?.nextRefresh(uid);
+    if (tokenDue !== undefined) this.d.enqueue(key, Math.max(0, tokenDue - Date.now()) + 50);
 
     // Probe the running containers of the current sandbox.
     const podIP = sandbox?.ip ?? '';
@@ -213,7 +222,7 @@ export class PodSyncer {
     // Volumes first: one failure holds every container of the Pod (as the kubelet's volume manager).
     let sources: Awaited<ReturnType<VolumeManager['setUp']>>;
     try {
-      sources = await this.d.volumes.setUp(pod, this.lookup(pod));
+      sources = await this.d.volumes.setUp(pod, this.lookup(pod, sandbox.ip));
     } catch (err) {
       const message = err instanceof MountError ? err.message : `MountVolume.SetUp failed: ${(err as Error).message}`;
       this.d.recorder.warning(pod, 'FailedMount', message);
@@ -223,11 +232,16 @@ export class PodSyncer {
     await Promise.all(starts.map((a) => this.startContainer(pod, a, sandbox, sources, m)));
   }
 
-  private lookup(pod: Pod) {
+  private lookup(pod: Pod, podIP?: string) {
     const ns = pod.metadata.namespace ?? 'default';
+    const tokens = this.d.tokens;
     return {
       configMap: (name: string) => this.d.configMaps.get(ns, name),
       secret: (name: string) => this.d.secrets.get(ns, name),
+      token: tokens ? (p: Pod, src: Parameters<TokenManager['get']>[1]) => tokens.get(p, src) : undefined,
+      podIP,
+      hostIP: this.d.hostIP(),
+      nodeAllocatable: this.d.allocatable(),
       claim: (name: string) => this.d.claims?.get(ns, name),
       volume: (name: string) => this.d.persistentVolumes?.get(undefined, name),
     };
@@ -393,6 +407,7 @@ export class PodSyncer {
         podIP: sandbox.ip,
         hostIP: this.d.hostIP(),
         nodeAllocatable: this.d.allocatable(),
+        serviceEnv: this.d.services ? serviceEnv(linkedServices(this.d.services.list(), pod.metadata.namespace ?? 'default', pod.spec.enableServiceLinks !== false)) : undefined,
       });
       if (skipped.length) this.d.recorder.warning(pod, 'InvalidEnvironmentVariableNames', `Keys [${skipped.join(', ')}] from the EnvFrom were skipped since they are invalid environment variable names.`);
       createOpts = appCreateOptions(this.naming, {
@@ -492,6 +507,7 @@ export class PodSyncer {
   }
 
   forget(uid: string): void {
+    this.d.tokens?.forget(uid);
     this.memory.delete(uid);
     this.admitted.delete(uid);
     this.written.delete(uid);

@@ -21,13 +21,15 @@ export interface VolumeFile {
   mode: number;
 }
 
-export type VolumeKind = 'emptyDir' | 'configMap' | 'secret' | 'hostPath' | 'persistentVolumeClaim' | 'unsupported';
+export type VolumeKind = 'emptyDir' | 'configMap' | 'secret' | 'hostPath' | 'projected' | 'downwardAPI' | 'persistentVolumeClaim' | 'unsupported';
 
 export function volumeKind(v: Volume): VolumeKind {
   if (v.emptyDir) return 'emptyDir';
   if (v.configMap) return 'configMap';
   if (v.secret) return 'secret';
   if (v.hostPath) return 'hostPath';
+  if (v.projected) return 'projected';
+  if (v.downwardAPI) return 'downwardAPI';
   if (v.persistentVolumeClaim) return 'persistentVolumeClaim';
   return 'unsupported';
 }
@@ -131,7 +133,7 @@ export function containerMounts(pod: Pod, containerName: string, sources: Map<st
   for (const m of c?.volumeMounts ?? []) {
     const src = sources.get(m.name);
     if (!src) throw new MountError(m.name, `volume "${m.name}" is not defined in the pod`);
-    if (src.kind === 'unsupported') throw new MountError(m.name, 'this volume type is not supported by kubelite (emptyDir, configMap, secret, hostPath and persistentVolumeClaim are)');
+    if (src.kind === 'unsupported') throw new MountError(m.name, 'this volume type is not supported by kubelite (emptyDir, configMap, secret, projected, downwardAPI, hostPath and persistentVolumeClaim are)');
     if (!m.mountPath.startsWith('/')) throw new MountError(m.name, `mountPath ${JSON.stringify(m.mountPath)} must be absolute`);
     let source = src.hostPath;
     if (m.subPath) {
@@ -139,9 +141,9 @@ export function containerMounts(pod: Pod, containerName: string, sources: Map<st
       if (!rel) throw new MountError(m.name, `invalid subPath ${JSON.stringify(m.subPath)}`);
       source = path.join(source, rel);
     }
-    // Secrets and configMaps are read-only in Kubernetes whatever the mount says.
+    // Secrets, configMaps and projected volumes are read-only in Kubernetes whatever the mount says.
     const claimReadOnly = src.kind === 'persistentVolumeClaim' && !!pod.spec.volumes?.find((v) => v.name === m.name)?.persistentVolumeClaim?.readOnly;
-    const readOnly = !!m.readOnly || src.kind === 'configMap' || src.kind === 'secret' || claimReadOnly;
+    const readOnly = !!m.readOnly || src.kind === 'configMap' || src.kind === 'secret' || src.kind === 'projected' || src.kind === 'downwardAPI' || claimReadOnly;
     out.push({ source, target: m.mountPath, readOnly });
   }
   return out;

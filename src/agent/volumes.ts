@@ -6,12 +6,18 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from '../api/types.js';
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Volume } from '../api/types.js';
+import { downwardAPIFiles, projectedFiles, tokenSources, type TokenSource } from './projected.js';
 import { claimVolumePath, configMapFiles, MountError, podDir, secretFiles, volumeKind, volumeSources, type VolumeFile, type VolumeKind } from './volumes-plan.js';
 
 export interface ObjectLookup {
   configMap(name: string): ConfigMap | undefined;
   secret(name: string): Secret | undefined;
+  /** A service account token for a projected volume's source (the token manager). */
+  token?(pod: Pod, src: TokenSource): Promise<string>;
+  podIP?: string;
+  hostIP?: string;
+  nodeAllocatable?: { cpuMillis: number; memoryBytes: number };
   claim?(name: string): PersistentVolumeClaim | undefined;
   volume?(name: string): PersistentVolume | undefined;
 }
@@ -116,8 +122,8 @@ export class VolumeManager {
           await fs.chmod(src.hostPath, 0o777);
           this.written.set(src.hostPath, 'dir');
         }
-      } else if (kind === 'configMap' || kind === 'secret') {
-        const files = kind === 'configMap' ? configMapFiles(v, lookup.configMap(v.configMap!.name)) : secretFiles(v, lookup.secret(v.secret!.secretName));
+      } else if (kind === 'configMap' || kind === 'secret' || kind === 'projected' || kind === 'downwardAPI') {
+        const files = await this.filesOf(pod, v, kind, lookup);
         const hash = contentHash(files);
         if (this.written.get(src.hostPath) !== hash || !(await lstat(path.join(src.hostPath, '..data')))) {
           await writeAtomic(src.hostPath, files);
@@ -137,6 +143,23 @@ export class VolumeManager {
       }
     }
     return sources;
+  }
+
+  private async filesOf(pod: Pod, v: Volume, kind: VolumeKind, lookup: ObjectLookup): Promise<VolumeFile[]> {
+    if (kind === 'configMap') return configMapFiles(v, lookup.configMap(v.configMap!.name));
+    if (kind === 'secret') return secretFiles(v, lookup.secret(v.secret!.secretName));
+    const inputs = { configMap: lookup.configMap, secret: lookup.secret, podIP: lookup.podIP, hostIP: lookup.hostIP, nodeAllocatable: lookup.nodeAllocatable ?? { cpuMillis: 0, memoryBytes: 0 } };
+    if (kind === 'downwardAPI') return downwardAPIFiles(v, pod, inputs);
+    const tokens = new Map<number, string>();
+    for (const src of tokenSources(v)) {
+      if (!lookup.token) throw new MountError(v.name, 'service account tokens are not available on this node');
+      try {
+        tokens.set(src.index, await lookup.token(pod, src));
+      } catch (err) {
+        throw new MountError(v.name, `failed to fetch token: ${(err as Error).message}`);
+      }
+    }
+    return projectedFiles(v, pod, { ...inputs, tokens });
   }
 
   /** Removes everything the agent kept on disk for a Pod. */

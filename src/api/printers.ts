@@ -8,6 +8,7 @@ import type {
 import type { ResourceInfo } from './resources.js';
 import { humanAge, humanDuration } from '../util/time.js';
 import { labelSelectorToString } from './selectors.js';
+import { RBAC_PRINTERS } from './printers-rbac.js';
 import { WORKLOAD_PRINTERS } from './printers-workloads.js';
 import { POLICY_PRINTERS } from './printers-policy.js';
 import { RESOURCES } from './resources.js';
@@ -327,6 +328,7 @@ const generic: Printer = { columns: [NAME, AGE], cells: (o, now) => [o.metadata.
 
 const PRINTERS: Record<string, Printer> = {
   pods, deployments, replicasets, services, endpoints, endpointslices, nodes, namespaces, events, configmaps, secrets, ingresses, ingressclasses, leases,
+  ...RBAC_PRINTERS,
   ...WORKLOAD_PRINTERS,
   ...POLICY_PRINTERS,
 };

@@ -69,6 +69,18 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('networking.k8s.io', 'v1', 'Ingress', 'ingresses', { shortNames: ['ing'], subresources: ['status'], hasStatus: true }),
   r('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', { namespaced: false }),
   r('coordination.k8s.io', 'v1', 'Lease', 'leases'),
+  r('', 'v1', 'ServiceAccount', 'serviceaccounts', { shortNames: ['sa'], subresources: ['token'] }),
+  r('rbac.authorization.k8s.io', 'v1', 'Role', 'roles'),
+  r('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings'),
+  r('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', { namespaced: false }),
+  r('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', { namespaced: false }),
+  // Reviews are answered, never stored (server/auth/reviews.ts serves their POST).
+  r('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', { namespaced: false, verbs: ['create'] }),
+  r('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', { namespaced: false, verbs: ['create'] }),
+  r('authorization.k8s.io', 'v1', 'SubjectAccessReview', 'subjectaccessreviews', { namespaced: false, verbs: ['create'] }),
+  r('authorization.k8s.io', 'v1', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', { verbs: ['create'] }),
+  r('authentication.k8s.io', 'v1', 'TokenReview', 'tokenreviews', { namespaced: false, verbs: ['create'] }),
+  r('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'selfsubjectreviews', { namespaced: false, verbs: ['create'] }),
   r('apps', 'v1', 'StatefulSet', 'statefulsets', { shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'], hasStatus: true }),
   r('apps', 'v1', 'DaemonSet', 'daemonsets', { shortNames: ['ds'], categories: ['all'], subresources: ['status'], hasStatus: true }),
   r('apps', 'v1', 'ControllerRevision', 'controllerrevisions'),
@@ -85,6 +97,9 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', { shortNames: ['netpol'] }),
   r('scheduling.k8s.io', 'v1', 'PriorityClass', 'priorityclasses', { namespaced: false, shortNames: ['pc'] }),
 ];
+
+/** Kinds that are answered on create and never stored (reviews). */
+export const REVIEW_GROUPS: ReadonlySet<string> = new Set(['authorization.k8s.io', 'authentication.k8s.io']);
 
 /** Group-versions in the order discovery lists them. */
 export function groupVersions(): { group: string; version: string; apiVersion: string }[] {
@@ -150,6 +165,11 @@ export const R = {
   ingresses: must('networking.k8s.io/v1', 'Ingress'),
   ingressclasses: must('networking.k8s.io/v1', 'IngressClass'),
   leases: must('coordination.k8s.io/v1', 'Lease'),
+  serviceaccounts: must('v1', 'ServiceAccount'),
+  roles: must('rbac.authorization.k8s.io/v1', 'Role'),
+  rolebindings: must('rbac.authorization.k8s.io/v1', 'RoleBinding'),
+  clusterroles: must('rbac.authorization.k8s.io/v1', 'ClusterRole'),
+  clusterrolebindings: must('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'),
   statefulsets: must('apps/v1', 'StatefulSet'),
   daemonsets: must('apps/v1', 'DaemonSet'),
   controllerrevisions: must('apps/v1', 'ControllerRevision'),

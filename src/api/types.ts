@@ -199,7 +199,23 @@ export interface Volume {
   hostPath?: { path: string; type?: string };
   configMap?: { name: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
   secret?: { secretName: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
+  downwardAPI?: { items?: DownwardAPIVolumeFile[]; defaultMode?: number };
+  projected?: { sources?: VolumeProjection[]; defaultMode?: number };
   persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+}
+
+export interface DownwardAPIVolumeFile {
+  path: string;
+  fieldRef?: { apiVersion?: string; fieldPath: string };
+  resourceFieldRef?: { containerName?: string; resource: string; divisor?: IntOrString };
+  mode?: number;
+}
+
+export interface VolumeProjection {
+  secret?: { name?: string; items?: KeyToPath[]; optional?: boolean };
+  configMap?: { name?: string; items?: KeyToPath[]; optional?: boolean };
+  downwardAPI?: { items?: DownwardAPIVolumeFile[] };
+  serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string };
 }
 
 export interface Toleration {
@@ -228,6 +244,10 @@ export interface PodSpec {
   nodeSelector?: Record<string, string>;
   nodeName?: string;
   serviceAccountName?: string;
+  /** Deprecated alias of serviceAccountName, kept in step with it. */
+  serviceAccount?: string;
+  automountServiceAccountToken?: boolean;
+  imagePullSecrets?: { name?: string }[];
   hostNetwork?: boolean;
   hostname?: string;
   subdomain?: string;
@@ -506,6 +526,7 @@ export interface Secret extends KObject {
 export * from './types-apps.js';
 export * from './types-networking.js';
 export * from './types-coordination.js';
+export * from './types-rbac.js';
 export * from './types-workloads.js';
 export * from './types-batch.js';
 export * from './types-storage.js';

@@ -42,6 +42,13 @@ export function createKubeconfigEndpoint(): Component {
 
       ctx.addRoutes((app) => {
         app.get('/kubeconfig', (req: Request, res: Response) => {
+          // It hands out the admin token: only for callers that already hold it (system:masters), never
+          // for a ServiceAccount that RBAC happens to allow this path.
+          const user = res.locals.user as { groups?: string[] } | undefined;
+          if (user && !user.groups?.includes('system:masters')) {
+            res.status(403).type('application/json').send(statusBody(403, 'Forbidden', 'forbidden: the kubeconfig carries the admin token and is served to the admin only'));
+            return;
+          }
           let server: string | undefined;
           const asked = typeof req.query.server === 'string' ? req.query.server : undefined;
           try {

@@ -7,7 +7,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { CustomResourceDefinition, Event, KObject, Namespace } from '../api/types.js';
 import { crdStorageResource, isEstablished } from '../api/crd/resources.js';
-import { R, RESOURCES } from '../api/resources.js';
+import { R, RESOURCES, REVIEW_GROUPS } from '../api/resources.js';
 import type { Informer } from '../client/informer.js';
 import type { Component, ComponentContext } from '../server/component.js';
 import { parseTime } from './logic/time.js';
@@ -36,7 +36,8 @@ export interface NamespaceControllerOptions extends ControllerOptions {
 /** Namespaced kinds in the order their objects are removed: owners first, so nothing is re-created. */
 function namespacedResources() {
   const first = [R.deployments, R.replicasets];
-  return [...first, ...RESOURCES.filter((r) => r.namespaced && !first.includes(r))];
+  // Reviews are never stored: there is nothing of theirs to delete.
+  return [...first, ...RESOURCES.filter((r) => r.namespaced && !first.includes(r) && !REVIEW_GROUPS.has(r.group))];
 }
 
 /** When an Event last happened, for its TTL. */

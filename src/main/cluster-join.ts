@@ -1,5 +1,6 @@
-// Several servers on one etcd act as one cluster towards clients: they share one CA and one token (the
-// first server's, recorded in Secret kube-system/kubelite-credentials; a later server adopts them), and
+// Several servers on one etcd act as one cluster towards clients: they share one CA, one token and one
+// ServiceAccount signing key (the first server's, recorded in Secret kube-system/kubelite-credentials;
+// a later server adopts them), and
 // each records its API address in ConfigMap kube-system/kubelite-servers, from which every server
 // writes a kubeconfig with one context per server, so clients can move to another when one dies.
 
@@ -16,6 +17,8 @@ const NS = 'kube-system';
 export interface ClusterCredentials {
   token: string;
   ca: KeyPairPem;
+  /** The ServiceAccount token signing key (PKCS#8 PEM): a token any server issued is valid on all. */
+  saKey?: string;
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -28,7 +31,7 @@ export async function shareCredentials(client: ApiClient, local: ClusterCredenti
     kind: 'Secret',
     metadata: { name: CREDENTIALS_SECRET, namespace: NS },
     type: 'Opaque',
-    data: { token: b64(local.token), 'ca.crt': b64(local.ca.certPem), 'ca.key': b64(local.ca.keyPem) },
+    data: { token: b64(local.token), 'ca.crt': b64(local.ca.certPem), 'ca.key': b64(local.ca.keyPem), ...(local.saKey ? { 'sa.key': b64(local.saKey) } : {}) },
   };
   try {
     await client.create(R.secrets, secret);
@@ -36,10 +39,21 @@ export async function shareCredentials(client: ApiClient, local: ClusterCredenti
   } catch (err) {
     if (!isStatusError(err, 'AlreadyExists')) throw err;
   }
-  const got = await client.get<Secret>(R.secrets, NS, CREDENTIALS_SECRET);
-  const shared = { token: unb64(got.data?.token), ca: { certPem: unb64(got.data?.['ca.crt']), keyPem: unb64(got.data?.['ca.key']) } };
+  let got = await client.get<Secret>(R.secrets, NS, CREDENTIALS_SECRET);
+  if (local.saKey && !got.data?.['sa.key']) {
+    // Recorded by a server without a ServiceAccount key to share: this server's becomes the cluster's
+    // (or, if another server adds one first, that one: the update conflicts and the Secret is re-read).
+    try {
+      got = await client.update<Secret>(R.secrets, { ...got, data: { ...(got.data ?? {}), 'sa.key': b64(local.saKey) } });
+    } catch (err) {
+      if (!isStatusError(err, 'Conflict')) throw err;
+      got = await client.get<Secret>(R.secrets, NS, CREDENTIALS_SECRET);
+    }
+  }
+  const saKey = got.data?.['sa.key'] ? unb64(got.data['sa.key']) : undefined;
+  const shared = { token: unb64(got.data?.token), ca: { certPem: unb64(got.data?.['ca.crt']), keyPem: unb64(got.data?.['ca.key']) }, ...(saKey ? { saKey } : {}) };
   if (!shared.token || !shared.ca.certPem || !shared.ca.keyPem) throw new Error(`Secret ${NS}/${CREDENTIALS_SECRET} lacks token, ca.crt or ca.key: restore it, or delete it with every server stopped`);
-  const adopted = shared.token !== local.token || shared.ca.certPem !== local.ca.certPem || shared.ca.keyPem !== local.ca.keyPem;
+  const adopted = shared.token !== local.token || shared.ca.certPem !== local.ca.certPem || shared.ca.keyPem !== local.ca.keyPem || (!!saKey && saKey !== local.saKey);
   return { ...shared, adopted };
 }
 

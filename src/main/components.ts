@@ -34,6 +34,10 @@ export function defaultComponents(_config: ServerConfig): Component[] {
   return [
     lazy('services', async () => (await import('../services/component.js')).createServices({ controllers: false })),
     leaderOnly('service-controllers', async () => (await import('../services/component.js')).createServiceControllers()),
+    // ServiceAccounts, their admission and RBAC aggregation: the API's security needs them, so like
+    // 'services' this cannot be disabled. Admission on every server; the loops on the leader only.
+    lazy('access', async () => (await import('../controllers/access.js')).createAccess({ controllers: false })),
+    leaderOnly('access-controllers', async () => (await import('../controllers/access.js')).createAccess({ admission: false })),
     lazy('agent', async () => (await import('../agent/index.js')).createAgent()),
     leaderOnly('scheduler', async () => (await import('../scheduler/index.js')).createScheduler()),
     leaderOnly('controllers', async () => {
@@ -44,7 +48,11 @@ export function defaultComponents(_config: ServerConfig): Component[] {
     lazy('proxy', async () => (await import('../netfilter/component.js')).createProxy()),
     lazy('dns', async () => (await import('../dns/component.js')).createDns()),
     lazy('ingress', async () => (await import('../ingress/component.js')).createIngress()),
-    lazy('ui', async () => (await import('../ui/component.js')).createUi()),
+    lazy('ui', async () => {
+      const { proxyCounterSource } = await import('./ui-counters.js');
+      // The counters of the proxy's mode: nftables rule counters in the default mode, iptables' otherwise.
+      return (await import('../ui/component.js')).createUi({ counters: (ctx) => proxyCounterSource(ctx) });
+    }),
     // Last: GET /kubeconfig for CI jobs, and the kubeconfig file a node container hands out (once all is up).
     lazy('kubeconfig', async () => (await import('../cluster/kubeconfig-endpoint.js')).createKubeconfigEndpoint()),
   ];

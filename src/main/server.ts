@@ -31,10 +31,14 @@ import { portForwardUpgradeHandler } from '../server/portforward.js';
 import { onClientError } from '../server/client-error.js';
 import { IdleGC } from './idle-gc.js';
 import { claimClusterConfig } from './cluster-config.js';
-import { isLeaderOnly, LeaderWork } from './leader-work.js';
+import { isLeaderOnly, LeaderOnlyComponent, LeaderWork } from './leader-work.js';
 import { LeaderElector } from '../leader/elector.js';
 import { DEFAULT_TIMINGS } from '../leader/lease.js';
 import { nthAddress } from '../util/ip.js';
+import { R } from '../api/resources.js';
+import { Auth, serveTokenRequest, ServiceAccountTokens } from '../server/auth/index.js';
+import { ensureBootstrapPolicy } from '../server/auth/bootstrap-policy.js';
+import { listenForPods, podAccessPlan, podGateway, type PodListener } from './pod-access.js';
 
 export interface RunningServer {
   url: string;
@@ -62,9 +66,11 @@ export async function startServer(config: ServerConfig, components: Component[] 
   const kubernetesServiceIP = nthAddress(config.serviceCIDR, 1);
   const sans = {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${config.clusterDomain}`, os.hostname().toLowerCase()],
-    ipAddresses: [...new Set(['127.0.0.1', kubernetesServiceIP, ...(config.bindAddress !== '0.0.0.0' ? [config.bindAddress] : []), ...hostIPv4s()])],
+    ipAddresses: [...new Set(['127.0.0.1', kubernetesServiceIP, podGateway(config.podCIDR), ...(config.bindAddress !== '0.0.0.0' ? [config.bindAddress] : []), ...hostIPv4s()])],
   };
   let pki = await loadOrCreatePki(config.dataDir, sans);
+  // ServiceAccount tokens: signed with a key of the data dir, for the API's own audience (the issuer).
+  const tokens = await ServiceAccountTokens.load(path.join(config.dataDir, 'pki'), `https://kubernetes.default.svc.${config.clusterDomain}`);
 
   // etcd may not be up yet: the API then listens first (503s, /readyz false) while the store retries.
   const store = serverStore(config, logger);
@@ -83,6 +89,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
     await bootstrapPriorityClasses(registry);
     customResources = serveCustomResources(registry, logger);
   };
+  registry.addSubresourceHandler(R.serviceaccounts, 'token', (ns, name, body) => serveTokenRequest({ tokens, get: (r, n, nm) => registry.get(r, n, nm) }, ns, name, body));
 
   const subresources = new Map<string, SubresourceHandler>();
   // Components add routes while they start, after the app exists: they go on a sub-app mounted now.
@@ -105,8 +112,12 @@ export async function startServer(config: ServerConfig, components: Component[] 
   // Process metrics (RSS, heap, event-loop lag, GC) on /metrics beside the components' own.
   if (!promClient.register.getSingleMetric('process_resident_memory_bytes')) promClient.collectDefaultMetrics();
   const idleGC = new IdleGC();
+  const informers = new InformerFactory(registry, logger);
+  let podListener: PodListener | undefined;
+  const auth = new Auth({ adminToken: token, tokens, informers, get: (r, ns, name) => registry.get(r, ns, name), podFacing: (req) => !!podListener?.owns(req) });
   // Mutable: a server that joins a cluster adopts its token after the API is up.
   const appOpts: AppContext = {
+    authenticate: auth.middleware(),
     onRequest: () => idleGC.touch(),
     maxWatchesPerClient: config.maxWatchesPerClient,
     registry,
@@ -116,6 +127,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
     logger,
     subresources,
     extraRoutes: (a) => {
+      auth.mountRoutes(a);
       a.use(lateRoutes);
     },
     publicRoutes: (a) => {
@@ -128,26 +140,31 @@ export async function startServer(config: ServerConfig, components: Component[] 
   httpsServer.keepAliveTimeout = 65_000;
   httpsServer.headersTimeout = 70_000;
   httpsServer.requestTimeout = 0; // watches and log streams are long-lived
-  httpsServer.on('clientError', onClientError);
-  httpsServer.on('upgrade', (req, socket, head) => {
-    const auth = req.headers.authorization ?? '';
-    if (auth !== `Bearer ${token}`) {
-      socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(errors.unauthorized().status)}`);
-      return;
-    }
+  const onUpgrade = (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+    const fail = (status: { code: number }) => socket.end(`HTTP/1.1 ${status.code} ${status.code === 403 ? 'Forbidden' : status.code === 401 ? 'Unauthorized' : 'Error'}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(status)}`);
+    let url: URL;
     try {
-      for (const h of upgradeHandlers) if (h(req, socket, head)) return;
-    } catch (err) {
-      // A handler that throws (a path it cannot parse) must not take the process down.
-      const st = isStatusError(err) ? err.status : errors.badRequest((err as Error).message).status;
-      socket.end(`HTTP/1.1 ${st.code} Error\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(st)}`);
-      return;
+      url = new URL(req.url ?? '/', 'https://localhost');
+    } catch {
+      return fail(errors.badRequest('the request URL cannot be parsed').status);
     }
-    socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: 'no upgrade handler for this path' })}`);
-  });
+    auth.check(req, url.pathname, Object.fromEntries(url.searchParams)).then(
+      () => {
+        try {
+          for (const h of upgradeHandlers) if (h(req, socket, head)) return;
+        } catch (err) {
+          // A handler that throws (a path it cannot parse) must not take the process down.
+          return fail(isStatusError(err) ? err.status : errors.badRequest((err as Error).message).status);
+        }
+        socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: 'no upgrade handler for this path' })}`);
+      },
+      (err) => fail(isStatusError(err) ? err.status : errors.unauthorized().status),
+    );
+  };
+  httpsServer.on('clientError', onClientError);
+  httpsServer.on('upgrade', onUpgrade);
   void sendError;
 
-  const informers = new InformerFactory(registry, logger);
   const ctx: ComponentContext = {
     client: registry,
     registry,
@@ -204,15 +221,18 @@ export async function startServer(config: ServerConfig, components: Component[] 
       await openWithRetry(store, logger, () => stopping !== undefined);
       await bootstrap();
       await claimClusterConfig(registry, config);
-      // One CA and token for all servers of the cluster; one kubeconfig context per server.
-      const shared = await shareCredentials(registry, { token, ca: pki.ca });
+      // One CA, token and ServiceAccount key for all servers of the cluster; one kubeconfig context per server.
+      const saKey = tokens.privateKeyPem();
+      const shared = await shareCredentials(registry, { token, ca: pki.ca, saKey });
+      if (shared.saKey && shared.saKey !== saKey) await tokens.adopt(shared.saKey);
       if (shared.adopted) {
         writeClusterCredentials(config.dataDir, shared);
         token = shared.token;
         appOpts.token = token;
+        auth.setAdminToken(token);
         pki = await loadOrCreatePki(config.dataDir, sans);
         httpsServer.setSecureContext({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem });
-        logger.info('joined the cluster: its CA and token replace this data dir\'s');
+        logger.info('joined the cluster: its CA, token and ServiceAccount key replace this data dir\'s');
       }
       const key = serverKey(config.nodeName, config.instance);
       writeKubeconfig(await publishServer(registry, key, url));
@@ -226,6 +246,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
       }, 10_000);
       serversTimer.unref();
     } else await bootstrap();
+    await ensureBootstrapPolicy(registry);
+    await auth.start();
     for (const c of components) {
       if (config.disabled.has(c.name as never)) continue;
       if (work && isLeaderOnly(c)) {
@@ -238,10 +260,33 @@ export async function startServer(config: ServerConfig, components: Component[] 
       logger.debug({ component: c.name, ms: Date.now() - t0 }, 'component started');
     }
     await informers.start();
+    const plan = podAccessPlan({ bindAddress: config.bindAddress, podCIDR: config.podCIDR, agentEnabled: !config.disabled.has('agent') });
+    let endpoint = plan.endpointIP ? { ip: plan.endpointIP, port } : undefined;
+    if (plan.extraListen) {
+      try {
+        podListener = await listenForPods(plan.extraListen, port, { cert: pki.serving.certPem, key: pki.serving.keyPem }, app, onUpgrade);
+        endpoint = { ip: plan.extraListen, port: podListener.port };
+        logger.info({ address: `${plan.extraListen}:${podListener.port}` }, 'API listening for Pods (ServiceAccount tokens only)');
+      } catch (err) {
+        endpoint = undefined;
+        logger.warn({ address: plan.extraListen, err: (err as Error).message }, 'cannot listen for Pods on the pod bridge: in-cluster clients will not reach the API');
+      }
+    }
+    const { KubernetesServiceController } = await import('../controllers/kubernetes-service.js');
+    const kubeSvcOpts = { clusterIP: kubernetesServiceIP, port: endpoint?.port ?? port, endpoint };
+    if (work) {
+      // Several servers: the leader's address is the Endpoints' (one writer, none fighting over it).
+      work.register(new LeaderOnlyComponent('kubernetes-service', async () => new KubernetesServiceController(kubeSvcOpts)));
+    } else {
+      const kubeSvc = new KubernetesServiceController(kubeSvcOpts);
+      await kubeSvc.start(ctx);
+      started.push(kubeSvc);
+    }
     elector?.start();
     componentsStarted = true;
   } catch (err) {
     for (const c of started.reverse()) await c.stop().catch(() => undefined);
+    podListener?.close();
     httpsServer.close();
     customResources?.stop();
     metricsAPI.stop();
@@ -273,6 +318,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
         }
         informers.stop();
         idleGC.stop();
+        podListener?.close();
         httpsServer.closeAllConnections?.();
         await new Promise<void>((resolve) => httpsServer.close(() => resolve()));
         customResources?.stop();

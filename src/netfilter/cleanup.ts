@@ -1,6 +1,6 @@
-// `kubelite cleanup` for the data plane: every chain of this instance, every rule elsewhere that jumps
-// into one, the service device and its routes. Nothing else: another instance's chains and Docker's
-// are left exactly as they are.
+// `kubelite cleanup` for the data plane, whichever mode wrote it: every iptables chain of this instance,
+// every rule elsewhere that jumps into one, this instance's nftables table, the service device and its
+// routes. Nothing else: another instance's chains and tables and Docker's are left exactly as they are.
 
 import type { HostNames } from '../config.js';
 import { exec } from '../util/exec.js';
@@ -9,6 +9,8 @@ import { chainNames, type ChainNames, type Table } from './names.js';
 import { TABLES } from './render.js';
 import { parseSave, ruleTarget, type SavedTable } from './save-parse.js';
 import { removeDevice } from './device.js';
+import { nftDeleteTable } from './nft.js';
+import { nftTableName } from './nft-names.js';
 import { normalizeCIDR } from '../util/ip.js';
 
 export interface CleanupResult {
@@ -16,6 +18,8 @@ export interface CleanupResult {
   jumpsDeleted: number;
   deviceRemoved: boolean;
   routesDeleted: number;
+  /** `ip kubelite[-<instance>]`, when there was one. */
+  nftTableDeleted?: string;
 }
 
 /** The restore input that removes our rules from `saved` (one table). Pure. */
@@ -51,6 +55,8 @@ export async function cleanupNetfilter(names: HostNames, opts: { serviceCIDR?: s
     result.chainsDeleted += plan.chains;
     result.jumpsDeleted += plan.jumps;
   }
+  const table = nftTableName(names);
+  if (await nftDeleteTable(table)) result.nftTableDeleted = table;
   const dev = names.serviceDevice;
   // Routes normally vanish with the device; these catch one left pointing at it by a half-done start.
   for (const cidr of [opts.serviceCIDR, opts.lbPool]) {

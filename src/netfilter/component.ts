@@ -10,7 +10,9 @@ import type { Component, ComponentContext } from '../server/component.js';
 import type { Logger } from '../util/log.js';
 import { ensureHairpin } from '../host/hairpin.js';
 import { hostPrimaryIPv4 } from '../host/node-ips.js';
-import { Proxier, type NetfilterHost, type SyncResult } from './proxier.js';
+import { chooseProxyMode } from './mode.js';
+import type { NftSupport } from './nft.js';
+import { Proxier, type NetfilterHost, type ProxyMode, type SyncResult } from './proxier.js';
 import { nthAddress } from '../util/ip.js';
 import { objectKey } from '../api/keys.js';
 
@@ -22,6 +24,8 @@ export interface ProxyComponentOptions {
   host?: NetfilterHost;
   /** Skip hairpin mode on the pod bridge (tests without sysfs). */
   hairpin?: boolean;
+  /** Replaces the nftables probe (tests without root). */
+  probeNft?: () => Promise<NftSupport>;
 }
 
 export class ProxyComponent implements Component {
@@ -49,7 +53,13 @@ export class ProxyComponent implements Component {
     const nodeIPs = [...new Set([hostPrimaryIPv4(), nthAddress(podCIDR, 1)])];
     // Registered first, so /readyz says "not ready" from the moment this component starts syncing.
     ctx.addReadiness('proxy', () => (this.ready ||= this.started && !this.stopped && this.proxier?.lastError === undefined));
+    // Host tools without nftables (tests) cannot run that mode, whatever this machine has.
+    const noNft = this.opts.host && !this.opts.host.nftApply ? async () => ({ ok: false, reason: 'the host tools given have no nftables support' }) : undefined;
+    const choice = await chooseProxyMode(config.proxyMode as ProxyMode | undefined, this.opts.probeNft ?? noNft);
+    if (choice.fellBack) log.warn(choice.message);
+    else log.info(choice.message);
     const proxier = new Proxier({
+      mode: choice.mode,
       names,
       podCIDR,
       serviceCIDR: config.serviceCIDR,
@@ -86,7 +96,7 @@ export class ProxyComponent implements Component {
       log.debug({ ms: Math.round(first.durationMs), rules: first.rulesWritten }, 'proxy rules in place');
     } else {
       // The proxier keeps retrying with back-off; the server reports not ready until one succeeds.
-      log.error({ err: first.error?.message }, 'proxy: first sync failed (kubelite needs root and iptables for the data plane; --disable proxy runs without it)');
+      log.error({ err: first.error?.message }, `proxy: first sync failed (kubelite needs root and ${choice.mode === 'nftables' ? 'nft' : 'iptables'} for the data plane; --disable proxy runs without it)`);
     }
     if (this.opts.hairpin ?? true) {
       this.requestHairpin();

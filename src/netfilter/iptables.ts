@@ -31,7 +31,7 @@ export interface JumpPlan {
 export function planJumps(
   cn: ChainNames,
   current: Record<Table, Map<string, string[]>>,
-  opts: { dockerUser: boolean },
+  opts: { dockerUser: boolean; forwardOnly?: boolean },
 ): JumpPlan {
   const want = jumpRules(cn, opts);
   const plan: JumpPlan = { insert: [], remove: [] };
@@ -128,10 +128,11 @@ export async function readJumpHosts(): Promise<JumpHosts> {
 /**
  * Makes our jumps exist exactly once; returns what it changed (empty when all was in place). `known`
  * saves listing the host chains again (seven iptables runs) when the caller has just read them.
+ * `forwardOnly` (the nftables mode) wants the forward accept jump alone and removes every other.
  */
-export async function ensureJumps(cn: ChainNames, known?: JumpHosts): Promise<JumpPlan> {
+export async function ensureJumps(cn: ChainNames, known?: JumpHosts, opts: { forwardOnly?: boolean } = {}): Promise<JumpPlan> {
   const { current, dockerUser } = known ?? (await readJumpHosts());
-  const plan = planJumps(cn, current, { dockerUser });
+  const plan = planJumps(cn, current, { dockerUser, forwardOnly: opts.forwardOnly });
   // One iptables-restore for all of it instead of one iptables run per rule (a first start inserts eight).
   await iptablesRestore(jumpRestoreText(plan));
   return plan;

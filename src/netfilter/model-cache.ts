@@ -14,6 +14,12 @@ import {
 } from './model.js';
 import { objectKey } from '../api/keys.js';
 
+/** What changed in the model since the previous `current()`: whole service ports, old and new objects. */
+export interface ModelDelta {
+  removed: ProxyService[];
+  added: ProxyService[];
+}
+
 export class ModelCache {
   private readonly services = new Map<string, Service>();
   /** Endpoints share their Service's key. */
@@ -24,6 +30,8 @@ export class ModelCache {
   private readonly built = new Map<string, { ports: ProxyService[]; problems: ModelProblem[] }>();
   private readonly dirty = new Set<string>();
   private model: ProxyService[] = [];
+  /** Position of each model object, for swapping changed service ports in place. */
+  private index = new Map<ProxyService, number>();
   private problems: ModelProblem[] = [];
 
   constructor(private readonly opts: Omit<ModelOptions, 'onProblem'>) {}
@@ -103,28 +111,63 @@ export class ModelCache {
     return e ? [e] : [];
   }
 
-  /** The current model, sorted like buildProxyModel's; rebuilt only for Services that changed. */
-  current(): { model: ProxyService[]; problems: ModelProblem[] } {
-    if (this.dirty.size === 0) return { model: this.model, problems: this.problems };
+  /**
+   * The current model, sorted like buildProxyModel's; rebuilt only for Services that changed. `delta`
+   * names the service ports that left and those that came (a changed one is in both) since the last
+   * call, so a data plane can do work in proportion to the change.
+   */
+  current(): { model: ProxyService[]; problems: ModelProblem[]; delta: ModelDelta } {
+    if (this.dirty.size === 0) return { model: this.model, problems: this.problems, delta: { removed: [], added: [] } };
+    const delta: ModelDelta = { removed: [], added: [] };
+    let problemsChanged = false;
+    // The same service ports in the same order for every changed Service: the new objects take the old
+    // ones' places, without sorting 10,000 entries again.
+    let inPlace = true;
     for (const k of this.dirty) {
+      const old = this.built.get(k);
       const svc = this.services.get(k);
+      if (old) {
+        delta.removed.push(...old.ports);
+        if (old.problems.length) problemsChanged = true;
+      }
       if (!svc) {
         this.built.delete(k);
+        inPlace = false;
         continue;
       }
       const problems: ModelProblem[] = [];
       const ports = buildServicePorts(svc, this.sourcesFor(k), { ...this.opts, onProblem: (p) => problems.push(p) });
       this.built.set(k, { ports, problems });
+      delta.added.push(...ports);
+      if (problems.length) problemsChanged = true;
+      if (!old || old.ports.length !== ports.length || old.ports.some((p, i) => compareProxyServices(p, ports[i]) !== 0)) inPlace = false;
     }
     this.dirty.clear();
-    const model: ProxyService[] = [];
-    const problems: ModelProblem[] = [];
-    for (const b of this.built.values()) {
-      for (const p of b.ports) model.push(p);
-      for (const p of b.problems) problems.push(p);
+    if (inPlace) {
+      // A new array (callers keep the previous one to compare with), the changed entries swapped.
+      const model = this.model.slice();
+      for (let i = 0; i < delta.removed.length; i++) {
+        const at = this.index.get(delta.removed[i])!;
+        model[at] = delta.added[i];
+        this.index.delete(delta.removed[i]);
+        this.index.set(delta.added[i], at);
+      }
+      this.model = model;
+    } else {
+      const model: ProxyService[] = [];
+      for (const b of this.built.values()) for (const p of b.ports) model.push(p);
+      this.setModel(model.sort(compareProxyServices));
     }
-    this.model = model.sort(compareProxyServices);
-    this.problems = problems;
-    return { model: this.model, problems: this.problems };
+    if (problemsChanged || this.problems.length) {
+      const problems: ModelProblem[] = [];
+      for (const b of this.built.values()) for (const p of b.problems) problems.push(p);
+      this.problems = problems;
+    }
+    return { model: this.model, problems: this.problems, delta };
+  }
+
+  private setModel(model: ProxyService[]): void {
+    this.model = model;
+    this.index = new Map(model.map((p, i) => [p, i]));
   }
 }

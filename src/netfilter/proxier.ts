@@ -1,41 +1,30 @@
 // The proxier: keeps the host's Service rules equal to the Services and Endpoints it is given. Every
-// change schedules a sync at once (coalesced, never lost); a sync renders everything (pure), diffs
-// chain by chain against what it last wrote and sends only the difference to iptables-restore. A
-// periodic full resync compares with what the kernel really holds and repairs it.
+// change schedules a sync at once (coalesced, never lost); a sync builds the proxy model (only the
+// Services that changed) and hands it to the data plane of the chosen mode, iptables or nftables, which
+// writes only the difference. A periodic full resync compares with what the kernel really holds and
+// repairs it. The device, routes and UDP conntrack cleanup are the same in both modes.
 
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Endpoints, EndpointSlice, Service } from '../api/types.js';
 import type { HostNames } from '../config.js';
 import { conntrackDelete, planConntrackCleanup } from './conntrack.js';
-import { applyDevice, planDevice, readDevice, type DeviceAction, type DeviceState } from './device.js';
-import { diffChains } from './diff.js';
-import { ensureJumps, iptablesRestore, iptablesSave, jumpHostsFrom, type JumpHosts, type JumpPlan } from './iptables.js';
+import { applyDevice, planDevice, readDevice } from './device.js';
+import { ensureJumps, iptablesRestore, iptablesSave } from './iptables.js';
+import { IptablesPlane } from './iptables-plane.js';
 import { proxyMetrics, type ProxyMetrics } from './metrics.js';
-import { ModelCache } from './model-cache.js';
+import { ModelCache, type ModelDelta } from './model-cache.js';
 import type { ModelProblem, ProxyService } from './model.js';
-import { chainNames, type ChainNames, type Table } from './names.js';
-import { DEFAULT_BATCH_LINES, newRenderCache, renderRules, TABLES, type ChainRules, type RenderConfig } from './render.js';
-import { ownedChains, parseSave, type SavedTable } from './save-parse.js';
+import { chainNames, type ChainNames } from './names.js';
+import { nftApply, nftDeleteTable, nftListChains, nftListTable } from './nft.js';
+import { NftPlane } from './nft-plane.js';
+import { renderNft } from './nft-render.js';
+import type { DataPlane, NetfilterHost, ProxierLogger, ProxyMode, SyncResult } from './plane.js';
+import { DEFAULT_BATCH_LINES, renderRules, type RenderConfig } from './render.js';
 import { cidrContains, normalizeCIDR } from '../util/ip.js';
 
+export type { DataPlane, NetfilterHost, ProxierLogger, ProxyMode, SyncResult } from './plane.js';
+export { tableOrder } from './iptables-plane.js';
 export { cleanupNetfilter } from './cleanup.js';
-
-export interface ProxierLogger {
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
-}
-
-/** The host side effects, replaceable so the scheduling logic can be tested without root. */
-export interface NetfilterHost {
-  restore(text: string): Promise<void>;
-  save(table: Table): Promise<string>;
-  /** `known`: the host chains as a full resync just read them (else they are listed). */
-  ensureJumps(cn: ChainNames, known?: JumpHosts): Promise<JumpPlan>;
-  conntrackDelete(args: string[]): Promise<number>;
-  readDevice(dev: string): Promise<DeviceState>;
-  applyDevice(dev: string, actions: DeviceAction[]): Promise<void>;
-}
 
 export const hostTools: NetfilterHost = {
   restore: iptablesRestore,
@@ -44,6 +33,10 @@ export const hostTools: NetfilterHost = {
   conntrackDelete,
   readDevice,
   applyDevice,
+  nftApply,
+  nftListTable,
+  nftListChains,
+  nftDeleteTable,
 };
 
 export interface ProxierOptions {
@@ -57,6 +50,10 @@ export interface ProxierOptions {
   /** Endpoints on other nodes are not local (externalTrafficPolicy: Local); default: all local. */
   nodeName?: string;
   masqueradeMark?: string;
+  /** The data plane; default iptables here (the server picks nftables where it works, see mode.ts). */
+  mode?: ProxyMode;
+  /** nftables details (tests): deferred chain deletes as on kernels before 6.2, and the clock. */
+  nft?: { deferChainDeletes?: boolean; now?: () => number };
   /** Largest iptables-restore input of one sync before it is sliced (default 10,000 lines, see toRestoreBatches). */
   restoreBatchLines?: number;
   /** Minimum time between the starts of two syncs. Default 0: sync at once. */
@@ -67,45 +64,11 @@ export interface ProxierOptions {
   host?: NetfilterHost;
 }
 
-export interface SyncResult {
-  ok: boolean;
-  full: boolean;
-  error?: Error;
-  /** Chains written + deleted, per table. */
-  chainsWritten: number;
-  chainsDeleted: number;
-  rulesWritten: number;
-  durationMs: number;
-}
-
 const DEFAULT_RESYNC = '*/30 * * * * *';
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
 
 const silent: ProxierLogger = { info() {}, warn() {}, error() {} };
-
-/**
- * The order to write the tables in. Each restore is atomic per table only, so in between the kernel
- * holds the new nat rules with the old filter rules (or the reverse). A Service losing its last
- * endpoint must get its filter REJECT before its nat DNAT goes, and one gaining its first endpoint its
- * DNAT before the REJECT goes; otherwise a connection in the gap is neither NATed nor rejected and its
- * SYN dies on the service device (a 1 s retransmit for the client). When both happen in one sync the
- * gaining Services win: they are the ones with traffic waiting.
- */
-export function tableOrder(prev: ProxyService[] | undefined, next: ProxyService[]): readonly Table[] {
-  if (!prev) return TABLES;
-  const ready = (s: ProxyService) => s.endpoints.some((e) => e.ready);
-  const before = new Map(prev.map((s) => [`${s.key}/${s.protocol}`, ready(s)]));
-  let losing = false;
-  for (const s of next) {
-    const was = before.get(`${s.key}/${s.protocol}`);
-    if (was === undefined) continue;
-    const now = ready(s);
-    if (!was && now) return ['nat', 'filter'];
-    if (was && !now) losing = true;
-  }
-  return losing ? ['filter', 'nat'] : TABLES;
-}
 
 export class Proxier {
   private readonly opts: ProxierOptions;
@@ -117,17 +80,15 @@ export class Proxier {
   private readonly minInterval: number;
   private readonly resyncSchedule: string;
   private readonly routes: string[];
-  private readonly batchLines: number;
 
   private readonly inputs: ModelCache;
 
-  private readonly cache = newRenderCache();
-  /** What the kernel holds of ours, per table, as far as we know; a missing table is written whole. */
-  private written: Partial<Record<Table, ChainRules>> = {};
+  private readonly plane: DataPlane;
   private prevModel?: ProxyService[];
+  private lastSyncFailed = false;
   private appliedAddresses?: string;
-  private jumpsInPlace = false;
   private gauges = new Map<string, number>();
+  private gaugesSet = false;
   private knownProblems = new Set<string>();
 
   private started = false;
@@ -164,8 +125,20 @@ export class Proxier {
     renderRules([], this.renderCfg);
     this.host = opts.host ?? hostTools;
     this.log = opts.logger ?? silent;
+    const mode = opts.mode ?? 'iptables';
+    if (mode === 'nftables') {
+      const render = { names: opts.names, podCIDR: opts.podCIDR, serviceCIDR: opts.serviceCIDR, masqueradeMark: opts.masqueradeMark };
+      renderNft([], render);
+      this.plane = new NftPlane({ host: this.host, render, chains: this.cn, log: this.log, metrics: this.metrics, ...opts.nft });
+    } else if (mode === 'iptables') {
+      this.plane = new IptablesPlane(this.host, this.cn, this.renderCfg, opts.restoreBatchLines ?? DEFAULT_BATCH_LINES, this.log);
+    } else {
+      throw new Error(`proxy mode ${JSON.stringify(mode)}: expected nftables or iptables`);
+    }
+    // Counters show 0 from the start (a labelled series only exists once touched).
+    this.metrics.syncErrors.inc({ mode: this.plane.mode }, 0);
+    this.metrics.rulesWritten.inc({ mode: this.plane.mode }, 0);
     this.minInterval = opts.minSyncIntervalMs ?? 0;
-    this.batchLines = opts.restoreBatchLines ?? DEFAULT_BATCH_LINES;
     this.resyncSchedule = opts.resyncSchedule ?? DEFAULT_RESYNC;
     if (!cron.validate(this.resyncSchedule)) throw new Error(`resync schedule ${JSON.stringify(this.resyncSchedule)} is not a valid cron expression`);
     this.routes = [normalizeCIDR(opts.serviceCIDR), ...(opts.lbPool ? [normalizeCIDR(opts.lbPool)] : [])];
@@ -178,6 +151,10 @@ export class Proxier {
 
   get chains(): ChainNames {
     return this.cn;
+  }
+
+  get mode(): ProxyMode {
+    return this.plane.mode;
   }
 
   /** Creates the device and routes, writes the rules (comparing with what a previous run left) and starts the periodic resync. */
@@ -313,64 +290,25 @@ export class Proxier {
 
   private async syncOnce(full: boolean): Promise<SyncResult> {
     const t0 = performance.now();
-    const end = this.metrics.syncDuration.startTimer();
+    const mode = { mode: this.plane.mode };
+    const end = this.metrics.syncDuration.startTimer(mode);
     const result: SyncResult = { ok: true, full, chainsWritten: 0, chainsDeleted: 0, rulesWritten: 0, durationMs: 0 };
-    let knownJumps: JumpHosts | undefined;
     try {
-      if (full) {
-        // Compare with the kernel, not with our memory: this is what repairs a hand-deleted rule. Read
-        // before taking the model: reading a big ruleset takes a while, and a change that arrives
-        // meanwhile is then part of this sync instead of waiting for the next one. Only this loop
-        // writes our chains, so what was read is still what the kernel holds when we write.
-        const saved: Partial<Record<string, SavedTable>> = {};
-        // Both tables at once: each dump can take tens of milliseconds when the host holds big rulesets.
-        const dumps = await Promise.all(TABLES.map((t) => this.host.save(t)));
-        TABLES.forEach((t, i) => {
-          saved[t] = parseSave(dumps[i])[t];
-          this.written[t] = ownedChains(saved[t], this.cn.isOwned);
-        });
-        // Our restores never touch the built-in chains, so the jumps can be checked against this read.
-        knownJumps = jumpHostsFrom(saved);
-      }
-      const { model, problems } = this.inputs.current();
+      // Read before taking the model: reading a big ruleset takes a while, and a change that arrives
+      // meanwhile is then part of this sync instead of waiting for the next one.
+      if (full) await this.plane.readKernel();
+      const { model, problems, delta } = this.inputs.current();
       this.reportProblems(problems);
-      const rendered = renderRules(model, this.renderCfg, this.cache);
       await this.syncDevice(model, full);
-      const diff = diffChains(this.written, rendered.tables, { normalize: full });
-      let firstError: Error | undefined;
-      for (const t of tableOrder(this.prevModel, model)) {
-        if (diff.write[t].length === 0 && diff.del[t].length === 0) {
-          // Same content: keep the new arrays so the next diff can compare by reference.
-          this.written[t] = rendered.tables[t];
-          continue;
-        }
-        try {
-          // One input (atomic) unless the change is large; see toRestoreBatches for why slices stay consistent.
-          for (const text of rendered.toRestoreBatches(t, diff.write[t], diff.del[t], this.batchLines)) await this.host.restore(text);
-          this.written[t] = rendered.tables[t];
-          result.chainsWritten += diff.write[t].length;
-          result.chainsDeleted += diff.del[t].length;
-          for (const c of diff.write[t]) result.rulesWritten += rendered.tables[t].get(c)!.length;
-        } catch (e) {
-          // This table's restore was atomic: the kernel still holds what `written` says.
-          firstError ??= e as Error;
-        }
-      }
-      if (firstError) throw firstError;
-      if (full || !this.jumpsInPlace) {
-        const plan = await this.host.ensureJumps(this.cn, knownJumps);
-        if (this.jumpsInPlace && plan.insert.length + plan.remove.length > 0) {
-          this.log.warn(`proxy: repaired ${plan.insert.length} missing and ${plan.remove.length} extra jump rule(s)`);
-        }
-        this.jumpsInPlace = true;
-      }
-      await this.cleanConntrack(model);
-      this.updateEndpointGauges(model);
-      this.metrics.rulesWritten.inc(result.rulesWritten);
-      this.metrics.lastSync.set(Date.now() / 1000);
-      if (full && (result.chainsWritten || result.chainsDeleted) && this.syncsStarted > 1) {
-        this.log.warn(`proxy: full resync repaired ${result.chainsWritten} chain(s) and deleted ${result.chainsDeleted} stale chain(s)`);
-      }
+      // After a failed sync the delta since the last success is lost: the plane compares whole states then.
+      const repaired = await this.plane.write(model, this.prevModel, full, result, this.lastSyncFailed ? undefined : delta);
+      await this.cleanConntrack(model, delta);
+      this.updateEndpointGauges(model, delta);
+      this.lastSyncFailed = false;
+      this.metrics.rulesWritten.inc(mode, result.rulesWritten);
+      if (result.elementsWritten) this.metrics.elementsWritten.inc(mode, result.elementsWritten);
+      this.metrics.lastSync.set(mode, Date.now() / 1000);
+      if (full && repaired && this.syncsStarted > 1) this.log.warn(`proxy: full resync ${repaired}`);
       this.lastError = undefined;
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
@@ -378,8 +316,9 @@ export class Proxier {
       result.error = err;
       this.lastError = err;
       // After a failure we no longer trust our picture of the kernel; the retry reads it back.
-      this.jumpsInPlace = false;
-      this.metrics.syncErrors.inc();
+      this.plane.reset();
+      this.lastSyncFailed = true;
+      this.metrics.syncErrors.inc(mode);
       this.log.error(`proxy: sync failed, previous rules stay in force: ${err.message}`);
     } finally {
       end();
@@ -403,8 +342,9 @@ export class Proxier {
     this.appliedAddresses = id;
   }
 
-  private async cleanConntrack(model: ProxyService[]): Promise<void> {
-    const plan = planConntrackCleanup(this.prevModel, model);
+  /** `delta` (the changed service ports) when the previous sync succeeded: unchanged ones never need a cleanup. */
+  private async cleanConntrack(model: ProxyService[], delta: ModelDelta): Promise<void> {
+    const plan = this.lastSyncFailed || !this.prevModel ? planConntrackCleanup(this.prevModel, model) : planConntrackCleanup(delta.removed, delta.added);
     this.prevModel = model;
     for (const args of plan) {
       try {
@@ -417,16 +357,32 @@ export class Proxier {
   }
 
   /** Only values that changed are written: 10,000 label lookups per sync would cost more than the sync. */
-  private updateEndpointGauges(model: ProxyService[]): void {
-    const next = new Map<string, number>();
-    for (const s of model) {
+  private updateEndpointGauges(model: ProxyService[], delta: ModelDelta): void {
+    const ready = (s: ProxyService) => {
       let n = 0;
       for (const e of s.endpoints) if (e.ready) n++;
-      next.set(s.key, n);
-      if (this.gauges.get(s.key) !== n) this.metrics.endpoints.set({ service: s.key }, n);
+      return n;
+    };
+    const label = (service: string) => ({ service, mode: this.plane.mode });
+    if (!this.lastSyncFailed && this.gaugesSet) {
+      const added = new Set(delta.added.map((s) => s.key));
+      for (const s of delta.removed) if (!added.has(s.key) && this.gauges.delete(s.key)) this.metrics.endpoints.remove(label(s.key));
+      for (const s of delta.added) {
+        const n = ready(s);
+        if (this.gauges.get(s.key) !== n) this.metrics.endpoints.set(label(s.key), n);
+        this.gauges.set(s.key, n);
+      }
+      return;
     }
-    for (const k of this.gauges.keys()) if (!next.has(k)) this.metrics.endpoints.remove({ service: k });
+    const next = new Map<string, number>();
+    for (const s of model) {
+      const n = ready(s);
+      next.set(s.key, n);
+      if (this.gauges.get(s.key) !== n) this.metrics.endpoints.set(label(s.key), n);
+    }
+    for (const k of this.gauges.keys()) if (!next.has(k)) this.metrics.endpoints.remove(label(k));
     this.gauges = next;
+    this.gaugesSet = true;
   }
 
   private reportProblems(problems: ModelProblem[]): void {

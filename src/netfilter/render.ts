@@ -122,7 +122,12 @@ export function renderRules(model: ProxyService[], cfg: RenderConfig, cache?: Re
   // Top-level chains first, always present (even empty), so jumps into them never dangle.
   nat.set(cn.services, natServices);
   nat.set(cn.nodePorts, nodePorts);
-  nat.set(cn.markMasq, [`-A ${cn.markMasq} -j MARK --set-xmark ${mark}/${mark}`]);
+  nat.set(cn.markMasq, [
+    // The host's own addresses need no SNAT: the Pod answers the host through the host, so masquerading
+    // only costs (a NAT port per connection, and TIME_WAIT clashes in the Pod; issue 18, item 4).
+    `-A ${cn.markMasq} ! -s 127.0.0.0/8 ${commentArgs('kubelite: the host needs no SNAT')} -m addrtype --src-type LOCAL -j RETURN`,
+    `-A ${cn.markMasq} -j MARK --set-xmark ${mark}/${mark}`,
+  ]);
   nat.set(cn.postrouting, [
     `-A ${cn.postrouting} -m mark ! --mark ${mark}/${mark} -j RETURN`,
     // Clear the bit so a packet re-entering the stack (hairpin through a bridge) is not masqueraded twice.
@@ -131,11 +136,7 @@ export function renderRules(model: ProxyService[], cfg: RenderConfig, cache?: Re
   ]);
   filter.set(cn.services, filterServices);
   filter.set(cn.extServices, extServices);
-  filter.set(cn.forward, [
-    `-A ${cn.forward} ${commentArgs('kubelite forwarding rules')} -m mark --mark ${mark}/${mark} -j ACCEPT`,
-    `-A ${cn.forward} -s ${podCIDR} ${commentArgs('kubelite forwarding conntrack rule')} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
-    `-A ${cn.forward} -d ${podCIDR} ${commentArgs('kubelite forwarding conntrack rule')} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT`,
-  ]);
+  filter.set(cn.forward, forwardRules(cn, mark, podCIDR));
 
   for (const s of model) {
     let f = cache?.fragments.get(s);
@@ -165,6 +166,18 @@ export function renderRules(model: ProxyService[], cfg: RenderConfig, cache?: Re
     toRestoreBatches: (table, write, del, maxLines = DEFAULT_BATCH_LINES) =>
       restoreBatches(tables, table, table === 'nat' ? groups : [], [cn.markMasq, cn.postrouting], [...write], [...del], maxLines),
   };
+}
+
+/**
+ * The filter chain that accepts forwarded service traffic Docker's FORWARD policy (DROP) would drop.
+ * The nftables mode keeps it too: an accept in another table cannot override Docker's drop.
+ */
+export function forwardRules(cn: ChainNames, mark: string, podCIDR: string): string[] {
+  return [
+    `-A ${cn.forward} ${commentArgs('kubelite forwarding rules')} -m mark --mark ${mark}/${mark} -j ACCEPT`,
+    `-A ${cn.forward} -s ${podCIDR} ${commentArgs('kubelite forwarding conntrack rule')} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+    `-A ${cn.forward} -d ${podCIDR} ${commentArgs('kubelite forwarding conntrack rule')} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT`,
+  ];
 }
 
 function restoreBatches(
@@ -332,11 +345,14 @@ function restoreText(tables: Record<Table, ChainRules>, write: ChainSet, del: Ch
  * The rules of ours that live in chains we do not own. Jumps go in first (`-I <chain> 1`) so they run
  * before Docker's rules; Docker puts its own back on top when it restarts, which is harmless.
  */
-export function jumpRules(cn: ChainNames, opts: { dockerUser: boolean }): JumpRule[] {
+export function jumpRules(cn: ChainNames, opts: { dockerUser: boolean; forwardOnly?: boolean }): JumpRule[] {
   const j = (table: Table, chain: string, args: string[]): JumpRule => ({ table, chain, args, line: `-A ${chain} ${saveArgs(args)}` });
   const portals = ['-m', 'comment', '--comment', 'kubelite service portals', '-j', cn.services];
   const newPortals = ['-m', 'conntrack', '--ctstate', 'NEW', ...portals];
   const newExt = ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'kubelite externally-visible service portals', '-j', cn.extServices];
+  const forward = j('filter', opts.dockerUser ? 'DOCKER-USER' : 'FORWARD', ['-m', 'comment', '--comment', 'kubelite forwarding rules', '-j', cn.forward]);
+  // The nftables mode keeps only the forward accept (see forwardRules).
+  if (opts.forwardOnly) return [forward];
   return [
     j('nat', 'PREROUTING', portals),
     j('nat', 'OUTPUT', portals),
@@ -345,7 +361,7 @@ export function jumpRules(cn: ChainNames, opts: { dockerUser: boolean }): JumpRu
     j('filter', 'FORWARD', newExt),
     j('filter', 'FORWARD', newPortals),
     j('filter', 'OUTPUT', newPortals),
-    j('filter', opts.dockerUser ? 'DOCKER-USER' : 'FORWARD', ['-m', 'comment', '--comment', 'kubelite forwarding rules', '-j', cn.forward]),
+    forward,
   ];
 }
 

@@ -39,6 +39,8 @@ export interface AppContext {
   subresources?: Map<string, SubresourceHandler>;
   /** Readiness checks for /readyz (name -> ok). */
   readiness?: () => Record<string, boolean>;
+  /** Authenticates and authorises every request (server/auth); without it, the admin bearer token alone. */
+  authenticate?: express.RequestHandler;
   /** Called on every API request (the idle collector counts them). */
   onRequest?: () => void;
   /** Open watches one client (remote address + credential) may hold; default DEFAULT_MAX_WATCHES_PER_CLIENT. */
@@ -61,12 +63,15 @@ export function createApp(ctx: AppContext): express.Express {
   app.set('query parser', 'simple');
   ctx.publicRoutes?.(app);
 
-  app.use((req, res, next) => {
-    // /healthz, /readyz and /version are public in Kubernetes too (system:public-info-viewer).
-    if (PUBLIC_PATHS.has(req.path)) return next();
-    if (!authorized(req.headers.authorization, ctx.token)) return sendError(res, errors.unauthorized());
-    next();
-  });
+  app.use(
+    ctx.authenticate ??
+      ((req, res, next) => {
+        // /healthz, /readyz and /version are public in Kubernetes too (system:public-info-viewer).
+        if (PUBLIC_PATHS.has(req.path)) return next();
+        if (!authorized(req.headers.authorization, ctx.token)) return sendError(res, errors.unauthorized());
+        next();
+      }),
+  );
 
   app.get(['/healthz', '/livez'], (_req, res) => {
     res.type('text/plain').send('ok');

@@ -296,7 +296,8 @@ export function decodeMessage(name: string, buf: Buffer): Record<string, unknown
 function messageFor(apiVersion: string, kind: string): string {
   if (['DeleteOptions', 'Status', 'WatchEvent'].includes(kind)) return `apis.meta.v1.${kind}`;
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
-  const pkg = group === '' ? 'core' : group.replace(/\.k8s\.io$/, '');
+  // Go packages are named after the group's first label (rbac.authorization.k8s.io -> rbac).
+  const pkg = group === '' ? 'core' : group === 'rbac.authorization.k8s.io' ? 'rbac' : group.replace(/\.k8s\.io$/, '');
   return `${pkg}.${version}.${kind}`;
 }
 

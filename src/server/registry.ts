@@ -486,7 +486,7 @@ export class Registry implements ApiClient {
 
   // ---------------------------------------------------------------- subresources
 
-  /** Serves POST `<plural>/<subresource>` with a handler a component owns (nodes/stats). */
+  /** Serves POST `<plural>/<subresource>` with a handler a component owns (nodes/stats, serviceaccounts/token). */
   addSubresourceHandler(res: ResourceInfo, subresource: string, handler: SubresourceCreator): void {
     this.subresourceHandlers.set(`${res.plural}.${res.group}/${subresource}`, handler);
   }

@@ -230,6 +230,18 @@ export const PROTO_ROOTS = [
   '.k8s.io.api.scheduling.v1.PriorityClass',
   '.k8s.io.api.networking.v1.NetworkPolicy',
   '.k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions',
+  '.k8s.io.api.core.v1.ServiceAccount',
+  '.k8s.io.api.authentication.v1.TokenRequest',
+  '.k8s.io.api.authentication.v1.TokenReview',
+  '.k8s.io.api.authentication.v1.SelfSubjectReview',
+  '.k8s.io.api.authorization.v1.SelfSubjectAccessReview',
+  '.k8s.io.api.authorization.v1.SelfSubjectRulesReview',
+  '.k8s.io.api.authorization.v1.SubjectAccessReview',
+  '.k8s.io.api.authorization.v1.LocalSubjectAccessReview',
+  '.k8s.io.api.rbac.v1.Role',
+  '.k8s.io.api.rbac.v1.ClusterRole',
+  '.k8s.io.api.rbac.v1.RoleBinding',
+  '.k8s.io.api.rbac.v1.ClusterRoleBinding',
 ];
 
 function shortName(full: string): string {

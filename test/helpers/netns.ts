@@ -58,9 +58,10 @@ export interface FakePod {
 
 /**
  * A namespace `${ns}` with eth0 = `ip`/prefix on `bridge`, default route via the bridge's gateway.
- * The host side of the veth is `hostIf` (<= 15 characters), in hairpin mode unless `hairpin: false`.
+ * The host side of the veth is `hostIf` (<= 15 characters), in hairpin mode unless `hairpin: false`;
+ * `mac` fixes the Pod's MAC address.
  */
-export async function createPod(bridge: TestBridge, ns: string, hostIf: string, ip: string, opts: { hairpin?: boolean } = {}): Promise<FakePod> {
+export async function createPod(bridge: TestBridge, ns: string, hostIf: string, ip: string, opts: { hairpin?: boolean; mac?: string } = {}): Promise<FakePod> {
   if (!NETNS_RE.test(ns)) throw new Error(`bad netns name ${JSON.stringify(ns)}`);
   checkIf(hostIf);
   await exec('ip', ['netns', 'del', ns]);
@@ -68,6 +69,11 @@ export async function createPod(bridge: TestBridge, ns: string, hostIf: string, 
   const peer = `${hostIf}p`.slice(0, 15);
   await execOk('ip', ['netns', 'add', ns]);
   await execOk('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', peer]);
+  // A Pod made again with the same address and MAC is not hidden behind stale neighbour entries.
+  if (opts.mac) {
+    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(opts.mac)) throw new Error(`bad MAC address ${JSON.stringify(opts.mac)}`);
+    await execOk('ip', ['link', 'set', peer, 'address', opts.mac]);
+  }
   await execOk('ip', ['link', 'set', peer, 'netns', ns]);
   await execOk('ip', ['link', 'set', hostIf, 'master', bridge.name, 'up']);
   // With br_netfilter, a packet DNATed back to the Pod that sent it is bridged out of the port it came

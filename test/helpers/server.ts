@@ -16,7 +16,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
  * Address plan for a test slot (1-60). Each integration test file takes its own slot:
  *  1 cli-e2e, 2 pods, 3 deployments, 4 services, 5 dns, 6 kubectl, 7 client-node, 8 ingress,
  *  9 faults, 10 rollout, 11 restart, 12 services (second file), 13 kubectl-workloads, 14 kubectl-portforward,
- *  15-20 spare; benches use 40+.
+ *  15-20 spare, 21 services in the iptables mode (services-iptables.test.ts); benches use 40+.
  */
 export function slotConfig(slot: number) {
   if (!Number.isInteger(slot) || slot < 1 || slot > 60) throw new Error(`slot ${slot} out of range`);

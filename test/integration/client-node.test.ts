@@ -55,7 +55,8 @@ test('loadFromFile and list: namespaces, configmaps with a label selector', asyn
   await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'a', labels: { tier: 'x' } }, data: { k: 'v' } } });
   await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'b', labels: { tier: 'y' } } } });
   const all = await core.listNamespacedConfigMap({ namespace: ns });
-  t.deepEqual(all.items.map((c) => c.metadata?.name).sort(), ['a', 'b']);
+  // kube-root-ca.crt is in every namespace, as in Kubernetes.
+  t.deepEqual(all.items.map((c) => c.metadata?.name).sort(), ['a', 'b', 'kube-root-ca.crt']);
   const x = await core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'tier=x' });
   t.deepEqual(x.items.map((c) => c.metadata?.name), ['a']);
   t.deepEqual(x.items[0].data, { k: 'v' });
@@ -136,7 +137,7 @@ test('delete: the object, then a 404; deletecollection by label', async (t) => {
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name, labels: { batch: name === 'keep' ? 'no' : 'yes' } } } });
   }
   await core.deleteCollectionNamespacedConfigMap({ namespace: ns, labelSelector: 'batch=yes' });
-  t.deepEqual((await core.listNamespacedConfigMap({ namespace: ns })).items.map((c) => c.metadata?.name), ['keep']);
+  t.deepEqual((await core.listNamespacedConfigMap({ namespace: ns })).items.map((c) => c.metadata?.name).filter((n) => n !== 'kube-root-ca.crt'), ['keep']);
 });
 
 test('Watch streams ADDED, MODIFIED and DELETED from a list resourceVersion', async (t) => {
@@ -193,7 +194,7 @@ test('makeInformer keeps a cache and calls add/update/delete', async (t) => {
   await waitFor(() => calls.includes('update live 2'), 10_000, 'update live');
   await core.deleteNamespacedConfigMap({ name: 'pre', namespace: ns });
   await waitFor(() => calls.includes('delete pre'), 10_000, 'delete pre');
-  t.deepEqual(informer.list(ns).map((o) => o.metadata?.name), ['live']);
+  t.deepEqual(informer.list(ns).map((o) => o.metadata?.name).filter((n) => n !== 'kube-root-ca.crt'), ['live']);
   t.is(informer.get('live', ns)?.data?.v, '2');
   t.is(failure, undefined);
 });

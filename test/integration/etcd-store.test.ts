@@ -88,6 +88,12 @@ test.serial('two servers on one etcd serve the same objects; kubectl through eit
   t.teardown(() => w.stop());
   await b.client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'from-b', namespace: 'default' } });
   await waitFor(() => seen.includes('ADDED from-b'), 10_000, 'A to see B\'s write');
+  // A ServiceAccount token one server issued is accepted by the other (the cluster shares one signing key).
+  await waitFor(() => b.client.get(R.serviceaccounts, 'default', 'default'), 15_000, 'the default ServiceAccount');
+  const issued = await kubectl(b.kubeconfig, ['create', 'token', 'default', '-n', 'default']);
+  t.is(issued.code, 0, issued.stderr);
+  const who = await kubectl(a.kubeconfig, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}', `--token=${issued.stdout.trim()}`]);
+  t.is(who.stdout, 'system:serviceaccount:default:default', who.stderr);
   // Services created through both servers at once never share a ClusterIP or a NodePort.
   const made = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).client.create<Service>(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: `s${i}`, namespace: 'default' }, spec: { type: 'NodePort', selector: { app: 'x' }, ports: [{ port: 80 }] } })));
   t.is(new Set(made.map((x) => x.spec.clusterIP)).size, 16);

@@ -6,16 +6,20 @@
 import test from 'ava';
 import type { Deployment, Endpoints, Pod, Service } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
-import { exec } from '../../src/util/exec.js';
 import { isStatusError } from '../../src/api/errors.js';
 import { LABELS } from '../../src/agent/labels.js';
 import { cleanupInstance, slotConfig, startTestServer, waitFor, type TestServer, waitForServiceRoute } from '../helpers/server.js';
 import { assertLocalRoute, hostUplinkAddress, localGet, localGetMany } from '../helpers/netns.js';
 import { dockerClient, execIn } from '../helpers/docker.js';
+import { dnatTargets, testProxyMode } from '../helpers/dataplane.js';
+import { hostNames } from '../../src/config.js';
 
 const SLOT = 12;
 const slot = slotConfig(SLOT);
 const NODE_PORT = slot.nodePortRange[0] + 7;
+const names = hostNames({ instance: slot.instance });
+/** The default mode (nftables here); KUBELITE_TEST_PROXY_MODE=iptables runs this file in the other. */
+const MODE = testProxyMode('nftables');
 
 let server: TestServer | undefined;
 let hostIP = '';
@@ -85,7 +89,7 @@ let vip = '';
 test.before(async () => {
   if (process.getuid?.() !== 0) throw new Error('the services integration tests need root (iptables, Docker)');
   hostIP = (await hostUplinkAddress()) ?? '';
-  server = await startTestServer({ slot: SLOT, args: ['--disable', 'dns,ingress'] });
+  server = await startTestServer({ slot: SLOT, args: ['--disable', 'dns,ingress', ...(MODE === 'iptables' ? ['--proxy-mode', 'iptables'] : [])] });
   await waitForServiceRoute(slot);
   const deploy: Deployment = {
     apiVersion: 'apps/v1',
@@ -158,8 +162,8 @@ test.serial('deleting a Pod takes it out of rotation before it stops: no failed 
   await until(async () => !(await readyAddresses('echo')).includes(ip), 10_000, 'victim out of the Endpoints', 10);
   // Whatever was already in flight may still land; anything sent after the rules moved must not.
   await until(async () => {
-    const nat = (await exec('iptables-save', ['-t', 'nat'])).stdout;
-    return !nat.split('\n').some((l) => l.includes('"default/echo:http"') && l.includes(`--to-destination ${ip}:`));
+    const now = await dnatTargets(MODE, names, 'default/echo:http');
+    return now.length > 0 && !now.includes(ip);
   }, 10_000, 'victim out of the rules', 10);
   await new Promise((r) => setTimeout(r, 50));
   gone = true;

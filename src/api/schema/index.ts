@@ -5,10 +5,11 @@
 import type { ResourceInfo } from '../resources.js';
 import { RESOURCES } from '../resources.js';
 import { appsSchemas } from './apps.js';
-import { APIEXTENSIONS, APPS, AUTOSCALING_V1, AUTOSCALING_V2, BATCH, CORE, COORDINATION, DISCOVERY, NET, POLICY, REF_PREFIX, SCHEDULING, STORAGE, type Schema } from './builders.js';
+import { APIEXTENSIONS, APPS, AUTHN, AUTHZ, AUTOSCALING_V1, AUTOSCALING_V2, BATCH, CORE, COORDINATION, DISCOVERY, NET, POLICY, RBAC, REF_PREFIX, SCHEDULING, STORAGE, type Schema } from './builders.js';
 import { apiextensionsSchemas } from './apiextensions.js';
 import { autoscalingSchemas } from './autoscaling.js';
 import { policySchemas } from './policy.js';
+import { accountSchemas } from './accounts.js';
 import { batchSchemas } from './batch.js';
 import { storageSchemas } from './storage.js';
 import { workloadSchemas } from './workloads.js';
@@ -45,6 +46,7 @@ export function allSchemas(): Record<string, Schema> {
       ...appsSchemas(),
       ...networkingSchemas(),
       ...coordinationSchemas(),
+      ...accountSchemas(),
       ...workloadSchemas(),
       ...batchSchemas(),
       ...storageSchemas(),
@@ -62,6 +64,9 @@ const GROUP_PREFIX: Record<string, string> = {
   'networking.k8s.io': NET,
   'discovery.k8s.io': DISCOVERY,
   'coordination.k8s.io': COORDINATION,
+  'rbac.authorization.k8s.io': RBAC,
+  'authorization.k8s.io': AUTHZ,
+  'authentication.k8s.io': AUTHN,
   batch: BATCH,
   'storage.k8s.io': STORAGE,
   'apiextensions.k8s.io': APIEXTENSIONS,

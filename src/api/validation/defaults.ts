@@ -4,6 +4,7 @@
 
 import type { ResourceInfo } from '../resources.js';
 import { isObj, listAt, type Obj } from './field.js';
+import { defaultBindingSubjects } from './rbac.js';
 import { defaultWorkloadKind } from './defaults-workloads.js';
 import { defaultPolicyKind } from './defaults-policy.js';
 
@@ -221,6 +222,10 @@ export function applyDefaults(res: ResourceInfo, obj: Obj): void {
         if (!p.protocol) p.protocol = 'TCP';
         if (p.name === undefined) p.name = '';
       }
+      break;
+    case 'RoleBinding':
+    case 'ClusterRoleBinding':
+      defaultBindingSubjects(obj);
       break;
     case 'StatefulSet':
     case 'DaemonSet':

@@ -14,6 +14,7 @@ import { validatePodSpec } from './pod.js';
 import { checkSchema } from './schema-check.js';
 import { validateEndpoints, validateEndpointSlice, validateServiceSpec } from './service.js';
 import { validateUpdate } from './update.js';
+import { validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from './rbac.js';
 import { validateControllerRevision, validateDaemonSet, validateStatefulSet } from './workloads.js';
 import { validateCronJob, validateJob } from './batch.js';
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from './storage.js';
@@ -51,6 +52,10 @@ const KIND_RULES: Record<string, KindRule> = {
   Node: (o) => validateNode(o),
   Namespace: (o) => validateNamespace(o),
   Event: (o) => validateEvent(o),
+  Role: (o) => validateRole(o),
+  ClusterRole: (o) => validateClusterRole(o),
+  RoleBinding: (o, old) => validateRoleBinding(o, old),
+  ClusterRoleBinding: (o, old) => validateClusterRoleBinding(o, old),
   StatefulSet: (o) => validateStatefulSet(o),
   DaemonSet: (o) => validateDaemonSet(o),
   ControllerRevision: (o) => validateControllerRevision(o),

@@ -3,6 +3,7 @@
 
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue, maskTrailingDash } from '../names.js';
 import type { ResourceInfo } from '../resources.js';
+import { isPathSegmentName } from './rbac.js';
 import type { LabelSelector } from '../types.js';
 import { type Causes, child, each, forbidden, index, invalid, isObj, listAt, objAt, required, strAt, strMapAt, tooLong } from './field.js';
 
@@ -15,6 +16,11 @@ export function nameRule(res: ResourceInfo): (name: string) => string[] {
       return isDNS1123Label;
     case 'Service':
       return isDNS1035Label;
+    case 'Role':
+    case 'ClusterRole':
+    case 'RoleBinding':
+    case 'ClusterRoleBinding':
+      return isPathSegmentName;
     default:
       return isDNS1123Subdomain;
   }

@@ -21,10 +21,16 @@ class FakeHost implements NetfilterHost {
   device: DeviceState = { exists: false, up: false, routes: [], addresses: [] };
   deviceActions: DeviceAction[] = [];
   failures = 0;
+  /** While set, restore() waits for it (after calling onGated): a sync held inside iptables-restore. */
   gate?: Promise<void>;
+  onGated?: () => void;
+  onSave?: () => void;
 
   async restore(text: string): Promise<void> {
-    if (this.gate) await this.gate;
+    if (this.gate) {
+      this.onGated?.();
+      await this.gate;
+    }
     this.restores.push(text);
     if (this.failures > 0) {
       this.failures--;
@@ -42,6 +48,7 @@ class FakeHost implements NetfilterHost {
   }
   async save(table: Table): Promise<string> {
     this.saves++;
+    this.onSave?.();
     const out = [`*${table}`];
     for (const c of this.tables[table].keys()) out.push(`:${c} - [0:0]`);
     for (const rules of this.tables[table].values()) out.push(...rules);
@@ -75,6 +82,14 @@ class FakeHost implements NetfilterHost {
 }
 
 const names = hostNames({ instance: 'unit1' });
+
+/** A metric's value for exactly these labels (0 before its first observation). */
+async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
+  const m = client.register.getSingleMetric(name);
+  if (!m) return 0;
+  const v = (await m.get()).values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
+  return v?.value ?? 0;
+}
 
 function svc(name: string, spec: ServiceSpec, lbIPs?: string[]): Service {
   const s: Service = { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'u', name }, spec };
@@ -121,9 +136,10 @@ test('changes during a running sync trigger exactly one more sync, which has all
   const before = host.restores.length;
   let release!: () => void;
   host.gate = new Promise((r) => (release = r));
+  const blocked = new Promise<void>((r) => (host.onGated = r));
   p.upsertEndpoints(eps('web', ['10.244.0.1']));
   const first = p.waitForSync();
-  await new Promise((r) => setTimeout(r, 20)); // the sync is now blocked inside iptables-restore
+  await blocked; // the sync is now inside iptables-restore, waiting for the gate
   for (let i = 2; i <= 6; i++) p.upsertEndpoints(eps('web', ['10.244.0.1', `10.244.0.${i}`]));
   const second = p.waitForSync();
   host.gate = undefined;
@@ -145,7 +161,7 @@ test('a failed iptables-restore keeps the previous rules, is counted, and is ret
   p.setEndpoints([eps('web', ['10.244.0.1'])]);
   await p.start();
   t.teardown(() => p.stop());
-  const errorsBefore = (await client.register.getSingleMetric('kubelite_proxy_sync_errors_total')!.get()).values[0].value;
+  const errorsBefore = await metricValue('kubelite_proxy_sync_errors_total', { mode: 'iptables' });
   const kernelBefore = host.rulesOf('nat');
   host.failures = 1;
   p.upsertEndpoints(eps('web', ['10.244.0.2']));
@@ -155,7 +171,7 @@ test('a failed iptables-restore keeps the previous rules, is counted, and is ret
   t.is(p.lastError, failed.error);
   t.is(host.rulesOf('nat'), kernelBefore, 'the previous rules stay in force');
   t.true(logs.some((l) => l.includes('previous rules stay in force')));
-  const errorsAfter = (await client.register.getSingleMetric('kubelite_proxy_sync_errors_total')!.get()).values[0].value;
+  const errorsAfter = await metricValue('kubelite_proxy_sync_errors_total', { mode: 'iptables' });
   t.is(errorsAfter, errorsBefore + 1);
   // The retry comes by itself (1 s back-off) and reads the kernel back first.
   const savesBefore = host.saves;
@@ -195,7 +211,8 @@ test('the periodic resync runs on its cron schedule', async (t) => {
   await p.start();
   t.teardown(() => p.stop());
   const saves = host.saves;
-  await new Promise((r) => setTimeout(r, 2300));
+  // No sleep of a guessed length: wait for the cron tick's read-back itself (ava's timeout bounds it).
+  await new Promise<void>((r) => (host.onSave = r));
   t.true(host.saves > saves, 'a full resync read the kernel back');
 });
 
@@ -221,6 +238,7 @@ test('a UDP endpoint that goes away has its conntrack flows deleted; deleting a 
   p.setEndpoints([eps('dns', ['10.244.0.2', '10.244.0.3'], 'UDP')]);
   await p.start();
   t.teardown(() => p.stop());
+  t.regex(await client.register.metrics(), /kubelite_proxy_endpoints\{service="u\/dns:p",mode="iptables"\} 2/);
   p.upsertEndpoints(eps('dns', ['10.244.0.3'], 'UDP'));
   await p.waitForSync();
   t.deepEqual(host.conntrack, [['-p', 'udp', '--orig-dst', '10.96.0.10', '--dst-nat', '10.244.0.2']]);
@@ -229,7 +247,7 @@ test('a UDP endpoint that goes away has its conntrack flows deleted; deleting a 
   t.is(r.chainsDeleted, 2);
   t.false([...host.tables.nat.keys()].some((c) => c.startsWith('KL-UNIT1-')));
   const metrics = await client.register.metrics();
-  t.notRegex(metrics, /kubelite_proxy_endpoints\{service="u\/dns:p"\}/);
+  t.notRegex(metrics, /kubelite_proxy_endpoints\{service="u\/dns:p"/);
 });
 
 test('invalid input is reported, not thrown, and the rest is still applied', async (t) => {
