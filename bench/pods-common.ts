@@ -10,19 +10,25 @@ import { R } from '../src/api/resources.js';
 import { isStatusError } from '../src/api/errors.js';
 import { LABELS } from '../src/agent/labels.js';
 import { startBenchServer, type BenchServer } from './lib.js';
+import { cleanupInstance } from '../src/main/cleanup.js';
+import { hostNames } from '../src/config.js';
 
 export const docker = new Dockerode();
 
 /** Instance `b<slot>` with the address plan of test/helpers/server.ts' slots. The Pod benches take 50-52 (b40-b49 are other benches'): two servers of one instance would fight over its containers. */
-export function benchPlan(slot: number) {
+export function benchPlan(slot: number, opts: { allComponents?: boolean } = {}) {
   return {
     instance: `b${slot}`,
-    args: ['--pod-cidr', `10.200.${slot}.0/24`, '--service-cidr', `10.201.${slot}.0/24`, '--cluster-dns', `10.201.${slot}.10`, '--service-node-port-range', `${20000 + slot * 100}-${20000 + slot * 100 + 99}`, '--disable', 'proxy,dns,ingress'],
+    args: [
+      '--pod-cidr', `10.200.${slot}.0/24`, '--service-cidr', `10.201.${slot}.0/24`, '--cluster-dns', `10.201.${slot}.10`, '--service-node-port-range', `${20000 + slot * 100}-${20000 + slot * 100 + 99}`,
+      // Every component on (the default configuration): only the addresses and ports are the instance's own.
+      ...(opts.allComponents ? ['--lb-pool', `10.202.${slot}.0/24`, '--ingress-http-port', String(18000 + slot * 2), '--ingress-https-port', String(18000 + slot * 2 + 1)] : ['--disable', 'proxy,dns,ingress']),
+    ],
   };
 }
 
-export async function startPodBench(slot: number, env: Record<string, string> = {}): Promise<BenchServer & { instance: string }> {
-  const plan = benchPlan(slot);
+export async function startPodBench(slot: number, env: Record<string, string> = {}, opts: { allComponents?: boolean } = {}): Promise<BenchServer & { instance: string }> {
+  const plan = benchPlan(slot, opts);
   await wipeInstance(plan.instance);
   for (const [k, v] of Object.entries(env)) process.env[k] = v;
   const s = await startBenchServer(plan.args, { instance: plan.instance });
@@ -45,6 +51,9 @@ export async function finish(server: (BenchServer & { instance: string }) | unde
   if (!server) return;
   await server.stop().catch(() => undefined);
   await wipeInstance(server.instance);
+  // With every component on, the proxy left its chains and service device: `kubelite cleanup`'s way.
+  const slot = Number(server.instance.slice(1));
+  await cleanupInstance({ names: hostNames({ instance: server.instance }), serviceCIDR: `10.201.${slot}.0/24`, lbPool: `10.202.${slot}.0/24`, dataDir: server.dataDir }).catch(() => undefined);
   fs.rmSync(server.dataDir, { recursive: true, force: true });
 }
 

@@ -59,7 +59,7 @@ try {
   const med = median(runs.map((r) => r.answered));
   writeSection(
     'services-coldstart',
-    'Cold start to the seed Service answering through its VIP (issue #4, bench e)',
+    'Cold start to the seed Service answering through its VIP, DNS and Ingress disabled (issue #4, bench e; the default configuration: bench/coldstart.ts)',
     `npm run build && node --import tsx bench/services-coldstart.ts ${RUNS}`,
     [
       'From spawning `kubelite server` on an empty data dir (images already built) to the first HTTP answer from a',

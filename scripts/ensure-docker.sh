@@ -26,7 +26,7 @@ docker_answers() {
 docker_answers && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
-	say "Docker does not answer and starting it needs root: run this as root (sudo $0)"
+	say "Docker does not answer and starting it needs root: run this as root (or with sudo: sudo $0)"
 	exit 1
 fi
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# From a fresh Debian 12 machine to a running kubelite demo, in one command run from the repository:
-#   sudo scripts/setup.sh
+# From a fresh Debian 12 machine to a running kubelite demo, in one command run from the repository, as
+# root (a minimal Debian has no sudo, and root needs none):
+#   scripts/setup.sh
+# Run as another user, it re-runs itself through sudo (and says to run it as root when there is no sudo).
 # Checks Node.js (>= 20), installs the run-time packages, makes Docker answer, installs and builds
 # kubelite, puts `kubelite` on the PATH, builds the local images, and starts the demo (scripts/demo.sh).
 # Safe to run again: every step skips what is already done.
@@ -20,7 +22,7 @@ die() {
 }
 
 if [ "$(id -u)" -ne 0 ]; then
-	command -v sudo >/dev/null 2>&1 || die "run this as root: it installs packages and starts Docker"
+	command -v sudo >/dev/null 2>&1 || die "run this as root (this system has no sudo): it installs packages and starts Docker"
 	exec sudo -E bash "$repo/scripts/setup.sh" "$@"
 fi
 

@@ -28,7 +28,8 @@ import { DockerRuntime, dockerMessage, type DockerEvent, type EventWatch } from 
 import { execUpgradeHandler } from './exec.js';
 import { LABELS } from './labels.js';
 import { logsHandler } from './logs.js';
-import { decideNetwork, gatewayOf } from './network.js';
+import { PodNetwork } from './pod-network.js';
+import { netlinkMonitor } from '../host/netlink.js';
 import { nodeObject, nodeStatus, type DockerFacts, type NodeIdentity } from './node-status.js';
 import { hostPrimaryIPv4 } from '../host/node-ips.js';
 import { fromInspect } from './observed.js';
@@ -40,11 +41,12 @@ import { VolumeManager } from './volumes.js';
 import { TokenManager } from './token-manager.js';
 import { LocalPathProvisioner } from './local-path.js';
 import { StatsCollector } from './stats-collector.js';
+import { instanceLock, readTrim, refersTo } from './agent-support.js';
 
 export interface AgentOptions {
   docker?: Dockerode;
   backoff?: BackoffConfig;
-  /** Pod syncs running at once (default 10, env KUBELITE_AGENT_WORKERS). */
+  /** Pod syncs running at once (default 32, env KUBELITE_AGENT_WORKERS): a sync mostly waits for Docker. */
   workers?: number;
   /** Data-plane settle time after a terminating Pod's IP left the endpoints (default 250 ms). */
   settleMs?: number;
@@ -55,6 +57,10 @@ export interface AgentOptions {
 
 // 'create' is left out: a container is only interesting once it runs or stops (a relist finds half-made ones).
 const WATCHED_EVENTS = ['start', 'die', 'oom', 'destroy'];
+/** How long before its events stream breaks a stopping dockerd may already stop containers (their stop timeout is 10 s). */
+const ENGINE_STOP_GRACE_MS = 10_000;
+/** After it answers again, dockerd may still be marking containers it lost as stopped (their finishedAt is then). */
+const ENGINE_RESTORE_MS = 5_000;
 
 export class Agent extends QueueController<ComponentContext> implements Component {
   readonly name = 'agent';
@@ -81,12 +87,21 @@ export class Agent extends QueueController<ComponentContext> implements Componen
   /** stop() was called: timers and relists that fire late do nothing. */
   private shutDown = false;
   private readonly inspecting = new Map<string, Promise<void>>();
+  /** Containers Docker reported destroyed (id -> when): an inspect answered before the removal must not bring one back. */
+  private readonly destroyed = new Map<string, number>();
   private readonly requeueAt = new Map<string, number>();
   private lock?: net.Server;
   private relisting?: Promise<void>;
+  private relistQueued?: Promise<void>;
+  private network!: PodNetwork;
+  /** When Docker's events stream broke (until it is back), and whether a reconnect was refused meanwhile. */
+  private engineLostAt?: number;
+  private engineRefused = false;
+  private relistRetry?: NodeJS.Timeout;
+  private unsubscribeNetlink?: () => void;
 
   constructor(private readonly agentOpts: AgentOptions = {}) {
-    super({ workers: agentOpts.workers ?? (Number(process.env.KUBELITE_AGENT_WORKERS) || 10), baseDelayMs: 200 });
+    super({ workers: agentOpts.workers ?? (Number(process.env.KUBELITE_AGENT_WORKERS) || 32), baseDelayMs: 200 });
   }
 
   protected override get eventSource(): string {
@@ -141,7 +156,8 @@ export class Agent extends QueueController<ComponentContext> implements Componen
         throw new Error(`the agent needs a Docker engine, and the one at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} does not answer (${dockerMessage(err)}): start it (scripts/ensure-docker.sh) or run with --disable agent`);
       }
     }
-    this.facts = await this.runtime.facts();
+    const factsP = this.runtime.facts();
+    factsP.catch(() => undefined); // awaited below, after the work that overlaps it
     this.identity = {
       name: config.nodeName,
       hostname: os.hostname(),
@@ -158,9 +174,19 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       /* no resolv.conf: dnsPolicy Default gets cluster DNS */
     }
 
-    await this.ensureNetwork();
-    await ensureImages(this.runtime.docker, [IMAGES.pause, IMAGES.echo], (line) => log.info(line));
-    await this.registerNode();
+    this.network = new PodNetwork({
+      runtime: this.runtime,
+      names,
+      podCIDR: this.identity.podCIDR,
+      logger: log,
+      containers: () => this.cache.all(),
+      rewriteResolvConf: (id) => this.syncer.rewriteResolvConf(id),
+    });
+    // Independent Docker round trips: the engine's facts, the pod network, the images' hash check.
+    const [facts] = await Promise.all([factsP, this.network.ensure(), ensureImages(this.runtime.docker, [IMAGES.pause, IMAGES.echo], (line) => log.info(line))]);
+    this.facts = facts;
+    const registered = this.registerNode();
+    registered.catch(() => undefined); // awaited below, beside the events stream's connect
 
     const client: ApiClient = ctx.client;
     this.pods = new Informer<Pod>(client, R.pods, { fieldSelector: `spec.nodeName=${this.identity.name}`, logger: log });
@@ -194,6 +220,8 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       tokens: new TokenManager(client),
       hostResolvConf,
       terminator,
+      networkSettled: () => this.network.settled(),
+      dockerRootDir: () => this.facts.rootDir,
       claims: this.claims,
       persistentVolumes: this.volumes,
     });
@@ -212,21 +240,45 @@ export class Agent extends QueueController<ComponentContext> implements Componen
         {
           onConnect: () => {
             if (first) {
+              // (an engine that refused the first connect was not lost: nothing ran yet)
               first = false;
+              this.engineLostAt = undefined;
+              this.engineRefused = false;
               resolve();
-            } else void this.relist().catch((err) => log.warn({ err: dockerMessage(err) }, 'relist after reconnect failed'));
+              return;
+            }
+            // Back after a break. A restarted dockerd stops every container on its way down and refuses
+            // work meanwhile: what failed then was the engine's doing, not the Pods', so no back-off for
+            // it (only when the engine was really away: a reconnect was refused at least once).
+            if (this.engineLostAt !== undefined && this.engineRefused) {
+              this.syncer.engineWasAway(this.engineLostAt - ENGINE_STOP_GRACE_MS, Date.now() + ENGINE_RESTORE_MS);
+              for (const p of this.pods.list()) this.enqueue(objectKey(p));
+            }
+            this.engineLostAt = undefined;
+            this.engineRefused = false;
+            // The stream resumed where it broke (watchEvents asks with `since`); a relist, as an
+            // informer does after its watch breaks, covers what dockerd's event log no longer held.
+            this.relistUntilDone();
+          },
+          onDisconnect: () => {
+            if (this.engineLostAt === undefined) this.engineLostAt = Date.now();
+            else this.engineRefused = true;
           },
         },
       );
       // An engine that takes long to accept the events stream must not hold the server: the relist covers it.
       setTimeout(resolve, 5000).unref();
     });
-    await this.relist();
+    await Promise.all([registered, this.relist()]);
     await super.start(ctx);
     // This node's half of the local-path StorageClass (directories under --data-dir/storage).
     this.provisioner = new LocalPathProvisioner(this.identity.name, config.dataDir);
     await this.provisioner.start(ctx);
 
+    // The pod bridge deleted by hand: rebuilt at once (the heartbeat checks it too).
+    this.unsubscribeNetlink = netlinkMonitor(log).subscribe((ev) => {
+      if (ev.kind === 'link' && ev.deleted && ev.name === this.network.bridge) void this.repairNetwork(`the pod bridge ${ev.name} was deleted`, true);
+    });
     this.heartbeat = setInterval(() => void this.beat(), this.agentOpts.heartbeatMs ?? 10_000);
     this.heartbeat.unref();
     // Usage for metrics.k8s.io (kubectl top, autoscaling), sampled here and reported to the API.
@@ -275,8 +327,10 @@ export class Agent extends QueueController<ComponentContext> implements Componen
 
   override async stop(): Promise<void> {
     this.shutDown = true;
+    this.unsubscribeNetlink?.();
     this.lock?.close();
     this.events?.stop();
+    clearTimeout(this.relistRetry);
     clearInterval(this.heartbeat);
     this.stats?.stop();
     await this.resync?.stop();
@@ -316,13 +370,16 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     if (!ns || !name || !id) return;
     const key = keyFor(ns, name);
     if (ev.Action === 'destroy') {
-      if (this.cache.delete(id)) this.enqueue(key);
+      // `docker rm -f` sends die, then destroy: the replacement starts now, not when a relist notices.
+      this.destroyed.set(id, Date.now());
+      this.cache.delete(id);
+      this.enqueue(key);
       return;
     }
     if (ev.Action === 'start') {
       const known = this.cache.get(id);
-      // Our own start already inspected it.
-      if (known?.state === 'running' && known.inspected) return;
+      // Our own start: it is read back by the sync that started it.
+      if ((known?.state === 'running' && known.inspected) || this.syncer?.starting(id)) return;
     }
     void this.inspectInto(id, key);
   }
@@ -333,7 +390,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     const p = (async () => {
       try {
         const raw = await this.runtime.inspectRaw(id);
-        const c = raw ? fromInspect(raw, this.ctx.names.dockerNetwork, this.identity.hostIP) : undefined;
+        const c = raw && !this.destroyed.has(id) ? fromInspect(raw, this.ctx.names.dockerNetwork, this.identity.hostIP) : undefined;
         const before = this.cache.get(id);
         if (c) this.cache.set(c);
         else this.cache.delete(id);
@@ -349,27 +406,55 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     return p;
   }
 
+  /** A relist after the events stream came back: retried (200 ms doubling to 5 s) until one succeeds. */
+  private relistUntilDone(delayMs = 200): void {
+    clearTimeout(this.relistRetry);
+    if (this.shutDown) return;
+    this.relist().catch((err) => {
+      if (this.shutDown) return;
+      this.ctx.logger.warn({ err: dockerMessage(err), retryMs: delayMs }, 'relist after reconnect failed; retrying');
+      this.relistRetry = setTimeout(() => this.relistUntilDone(Math.min(delayMs * 2, 5000)), delayMs);
+      this.relistRetry.unref();
+    });
+  }
+
   /** `docker ps -a` of our containers into the cache; Pods whose containers changed get a sync. */
   relist(): Promise<void> {
-    this.relisting ??= (async () => {
-      try {
-        const { names } = this.ctx;
-        const list = await this.runtime.listOurs(names.instanceLabel, names.instanceValue, names.dockerNetwork);
-        const { needInspect, changedPods } = this.cache.replaceAll(list);
-        // A few at a time: a restart of ours may find hundreds of containers.
-        for (let i = 0; i < needInspect.length; i += 16) {
-          await Promise.all(
-            needInspect.slice(i, i + 16).map(async (id) => {
-              const c = await this.runtime.inspect(id, names.dockerNetwork, this.identity.hostIP).catch(() => undefined);
-              if (c) this.cache.set(c);
-            }),
-          );
-        }
-        if (this.started) for (const key of changedPods) this.enqueue(key);
-      } finally {
-        this.relisting = undefined;
+    // One at a time; one asked for while another runs (whose list may predate what prompted the ask)
+    // runs once it is done, and every ask meanwhile shares that one.
+    if (this.relistQueued) return this.relistQueued;
+    if (this.relisting) {
+      this.relistQueued = this.relisting
+        .catch(() => undefined)
+        .then(() => {
+          this.relistQueued = undefined;
+          return this.relist();
+        });
+      return this.relistQueued;
+    }
+    const run = async (): Promise<void> => {
+      const { names } = this.ctx;
+      // What events and syncs write while the list is on its way is newer than the list.
+      const mark = this.cache.mark();
+      const list = await this.runtime.listOurs(names.instanceLabel, names.instanceValue, names.dockerNetwork);
+      const { needInspect, changedPods } = this.cache.replaceAll(list, mark);
+      // A few at a time: a restart of ours may find hundreds of containers.
+      for (let i = 0; i < needInspect.length; i += 16) {
+        await Promise.all(
+          needInspect.slice(i, i + 16).map(async (id) => {
+            const raw = await this.runtime.inspectRaw(id).catch(() => null);
+            if (raw === null) return; // the next relist looks again
+            const c = raw && !this.destroyed.has(id) ? fromInspect(raw, names.dockerNetwork, this.identity.hostIP) : undefined;
+            if (c) this.cache.set(c);
+            else this.cache.delete(id);
+          }),
+        );
       }
-    })();
+      if (this.started) for (const key of changedPods) this.enqueue(key);
+    };
+    this.relisting = run().finally(() => {
+      this.relisting = undefined;
+    });
     return this.relisting;
   }
 
@@ -377,6 +462,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     if (this.shutDown) return;
     const now = Date.now();
     for (const [key, at] of this.requeueAt) if (at < now) this.requeueAt.delete(key);
+    for (const [id, at] of this.destroyed) if (at < now - 60_000) this.destroyed.delete(id);
     try {
       await this.relist();
     } catch (err) {
@@ -401,30 +487,36 @@ export class Agent extends QueueController<ComponentContext> implements Componen
 
   // ------------------------------------------------------------------ network and node
 
-  private async ensureNetwork(): Promise<void> {
-    const { names } = this.ctx;
-    const want = { name: names.dockerNetwork, subnet: this.identity.podCIDR, bridge: names.podBridge, instanceLabel: names.instanceLabel, instanceValue: names.instanceValue };
-    const networks = await this.runtime.networks();
-    const mine = networks.find((n) => n.name === want.name);
-    if (mine) mine.containers = await this.runtime.networkContainers(mine.id).catch(() => undefined);
-    const decision = decideNetwork(networks, want);
-    if (decision.action === 'reuse') return;
-    if (decision.action === 'refuse') throw new Error(`cannot set up the pod network: ${decision.message}`);
-    if (decision.action === 'recreate') {
-      this.ctx.logger.info({ network: want.name, why: decision.why }, 'recreating the pod network');
-      await this.runtime.removeNetwork(decision.id);
+  /** Rebuilds the pod network (see pod-network.ts), telling the Node's status and its Events about it. */
+  private async repairNetwork(why: string, confirm = false): Promise<void> {
+    if (this.shutDown) return;
+    if (confirm) {
+      // A netlink event: still missing a moment later, with Docker answering? (A restarting dockerd
+      // takes its bridges down and up itself; the heartbeat looks again once it answers.)
+      await new Promise((r) => setTimeout(r, 100));
+      const problem = await this.network.problem().catch(() => undefined);
+      if (!problem || this.shutDown) return;
     }
+    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: this.identity.name } } as Node;
+    this.recorder.warning(node, 'PodNetworkLost', `${why}: rebuilding the pod network and re-attaching its Pods`);
+    void this.beat({ statusOnly: true });
     try {
-      await this.runtime.createNetwork(want, gatewayOf(want.subnet));
+      const report = await this.network.repair(why);
+      if (report) {
+        const stopped = report.stopped.length ? `; ${report.stopped.length} could not be re-attached and get new sandboxes` : '';
+        this.recorder.normal(node, 'PodNetworkRepaired', `pod network ${this.ctx.names.dockerNetwork} on bridge ${this.network.bridge} rebuilt; ${report.reattached} containers re-attached with their addresses${stopped}`);
+      }
     } catch (err) {
-      throw new Error(`cannot create Docker network ${want.name} (${want.subnet} on bridge ${want.bridge}): ${dockerMessage(err)}`);
+      this.recorder.warning(node, 'PodNetworkRepairFailed', (err as Error).message);
     }
+    for (const p of this.pods.list()) this.enqueue(objectKey(p));
+    await this.beat({ statusOnly: true });
   }
 
   private async registerNode(): Promise<void> {
     const client = this.ctx.client;
     const ready = { ok: true, message: 'kubelet is posting ready status' };
-    const desired = nodeObject(this.identity, this.facts, ready, Date.now());
+    const desired = nodeObject(this.identity, this.facts, ready, Date.now(), this.network.health);
     let existing: Node | undefined;
     try {
       existing = await client.get<Node>(R.nodes, undefined, this.identity.name);
@@ -445,26 +537,39 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     if (!deepEqual(labels, existing.metadata.labels) || !deepEqual(spec, existing.spec)) {
       existing = await client.update<Node>(R.nodes, { ...existing, metadata: { ...existing.metadata, labels }, spec });
     }
-    await client.update<Node>(R.nodes, { ...existing, metadata: { ...existing.metadata, resourceVersion: undefined }, status: nodeStatus(this.identity, this.facts, existing.status, ready, Date.now()) }, { subresource: 'status' });
+    await client.update<Node>(R.nodes, { ...existing, metadata: { ...existing.metadata, resourceVersion: undefined }, status: nodeStatus(this.identity, this.facts, existing.status, ready, Date.now(), this.network.health) }, { subresource: 'status' });
   }
 
   /** The heartbeat: is Docker answering? Refresh the Node's Ready condition either way. */
-  private async beat(): Promise<void> {
+  private async beat(opts: { statusOnly?: boolean } = {}): Promise<void> {
     if (this.shutDown) return;
-    let ok = true;
+    let ok = this.dockerOk;
     let message = 'kubelet is posting ready status';
-    try {
-      await this.runtime.ping(3000);
-      this.facts = await this.runtime.facts();
-    } catch (err) {
-      ok = false;
-      message = `container runtime is down: the Docker engine does not answer (${dockerMessage(err)})`;
+    if (!opts.statusOnly) {
+      ok = true;
+      try {
+        await this.runtime.ping(3000);
+        this.facts = await this.runtime.facts();
+      } catch (err) {
+        ok = false;
+        message = `container runtime is down: the Docker engine does not answer (${dockerMessage(err)})`;
+      }
+      if (ok && !this.dockerOk) void this.relist().catch(() => undefined);
+      this.dockerOk = ok;
+      // The safety net for a lost pod network (netlink may have missed it, or Docker lost the network).
+      if (ok && this.network.health.ok) {
+        const problem = await this.network.problem().catch(() => undefined);
+        if (problem) void this.repairNetwork(problem);
+      }
     }
-    if (ok && !this.dockerOk) void this.relist().catch(() => undefined);
-    this.dockerOk = ok;
+    const net = this.network.health;
+    if (ok && !net.ok) {
+      ok = false;
+      message = `container runtime network not ready: ${net.message ?? net.reason}`;
+    }
     try {
       const node = await this.ctx.client.get<Node>(R.nodes, undefined, this.identity.name);
-      const status = nodeStatus(this.identity, this.facts, node.status, { ok, message }, Date.now());
+      const status = nodeStatus(this.identity, this.facts, node.status, { ok, message }, Date.now(), this.network.health);
       await this.ctx.client.update<Node>(R.nodes, { ...node, metadata: { ...node.metadata, resourceVersion: undefined }, status }, { subresource: 'status' });
     } catch (err) {
       if (isStatusError(err, 'NotFound')) {
@@ -474,53 +579,4 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       this.ctx.logger.warn({ err: String(err) }, 'node heartbeat failed');
     }
   }
-}
-
-/**
- * One agent per instance on a host: two would each take the other's containers for orphans and
- * remove them. An abstract unix socket is the lock — the kernel frees it when the process dies, even
- * after a kill -9, so a restart never finds a stale one.
- */
-export function instanceLock(instance: string): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer((c) => c.destroy());
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`another kubelite agent of instance "${instance}" is running on this host: run one server per --instance (or stop the other one)`) : err),
-    );
-    server.listen({ path: `\0kubelite-agent-${instance}` }, () => {
-      server.unref();
-      resolve(server);
-    });
-  });
-}
-
-function readTrim(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
-
-/** Does the Pod use this ConfigMap/Secret (env, envFrom, volumes)? Its containers may need a retry or a refresh. */
-export function refersTo(pod: Pod, kind: 'configMap' | 'secret', name: string): boolean {
-  for (const v of pod.spec.volumes ?? []) {
-    if (kind === 'configMap' && v.configMap?.name === name) return true;
-    if (kind === 'secret' && v.secret?.secretName === name) return true;
-    for (const src of v.projected?.sources ?? []) {
-      if (kind === 'configMap' && src.configMap?.name === name) return true;
-      if (kind === 'secret' && src.secret?.name === name) return true;
-    }
-  }
-  for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
-    for (const e of c.envFrom ?? []) {
-      if (kind === 'configMap' && e.configMapRef?.name === name) return true;
-      if (kind === 'secret' && e.secretRef?.name === name) return true;
-    }
-    for (const e of c.env ?? []) {
-      if (kind === 'configMap' && e.valueFrom?.configMapKeyRef?.name === name) return true;
-      if (kind === 'secret' && e.valueFrom?.secretKeyRef?.name === name) return true;
-    }
-  }
-  return false;
 }

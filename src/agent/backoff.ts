@@ -59,6 +59,18 @@ export function restartDecision(
   return { restartAt: base + delayMs, delayMs, next: { failures: failures + 1, lastFailureAt: now } };
 }
 
+/** Drops the entries whose last failure was at or after `since` (failures that were not the Pod's own); returns how many. */
+export function forgiveSince(entries: Map<string, BackoffEntry>, since: number): number {
+  let n = 0;
+  for (const [name, e] of entries) {
+    if (e.lastFailureAt !== undefined && e.lastFailureAt >= since) {
+      entries.delete(name);
+      n++;
+    }
+  }
+  return n;
+}
+
 /** A failed pull: the entry after it and when the next attempt may run. */
 export function pullFailed(entry: BackoffEntry | undefined, now: number): BackoffEntry {
   return { failures: (entry?.failures ?? 0) + 1, lastFailureAt: now };

@@ -83,6 +83,8 @@ export interface SandboxInput {
   attempt: number;
   image: string;
   clusterDomain: string;
+  /** The Pod IP, chosen by the agent (ipam.ts); absent: Docker chooses. */
+  ip?: string;
 }
 
 export function sandboxCreateOptions(n: HostNaming, input: SandboxInput): Dockerode.ContainerCreateOptions {
@@ -114,6 +116,7 @@ export function sandboxCreateOptions(n: HostNaming, input: SandboxInput): Docker
       CpuShares: 2,
     },
   };
+  if (!hostNetwork && input.ip) opts.NetworkingConfig = { EndpointsConfig: { [n.dockerNetwork]: { IPAMConfig: { IPv4Address: input.ip } } } };
   if (!hostNetwork) {
     opts.Hostname = podHostname(pod);
     if (pod.spec.subdomain) opts.Domainname = `${pod.spec.subdomain}.${pod.metadata.namespace ?? 'default'}.svc.${input.clusterDomain}`;

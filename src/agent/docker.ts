@@ -91,6 +91,7 @@ export class DockerRuntime {
       operatingSystem: String(info.OperatingSystem ?? ''),
       architecture: String(info.Architecture ?? ''),
       osType: String(info.OSType ?? 'linux'),
+      rootDir: typeof info.DockerRootDir === 'string' ? info.DockerRootDir : undefined,
     };
   }
 
@@ -320,6 +321,9 @@ export class DockerRuntime {
     let delay = 100;
     let retry: NodeJS.Timeout | undefined;
     let connected = false;
+    // Where a new stream resumes: the last event's time, or when the first stream was asked for.
+    let lastEventNano: number | undefined;
+    let firstAskedAtMs: number | undefined;
     const schedule = (err?: Error) => {
       connected = false;
       current = undefined;
@@ -327,13 +331,20 @@ export class DockerRuntime {
       hooks.onDisconnect?.(err);
       clearTimeout(retry);
       retry = setTimeout(() => void connect(), delay);
-      delay = Math.min(delay * 2, 5000);
+      // A restarted dockerd is back within seconds: look every second at most (a refused connect costs nothing).
+      delay = Math.min(delay * 2, 1000);
     };
     const connect = async () => {
       if (stopped) return;
       let stream: Readable;
+      // dockerd answers an events request before it subscribes it (headers first): a stream opened
+      // without `since` can miss what happens meanwhile, and everything while it was broken. With
+      // `since`, dockerd replays what its event log still holds from then on (as a watch resumes
+      // from a resourceVersion); the relist the agent runs on every reconnect covers the rest.
+      const since = resumeSince(lastEventNano, firstAskedAtMs);
+      firstAskedAtMs ??= Date.now();
       try {
-        stream = (await this.docker.getEvents({ filters })) as unknown as Readable;
+        stream = (await this.docker.getEvents({ filters, ...(since ? { since: since as unknown as number } : {}) })) as unknown as Readable; // (dockerode types it a number; the API takes the string)
       } catch (err) {
         this.logger?.warn({ err: dockerMessage(err) }, 'docker events: cannot connect; retrying');
         return schedule(err as Error);
@@ -361,7 +372,9 @@ export class DockerRuntime {
           buf = buf.slice(nl + 1);
           if (!line) continue;
           try {
-            onEvent(JSON.parse(line) as DockerEvent);
+            const ev = JSON.parse(line) as DockerEvent;
+            if (typeof ev.timeNano === 'number' && ev.timeNano > (lastEventNano ?? 0)) lastEventNano = ev.timeNano;
+            onEvent(ev);
           } catch (err) {
             this.logger?.warn({ err: String(err) }, 'docker events: bad line');
           }
@@ -387,4 +400,24 @@ export class DockerRuntime {
       },
     };
   }
+}
+
+/**
+ * Docker's `since` (seconds.nanoseconds) for a stream that resumes: from the last event received (a
+ * microsecond early: timeNano loses precision as a JS number, and seeing that event twice is harmless),
+ * else from a second before the first stream was asked for; undefined for the first stream.
+ */
+export function resumeSince(lastEventNano: number | undefined, firstAskedAtMs: number | undefined): string | undefined {
+  let secs: number;
+  let frac: number;
+  if (lastEventNano !== undefined && lastEventNano > 0) {
+    const nano = lastEventNano - 1000;
+    secs = Math.floor(nano / 1e9);
+    frac = Math.max(0, Math.min(999_999_999, Math.floor(nano - secs * 1e9)));
+  } else if (firstAskedAtMs !== undefined) {
+    const ms = Math.floor(firstAskedAtMs) - 1000;
+    secs = Math.floor(ms / 1000);
+    frac = (ms - secs * 1000) * 1_000_000;
+  } else return undefined;
+  return `${secs}.${String(frac).padStart(9, '0')}`;
 }

@@ -14,6 +14,8 @@ export interface DockerFacts {
   operatingSystem: string;
   architecture: string;
   osType: string;
+  /** Docker's root directory (containers' resolv.conf files live under it). */
+  rootDir?: string;
 }
 
 export function goArch(dockerArch: string): string {
@@ -55,13 +57,32 @@ function pressure(prev: Condition[] | undefined, type: string, reason: string, m
   return { type, status: 'False', reason, message, lastHeartbeatTime: ts, lastTransitionTime: old?.status === 'False' && old.lastTransitionTime ? old.lastTransitionTime : ts };
 }
 
-export function nodeStatus(id: NodeIdentity, facts: DockerFacts, prev: NodeStatus | undefined, ready: { ok: boolean; message: string }, now: number): NodeStatus {
+/**
+ * NetworkUnavailable, as network plugins set it (flannel: FlannelIsUp): False while the pod bridge and
+ * its Docker network are in place, True with the reason while they are lost or being rebuilt.
+ */
+export function networkCondition(prev: Condition[] | undefined, network: { ok: boolean; reason?: string; message?: string }, now: number): Condition {
+  const status = network.ok ? 'False' : 'True';
+  const old = prev?.find((c) => c.type === 'NetworkUnavailable');
+  const ts = rfc3339(now);
+  return {
+    type: 'NetworkUnavailable',
+    status,
+    reason: network.ok ? 'PodBridgeUp' : (network.reason ?? 'PodNetworkLost'),
+    message: network.ok ? 'the pod bridge and its Docker network are in place' : (network.message ?? 'the pod network is lost'),
+    lastHeartbeatTime: ts,
+    lastTransitionTime: old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : ts,
+  };
+}
+
+export function nodeStatus(id: NodeIdentity, facts: DockerFacts, prev: NodeStatus | undefined, ready: { ok: boolean; message: string }, now: number, network?: { ok: boolean; reason?: string; message?: string }): NodeStatus {
   const capacity = nodeCapacity(facts);
   const conds = prev?.conditions;
   return {
     capacity,
     allocatable: { ...capacity },
     conditions: [
+      ...(network ? [networkCondition(conds, network, now)] : []),
       pressure(conds, 'MemoryPressure', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available', now),
       pressure(conds, 'DiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure', now),
       pressure(conds, 'PIDPressure', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', now),
@@ -87,7 +108,7 @@ export function nodeStatus(id: NodeIdentity, facts: DockerFacts, prev: NodeStatu
   };
 }
 
-export function nodeObject(id: NodeIdentity, facts: DockerFacts, ready: { ok: boolean; message: string }, now: number): Node {
+export function nodeObject(id: NodeIdentity, facts: DockerFacts, ready: { ok: boolean; message: string }, now: number, network?: { ok: boolean; reason?: string; message?: string }): Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -101,6 +122,6 @@ export function nodeObject(id: NodeIdentity, facts: DockerFacts, ready: { ok: bo
       },
     },
     spec: { podCIDR: id.podCIDR, podCIDRs: [id.podCIDR] },
-    status: nodeStatus(id, facts, undefined, ready, now),
+    status: nodeStatus(id, facts, undefined, ready, now, network),
   };
 }

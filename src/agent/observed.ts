@@ -100,3 +100,23 @@ export function isRunning(c: ObservedContainer): boolean {
 export function newestFirst(a: ObservedContainer, b: ObservedContainer): number {
   return b.restartCount - a.restartCount || b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1);
 }
+
+/**
+ * What a container we just created (and maybe started) is, from its create options: used instead of an
+ * inspect where the agent already knows the answer. Pure.
+ */
+export function fromCreate(id: string, opts: Dockerode.ContainerCreateOptions, o: { state: 'created' | 'running'; now: number; ip?: string }): ObservedContainer | undefined {
+  const base = fromLabels(id, opts.name ?? id, opts.Labels);
+  if (!base) return undefined;
+  return {
+    ...base,
+    state: o.state,
+    createdAt: o.now,
+    startedAt: o.state === 'running' ? dockerTime(new Date(o.now).toISOString()) : undefined,
+    image: opts.Image ?? '',
+    imageID: '',
+    ip: base.role === 'infra' ? o.ip : undefined,
+    networkMode: opts.HostConfig?.NetworkMode,
+    inspected: true,
+  };
+}

@@ -16,8 +16,11 @@ export type Action =
   | { kind: 'kill'; id: string; container: string; reason: string; message: string }
   | { kind: 'createSandbox'; attempt: number; reason: string }
   | { kind: 'stopSandbox'; id: string; reason: string }
-  /** Create and start container `container` (pulling its image as the policy says). */
-  | { kind: 'start'; container: string; init: boolean; restartCount: number; backoff?: BackoffEntry; reason: string };
+  /**
+   * Create and start container `container` (pulling its image as the policy says); with `existing`,
+   * start that container, prepared by this agent while the sandbox started.
+   */
+  | { kind: 'start'; container: string; init: boolean; restartCount: number; backoff?: BackoffEntry; reason: string; existing?: string };
 
 export interface PlanInput {
   pod: Pod;
@@ -33,6 +36,14 @@ export interface PlanInput {
   lastErrors: ReadonlyMap<string, Waiting>;
   /** Container ids whose liveness probe reached its failure threshold. */
   livenessFailed: ReadonlySet<string>;
+  /** Containers this agent created for the current sandbox and has not started yet (not a crash's leftover). */
+  prepared?: ReadonlySet<string>;
+  /**
+   * When the container engine was last away (ms since epoch; a restarting dockerd stops every container
+   * on its way down): a container that stopped then did not fail on its own; it restarts at once and
+   * its restart streak does not grow.
+   */
+  engineAway?: { from: number; to: number };
 }
 
 export interface Plan {
@@ -222,6 +233,10 @@ export function planPodSync(input: PlanInput): Plan {
     const name = d.spec.name;
     const latest = d.latest;
     if (latest && latest.state === 'created' && !latest.error) {
+      if (input.prepared?.has(latest.id) && latest.networkMode === joined && latest.specHash === specHash(d.spec)) {
+        actions.push({ kind: 'start', container: name, init: d.init, restartCount: latest.restartCount, reason: 'prepared', existing: latest.id });
+        continue;
+      }
       actions.push({ kind: 'remove', id: latest.id, container: name, reason: 'never started' });
       actions.push({ kind: 'start', container: name, init: d.init, restartCount: latest.restartCount, reason: 'interrupted start' });
       continue;
@@ -254,6 +269,12 @@ export function planPodSync(input: PlanInput): Plan {
     const restartCount = Math.max(latest.restartCount, prevStatusCount) + 1;
     if (latest.specHash && latest.specHash !== specHash(d.spec)) {
       actions.push({ kind: 'start', container: name, init: d.init, restartCount, backoff: { failures: 0 }, reason: 'definition changed' });
+      continue;
+    }
+    const finished = latest.finishedAt ? Date.parse(latest.finishedAt) : NaN;
+    // (Docker's finishedAt is read to the second: a second of slack before the window)
+    if (input.engineAway && finished >= input.engineAway.from - 1000 && finished <= input.engineAway.to) {
+      actions.push({ kind: 'start', container: name, init: d.init, restartCount, backoff: input.restartBackoff.get(name), reason: 'restart after the container engine was away' });
       continue;
     }
     const dec = restartDecision(input.restartBackoff.get(name), latest, now, input.backoff);

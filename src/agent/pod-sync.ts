@@ -7,23 +7,23 @@ import type { ConfigMap, Container, PersistentVolume, PersistentVolumeClaim, Pod
 import { R } from '../api/resources.js';
 import { isStatusError } from '../api/errors.js';
 import type { Informer } from '../client/informer.js';
-import type { HostNames, ServerConfig } from '../config.js';
+import { nodePodCIDR, type HostNames, type ServerConfig } from '../config.js';
 import { ensureImages, imageKeyOf, IMAGES } from '../images/index.js';
-import { podResolvConf } from '../dns/resolv.js';
 import { deepEqual } from '../util/equal.js';
 import { admitPod, type NodeAllocatable } from './admit.js';
-import { pullFailed, type BackoffConfig, type BackoffEntry } from './backoff.js';
-import { appCreateOptions, sandboxCreateOptions, type HostNaming } from './container-config.js';
+import { forgiveSince, pullFailed, type BackoffConfig, type BackoffEntry } from './backoff.js';
+import { appCreateOptions, type HostNaming } from './container-config.js';
 import { dockerMessage, type DockerRuntime } from './docker.js';
 import { ConfigError, expandCommand, resolveEnv } from './env.js';
 import { runHook } from './hooks.js';
-import { fromInspect, isRunning } from './observed.js';
+import { fromCreate, fromInspect, isRunning } from './observed.js';
 import { planPodSync, type Action, type Plan } from './plan.js';
-import { podStatusFrom, rejectedStatus, withoutNulls } from './status.js';
+import { podStatusFrom, rejectedStatus, stoppedSinceStatus, withoutNulls } from './status.js';
 import { INFRA_CONTAINER_NAME, type ObservedContainer, type Waiting } from './types.js';
 import { containerMounts, MountError, unboundClaims } from './volumes-plan.js';
 import type { VolumeManager } from './volumes.js';
 import type { PodRuntimeDeps, PodTerminator } from './pod-terminate.js';
+import { Sandboxes } from './sandbox.js';
 import { keyFor } from '../api/keys.js';
 import { linkedServices, serviceEnv } from './service-env.js';
 import type { TokenManager } from './token-manager.js';
@@ -45,6 +45,10 @@ export interface SyncDeps extends PodRuntimeDeps {
   tokens?: TokenManager;
   hostResolvConf: string;
   terminator: PodTerminator;
+  /** Resolves when the pod network is whole (no rebuild running): sandboxes are only made on it. */
+  networkSettled?(): Promise<void>;
+  /** Docker's root directory (`docker info`). */
+  dockerRootDir?(): string | undefined;
   /** Claims and volumes, for persistentVolumeClaim volumes (absent: such Pods fail to mount). */
   claims?: Informer<PersistentVolumeClaim>;
   persistentVolumes?: Informer<PersistentVolume>;
@@ -59,6 +63,8 @@ interface PodMemory {
   createBackoff: Map<string, BackoffEntry>;
   lastErrors: Map<string, Waiting>;
   livenessFailed: Set<string>;
+  /** App containers created while their sandbox started, not started yet. */
+  prepared: Set<string>;
 }
 
 const MAX_LAYERS = 8;
@@ -84,15 +90,40 @@ export class PodSyncer {
   private readonly written = new Map<string, { status: PodStatus; rv?: string }>();
   private readonly naming: HostNaming;
   private readonly imagesSeen = new Map<string, number>();
+  private readonly sandboxes: Sandboxes;
+  /** Containers being started by us: Docker's `start` event for them needs no inspect. */
+  private readonly startingIds = new Set<string>();
+  /** When the container engine was last away (a dockerd restart). */
+  private engineAway?: { from: number; to: number };
 
   constructor(private readonly d: SyncDeps) {
     this.naming = { containerPrefix: d.names.containerPrefix, instanceLabel: d.names.instanceLabel, instanceValue: d.names.instanceValue, dockerNetwork: d.names.dockerNetwork };
+    this.sandboxes = new Sandboxes({ ...d, podCIDR: nodePodCIDR(d.config.podCIDR) });
+  }
+
+  /** Is this container being started by a sync right now (its start is read back by that sync)? */
+  starting(id: string): boolean {
+    return this.startingIds.has(id);
   }
 
   private mem(uid: string): PodMemory {
     let m = this.memory.get(uid);
-    if (!m) this.memory.set(uid, (m = { restartBackoff: new Map(), createBackoff: new Map(), lastErrors: new Map(), livenessFailed: new Set() }));
+    if (!m) this.memory.set(uid, (m = { restartBackoff: new Map(), createBackoff: new Map(), lastErrors: new Map(), livenessFailed: new Set(), prepared: new Set() }));
     return m;
+  }
+
+  /**
+   * The engine was away from `from` to `to` (a dockerd restart): the back-offs recorded meanwhile
+   * (containers it stopped on its way down, sandboxes it refused) are not the Pods' own failures, and
+   * containers that stopped in that window restart at once without growing their restart streak.
+   */
+  engineWasAway(from: number, to: number): void {
+    this.engineAway = { from, to };
+    for (const m of this.memory.values()) {
+      forgiveSince(m.restartBackoff, from);
+      forgiveSince(m.createBackoff, from);
+      m.lastErrors.delete(INFRA_CONTAINER_NAME);
+    }
   }
 
   /** A liveness probe reached its failure threshold: the next sync restarts the container. */
@@ -161,8 +192,12 @@ export class PodSyncer {
         createBackoff: m.createBackoff,
         lastErrors: m.lastErrors,
         livenessFailed: m.livenessFailed,
+        prepared: m.prepared,
+        engineAway: this.engineAway,
       });
       if (plan.actions.length === 0) break;
+      // What stopped is reported before it is restarted (the Pod shows NotReady in between).
+      if (layer === 0 && stoppedSinceStatus(current, own()).length > 0) await this.writeStatus(pod, plan, plan.sandbox && isRunning(plan.sandbox) ? plan.sandbox : undefined, false);
       await this.execute(pod, plan, m);
       if (layer === MAX_LAYERS - 1) this.d.enqueue(key, 100);
     }
@@ -219,6 +254,11 @@ export class PodSyncer {
     if (starts.length === 0) return;
     const sandbox = plan.sandbox;
     if (!sandbox) return;
+    if (starts.every((a) => a.existing)) {
+      // Prepared beside the sandbox (volumes and all): only the start is left.
+      await Promise.all(starts.map((a) => this.startContainer(pod, a, sandbox, new Map(), m)));
+      return;
+    }
     // Volumes first: one failure holds every container of the Pod (as the kubelet's volume manager).
     let sources: Awaited<ReturnType<VolumeManager['setUp']>>;
     try {
@@ -279,27 +319,23 @@ export class PodSyncer {
         return;
       }
       case 'createSandbox':
-        await this.createSandbox(pod, a.attempt, m);
+        await this.createSandbox(pod, a.attempt, m, a.reason === 'new pod' && this.preparable(pod));
         return;
     }
   }
 
-  private async createSandbox(pod: Pod, attempt: number, m: PodMemory): Promise<void> {
-    const opts = sandboxCreateOptions(this.naming, { pod, attempt, image: IMAGES.pause, clusterDomain: this.d.config.clusterDomain });
-    let id: string | undefined;
+  /** A Pod whose app containers can be made while its sandbox starts: no init containers, and none of its containers ever ran. */
+  private preparable(pod: Pod): boolean {
+    if ((pod.spec.initContainers ?? []).length > 0) return false;
+    if (this.d.cache.forPod(keyFor(pod.metadata.namespace ?? 'default', pod.metadata.name!)).some((c) => c.podUid === pod.metadata.uid && c.role === 'app')) return false;
+    return !(pod.status?.containerStatuses ?? []).some((s) => s.containerID || s.state?.running || s.state?.terminated || s.lastState?.terminated);
+  }
+
+  private async createSandbox(pod: Pod, attempt: number, m: PodMemory, prepare: boolean): Promise<void> {
     try {
-      id = await this.createNamed(opts);
-      await this.d.runtime.start(id);
-      const raw = await this.d.runtime.inspectRaw(id);
-      if (!raw) throw new Error('the sandbox container vanished right after it started');
-      const observed = fromInspect(raw, this.d.names.dockerNetwork, this.d.hostIP());
-      if (!observed || !observed.ip) throw new Error(`the sandbox has no address on network ${this.d.names.dockerNetwork}`);
-      // Every container of the Pod shares this resolv.conf (docker-notes): cluster DNS from here on.
-      if (raw.ResolvConfPath) {
-        const text = podResolvConf(pod, { clusterDNS: this.d.config.clusterDNS, domain: this.d.config.clusterDomain, hostResolvConf: this.d.hostResolvConf });
-        await fs.writeFile(raw.ResolvConfPath, text);
-      }
-      this.d.cache.set(observed);
+      await this.d.networkSettled?.();
+      const beside = prepare ? (id: string, ip: string) => this.prepareApps(pod, id, ip, m) : undefined;
+      await this.sandboxes.create(pod, attempt, (opts) => this.createNamed(opts), beside);
       m.restartBackoff.delete(INFRA_CONTAINER_NAME);
       m.lastErrors.delete(INFRA_CONTAINER_NAME);
     } catch (err) {
@@ -309,11 +345,37 @@ export class PodSyncer {
       const prev = m.restartBackoff.get(INFRA_CONTAINER_NAME);
       m.restartBackoff.set(INFRA_CONTAINER_NAME, { failures: (prev?.failures ?? 0) + 1, lastFailureAt: Date.now() });
       m.lastErrors.set(INFRA_CONTAINER_NAME, { reason: 'CreatePodSandboxError', message });
-      if (id) {
+      // Containers prepared for it joined a sandbox that is gone.
+      for (const id of m.prepared) {
         await this.d.runtime.remove(id).catch(() => undefined);
         this.d.cache.delete(id);
       }
+      m.prepared.clear();
     }
+  }
+
+  /** Creates (without starting) the app containers of a new Pod while its sandbox starts. */
+  private async prepareApps(pod: Pod, sandboxId: string, ip: string, m: PodMemory): Promise<void> {
+    let sources: Awaited<ReturnType<VolumeManager['setUp']>>;
+    try {
+      sources = await this.d.volumes.setUp(pod, this.lookup(pod));
+    } catch {
+      return; // the next layer sets them up again and reports why
+    }
+    const sandbox = { id: sandboxId, ip } as ObservedContainer;
+    await Promise.all(pod.spec.containers.map((c) => this.startContainer(pod, { kind: 'start', container: c.name, init: false, restartCount: 0, reason: 'new container' }, sandbox, sources, m, { prepareOnly: true })));
+  }
+
+  /** After Docker re-attached a sandbox to a rebuilt network (and rewrote its resolv.conf): cluster DNS again. */
+  async rewriteResolvConf(containerId: string): Promise<void> {
+    const c = this.d.cache.get(containerId);
+    const raw = await this.d.runtime.inspectRaw(containerId);
+    const observed = raw ? fromInspect(raw, this.d.names.dockerNetwork, this.d.hostIP()) : undefined;
+    if (!raw?.ResolvConfPath || (c ?? observed)?.role !== 'infra') return;
+    const o = (c ?? observed)!;
+    const pod = this.d.pods.getByKey(keyFor(o.podNamespace, o.podName));
+    if (!pod || pod.metadata.uid !== o.podUid || pod.spec.hostNetwork) return;
+    await fs.writeFile(raw.ResolvConfPath, this.sandboxes.resolvConf(pod));
   }
 
   /** Creates a container; a leftover of ours holding the name (a crash between create and record) is removed once. */
@@ -388,7 +450,8 @@ export class PodSyncer {
     }
   }
 
-  private async startContainer(pod: Pod, a: Extract<Action, { kind: 'start' }>, sandbox: ObservedContainer, sources: Awaited<ReturnType<VolumeManager['setUp']>>, m: PodMemory): Promise<void> {
+  /** Creates and starts one container (`prepareOnly`: creates it, for a later `existing` start; `a.existing`: only starts it). */
+  private async startContainer(pod: Pod, a: Extract<Action, { kind: 'start' }>, sandbox: ObservedContainer, sources: Awaited<ReturnType<VolumeManager['setUp']>>, m: PodMemory, o: { prepareOnly?: boolean } = {}): Promise<void> {
     const spec = (a.init ? pod.spec.initContainers ?? [] : pod.spec.containers).find((c) => c.name === a.container);
     if (!spec) return;
     const t0 = Date.now();
@@ -396,6 +459,10 @@ export class PodSyncer {
       const ms = Date.now() - t0;
       if (ms > 2000) this.d.logger.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: spec.name, step, ms }, 'slow container start');
     };
+    if (a.existing) {
+      m.prepared.delete(a.existing);
+      return this.runCreated(pod, spec, a.existing, sandbox, m, slow);
+    }
     if (!(await this.ensureImage(pod, spec, m))) return;
     slow('image');
 
@@ -442,9 +509,21 @@ export class PodSyncer {
     this.d.recorder.normal(pod, 'Created', `Created container ${spec.name}`);
     m.createBackoff.delete(spec.name);
     if (a.backoff) m.restartBackoff.set(spec.name, a.backoff);
+    if (o.prepareOnly) {
+      this.d.cache.set(fromCreate(id, createOpts, { state: 'created', now: Date.now() })!);
+      m.prepared.add(id);
+      return;
+    }
+    await this.runCreated(pod, spec, id, sandbox, m, slow);
+  }
+
+  /** Starts a created container, reads it back, runs its postStart hook. */
+  private async runCreated(pod: Pod, spec: Container, id: string, sandbox: ObservedContainer, m: PodMemory, slow: (step: string) => void): Promise<void> {
+    this.startingIds.add(id);
     try {
       await this.d.runtime.start(id);
     } catch (err) {
+      this.startingIds.delete(id);
       const message = dockerMessage(err);
       this.d.recorder.warning(pod, 'Failed', `Error: ${message}`);
       m.lastErrors.set(spec.name, { reason: 'RunContainerError', message });
@@ -454,7 +533,7 @@ export class PodSyncer {
     slow('start');
     m.lastErrors.delete(spec.name);
     this.d.recorder.normal(pod, 'Started', `Started container ${spec.name}`);
-    const observed = await this.refresh(id);
+    const observed = await this.refresh(id).finally(() => this.startingIds.delete(id));
     const postStart = spec.lifecycle?.postStart;
     if (postStart && observed && isRunning(observed)) {
       const r = await runHook(this.d.runtime, postStart, { id, spec, podIP: sandbox.ip ?? '' }, 30_000);

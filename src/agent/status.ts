@@ -232,3 +232,20 @@ export function rejectedStatus(pod: Pod, reason: string, message: string, hostIP
     qosClass: qosClass(pod),
   };
 }
+
+/**
+ * Containers the Pod's status shows running that Docker no longer runs (they crashed, were killed, or
+ * were removed by hand): their restart must be preceded by a status saying so, as a kubelet's status
+ * manager writes what it saw before the sync acts. Otherwise the restart and its status land in one
+ * write and clients watching readiness never see the Pod NotReady.
+ */
+export function stoppedSinceStatus(pod: Pod, containers: readonly ObservedContainer[]): string[] {
+  const byId = new Map(containers.map((c) => [c.id, c]));
+  const out: string[] = [];
+  for (const s of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+    if (!s.state?.running || !s.containerID?.startsWith('docker://')) continue;
+    const c = byId.get(s.containerID.slice('docker://'.length));
+    if (!c || !isRunning(c)) out.push(s.name);
+  }
+  return out;
+}

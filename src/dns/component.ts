@@ -153,7 +153,7 @@ export class DNSComponent implements Component {
    */
   private async initialAddress(gateway: string, agentEnabled: boolean): Promise<string> {
     const waitMs = this.opts.addressWaitMs ?? 10_000;
-    const pollMs = this.opts.addressPollMs ?? 100;
+    const pollMs = this.opts.addressPollMs ?? 20;
     const deadline = Date.now() + waitMs;
     for (;;) {
       const c = chooseListenAddress({ gateway, gatewayIsLocal: agentEnabled && (await isLocalAddress(gateway)), agentEnabled });

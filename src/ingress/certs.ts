@@ -1,6 +1,5 @@
 // The CertStore the proxy serves by SNI, and the ingress's certificate generators. Generation lives in
-// src/util/x509.ts (one implementation for the whole project); it is imported lazily here so that the
-// server, which only needs buildCertStore, never loads @peculiar/x509 (~20 MiB of RSS kept forever).
+// src/util/x509.ts (one implementation for the whole project), imported only when a certificate is made.
 
 import { createHash } from 'node:crypto';
 import type { KeyPairPem } from '../util/x509.js';
@@ -72,7 +71,7 @@ export async function generateDefaultCert(): Promise<PemPair> {
   return (await import('../util/x509.js')).generateCertificate(DEFAULT_CERT_OPTIONS);
 }
 
-/** The same, generated in a child process: for long-running processes (the server). */
+/** The same (it once ran in a child process to keep a heavy library out of the server; the generator is light now). */
 export async function generateDefaultCertIsolated(): Promise<PemPair> {
-  return (await import('../util/x509-child.js')).generateCertificateIsolated(DEFAULT_CERT_OPTIONS);
+  return generateDefaultCert();
 }

@@ -5,8 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { inspectCertificate } from '../util/cert-info.js';
-import type { KeyPairPem } from '../util/x509.js';
-import { generateCAIsolated, generateCertificateIsolated } from '../util/x509-child.js';
+import { generateCA, generateCertificate, type KeyPairPem } from '../util/x509.js';
 
 const MARKER = 'kubelite.json';
 const FORMAT = 1;
@@ -75,7 +74,7 @@ export async function loadOrCreatePki(dir: string, sans: { dnsNames: string[]; i
   if (fs.existsSync(f('ca.crt')) && fs.existsSync(f('ca.key'))) {
     ca = { certPem: fs.readFileSync(f('ca.crt'), 'utf8'), keyPem: fs.readFileSync(f('ca.key'), 'utf8') };
   } else {
-    ca = await generateCAIsolated('kubelite-ca');
+    ca = await generateCA('kubelite-ca');
     writeSecret(f('ca.key'), ca.keyPem);
     fs.writeFileSync(f('ca.crt'), ca.certPem);
   }
@@ -87,7 +86,7 @@ export async function loadOrCreatePki(dir: string, sans: { dnsNames: string[]; i
     if (!covers || !have.fresh) serving = undefined;
   }
   if (!serving) {
-    serving = await generateCertificateIsolated({ commonName: 'kube-apiserver', ...sans, ca, days: 825 });
+    serving = await generateCertificate({ commonName: 'kube-apiserver', ...sans, ca, days: 825 });
     writeSecret(f('apiserver.key'), serving.keyPem);
     fs.writeFileSync(f('apiserver.crt'), serving.certPem);
   }

@@ -15,6 +15,8 @@ export class LeaderOnlyComponent implements Component {
   constructor(
     readonly name: string,
     readonly load: () => Promise<Component>,
+    /** Without leader election: what it waits for at start (start-order.ts). */
+    readonly dependsOn?: readonly string[],
   ) {}
 
   /** Without leader election (one server) it simply runs. */

@@ -20,6 +20,7 @@ import { serveMetricsAPI } from '../server/metrics-api.js';
 import { createApp, sendError, type AppContext, type SubresourceHandler } from '../server/app.js';
 import { loadOrCreatePki, loadOrCreateToken, prepareDataDir, writeClusterCredentials } from './datadir.js';
 import { knownServers, publishServer, serverKey, shareCredentials } from './cluster-join.js';
+import { startComponents } from './start-order.js';
 import { renderKubeconfig } from '../client/kubeconfig.js';
 import { InformerFactory } from '../client/informer.js';
 import { EventRecorder } from '../client/events.js';
@@ -60,6 +61,10 @@ function hostIPv4s(): string[] {
 }
 
 export async function startServer(config: ServerConfig, components: Component[] = [], logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  // Milliseconds since the process started, per start-up phase: logged with "server ready" (and read
+  // by bench/coldstart.ts) so a slow start says where its time went.
+  const phases: Record<string, number> = { process: Math.round(performance.now()) };
+  const mark = (name: string) => (phases[name] = Math.round(performance.now()));
   const names = hostNames(config);
   prepareDataDir(config.dataDir);
   let token = loadOrCreateToken(config.dataDir, config.tokenFile);
@@ -68,7 +73,10 @@ export async function startServer(config: ServerConfig, components: Component[] 
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${config.clusterDomain}`, os.hostname().toLowerCase()],
     ipAddresses: [...new Set(['127.0.0.1', kubernetesServiceIP, podGateway(config.podCIDR), ...(config.bindAddress !== '0.0.0.0' ? [config.bindAddress] : []), ...hostIPv4s()])],
   };
+  // Milliseconds on a first start (the DER is written on Node's crypto): done before anything else, so
+  // components find the CA on disk (the UI reads it).
   let pki = await loadOrCreatePki(config.dataDir, sans);
+  mark('pki');
   // ServiceAccount tokens: signed with a key of the data dir, for the API's own audience (the issuer).
   const tokens = await ServiceAccountTokens.load(path.join(config.dataDir, 'pki'), `https://kubernetes.default.svc.${config.clusterDomain}`);
 
@@ -198,9 +206,11 @@ export async function startServer(config: ServerConfig, components: Component[] 
     fs.renameSync(tmp, kubeconfigPath);
   };
   writeKubeconfig();
+  mark('listening');
   let serversTimer: NodeJS.Timeout | undefined;
 
   const started: Component[] = [];
+  const componentTimes: Record<string, number> = {};
   let stopping: Promise<void> | undefined;
   // Several servers may share an etcd: the work that must happen once runs on the elected leader only.
   const work = config.etcd ? new LeaderWork(ctx, logger) : undefined;
@@ -248,17 +258,21 @@ export async function startServer(config: ServerConfig, components: Component[] 
     } else await bootstrap();
     await ensureBootstrapPolicy(registry);
     await auth.start();
+    mark('store');
+    // Components start side by side where they do not depend on each other (start-order.ts).
+    const here: Component[] = [];
     for (const c of components) {
       if (config.disabled.has(c.name as never)) continue;
-      if (work && isLeaderOnly(c)) {
-        work.register(c);
-        continue;
-      }
-      const t0 = Date.now();
+      if (work && isLeaderOnly(c)) work.register(c);
+      else here.push(c);
+    }
+    await startComponents(here, async (c) => {
+      const t0 = performance.now();
       await c.start(ctx);
       started.push(c);
-      logger.debug({ component: c.name, ms: Date.now() - t0 }, 'component started');
-    }
+      componentTimes[c.name] = Math.round(performance.now() - t0);
+      logger.debug({ component: c.name, ms: componentTimes[c.name] }, 'component started');
+    });
     await informers.start();
     const plan = podAccessPlan({ bindAddress: config.bindAddress, podCIDR: config.podCIDR, agentEnabled: !config.disabled.has('agent') });
     let endpoint = plan.endpointIP ? { ip: plan.endpointIP, port } : undefined;
@@ -282,17 +296,24 @@ export async function startServer(config: ServerConfig, components: Component[] 
       await kubeSvc.start(ctx);
       started.push(kubeSvc);
     }
+    mark('components');
     elector?.start();
     componentsStarted = true;
   } catch (err) {
-    for (const c of started.reverse()) await c.stop().catch(() => undefined);
+    for (const c of [...started].reverse()) await c.stop().catch(() => undefined);
+    informers.stop();
     podListener?.close();
+    httpsServer.closeAllConnections?.();
     httpsServer.close();
     customResources?.stop();
     metricsAPI.stop();
     await store.close();
     throw err;
   }
+  mark('ready');
+  // CPU time of this process so far (user + system): unlike the wall-clock phases, not inflated by a busy host.
+  const cpu = process.cpuUsage();
+  logger.info({ phases, components: componentTimes, cpuMs: Math.round((cpu.user + cpu.system) / 1000) }, 'server ready');
 
   return {
     url,

@@ -13,6 +13,9 @@ import { hostPrimaryIPv4 } from '../host/node-ips.js';
 import { chooseProxyMode } from './mode.js';
 import type { NftSupport } from './nft.js';
 import { Proxier, type NetfilterHost, type ProxyMode, type SyncResult } from './proxier.js';
+import { iptablesSave } from './iptables.js';
+import { iptablesFingerprint, ProxyWatchdog } from './watchdog.js';
+import { netlinkMonitor, type NetlinkMonitor } from '../host/netlink.js';
 import { nthAddress } from '../util/ip.js';
 import { objectKey } from '../api/keys.js';
 
@@ -26,6 +29,9 @@ export interface ProxyComponentOptions {
   hairpin?: boolean;
   /** Replaces the nftables probe (tests without root). */
   probeNft?: () => Promise<NftSupport>;
+  /** Repair between the periodic resyncs (netlink events, a fingerprint of our rules); default on with the host tools. */
+  watchdog?: boolean;
+  netlink?: NetlinkMonitor;
 }
 
 export class ProxyComponent implements Component {
@@ -39,6 +45,8 @@ export class ProxyComponent implements Component {
   private hairpinPending = false;
   private hairpinRunning?: Promise<void>;
   private bridge = '';
+  private watchdog?: ProxyWatchdog;
+  private unsubscribeBridge?: () => void;
 
   constructor(private readonly opts: ProxyComponentOptions = {}) {}
 
@@ -98,6 +106,23 @@ export class ProxyComponent implements Component {
       // The proxier keeps retrying with back-off; the server reports not ready until one succeeds.
       log.error({ err: first.error?.message }, `proxy: first sync failed (kubelite needs root and ${choice.mode === 'nftables' ? 'nft' : 'iptables'} for the data plane; --disable proxy runs without it)`);
     }
+    if (this.opts.watchdog ?? !this.opts.host) {
+      const netlink = this.opts.netlink ?? netlinkMonitor(log);
+      this.watchdog = new ProxyWatchdog({
+        proxier,
+        device: names.serviceDevice,
+        routes: [config.serviceCIDR, ...(config.lbPool ? [config.lbPool] : [])],
+        // The rules' fingerprint exists for the iptables plane; the nftables plane repairs its table at
+        // the periodic resync (the watchdog takes an nft fingerprint once there is one: its listing
+        // carries traffic counters, which would have to be left out).
+        fingerprint: proxier.mode === 'iptables' ? iptablesFingerprint(iptablesSave, proxier.chains, () => proxier.writtenRules) : undefined,
+        netlink,
+        logger: { warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
+      });
+      this.watchdog.start();
+      // A Pod's new veth on the bridge (a new Pod, or the bridge rebuilt by the agent) gets hairpin mode at once.
+      if (this.opts.hairpin ?? true) this.unsubscribeBridge = netlink.subscribe((ev) => ev.kind === 'link' && !ev.deleted && ev.master === this.bridge && this.requestHairpin());
+    }
     if (this.opts.hairpin ?? true) {
       this.requestHairpin();
       this.hairpinTimer = setInterval(() => this.requestHairpin(), HAIRPIN_INTERVAL_MS);
@@ -107,6 +132,8 @@ export class ProxyComponent implements Component {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribeBridge?.();
+    await this.watchdog?.stop();
     if (this.hairpinTimer) clearInterval(this.hairpinTimer);
     this.hairpinTimer = undefined;
     await this.hairpinRunning;

@@ -42,6 +42,11 @@ export class IptablesPlane implements DataPlane {
   private written: Partial<Record<Table, ChainRules>> = {};
   private knownJumps?: JumpHosts;
   private jumpsInPlace = false;
+
+  /** What the kernel holds of our chains as far as we know; undefined until a sync put the jumps in place. */
+  get writtenRules(): Partial<Record<Table, ChainRules>> | undefined {
+    return this.jumpsInPlace ? this.written : undefined;
+  }
   private otherModeRemoved = false;
 
   constructor(

@@ -14,12 +14,12 @@ import { IptablesPlane } from './iptables-plane.js';
 import { proxyMetrics, type ProxyMetrics } from './metrics.js';
 import { ModelCache, type ModelDelta } from './model-cache.js';
 import type { ModelProblem, ProxyService } from './model.js';
-import { chainNames, type ChainNames } from './names.js';
+import { chainNames, type ChainNames, type Table } from './names.js';
 import { nftApply, nftDeleteTable, nftListChains, nftListTable } from './nft.js';
 import { NftPlane } from './nft-plane.js';
 import { renderNft } from './nft-render.js';
 import type { DataPlane, NetfilterHost, ProxierLogger, ProxyMode, SyncResult } from './plane.js';
-import { DEFAULT_BATCH_LINES, renderRules, type RenderConfig } from './render.js';
+import { DEFAULT_BATCH_LINES, renderRules, type ChainRules, type RenderConfig } from './render.js';
 import { cidrContains, normalizeCIDR } from '../util/ip.js';
 
 export type { DataPlane, NetfilterHost, ProxierLogger, ProxyMode, SyncResult } from './plane.js';
@@ -155,6 +155,16 @@ export class Proxier {
 
   get mode(): ProxyMode {
     return this.plane.mode;
+  }
+
+  /** iptables plane: what the kernel holds of our chains as far as we know (what the last syncs wrote); undefined until a sync succeeded. */
+  get writtenRules(): Partial<Record<Table, ChainRules>> | undefined {
+    return this.plane instanceof IptablesPlane ? this.plane.writtenRules : undefined;
+  }
+
+  /** Syncs started so far, and whether one runs or is about to: lets a watchdog tell our own writes from someone else's. */
+  get syncState(): { started: number; running: boolean } {
+    return { started: this.syncsStarted, running: this.loop !== undefined || this.timer !== undefined };
   }
 
   /** Creates the device and routes, writes the rules (comparing with what a previous run left) and starts the periodic resync. */

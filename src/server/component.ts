@@ -35,6 +35,12 @@ export type UpgradeHandler = (req: import('node:http').IncomingMessage, socket: 
 
 export interface Component {
   readonly name: string;
+  /**
+   * Components whose start must complete before this one starts (e.g. 'services', whose admission
+   * hooks allocate ClusterIPs). Given, the component starts beside every other one that is free to;
+   * absent, it waits for every component listed before it.
+   */
+  readonly dependsOn?: readonly string[];
   /** Starts the component; resolves when it is serving (informers synced, sockets bound). */
   start(ctx: ComponentContext): Promise<void>;
   stop(): Promise<void>;

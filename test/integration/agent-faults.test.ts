@@ -125,11 +125,20 @@ test.serial('kill -9 while pods are being created, containers removed and added 
 
 // ---------- in-process: a broken events stream, a Docker engine that stops answering ----------
 
-/** A unix socket that forwards to Docker's; close() makes "Docker" stop answering, open() brings it back. */
+/**
+ * A unix socket that forwards to Docker's; close() makes "Docker" stop answering, open() brings it back.
+ * stallNextEvents(ms) plays dockerd's own order for the next events request: dockerd sends the response
+ * headers first and subscribes the stream after, so whatever happens in between is not in the stream.
+ * Here the client gets the headers at once and Docker gets the request `ms` later.
+ */
 class SocketProxy {
   private server?: net.Server;
   private readonly conns = new Set<net.Socket>();
+  private stall?: { ms: number; answered: () => void };
   constructor(readonly path: string) {}
+  stallNextEvents(ms: number): Promise<void> {
+    return new Promise((answered) => (this.stall = { ms, answered }));
+  }
   open(): Promise<void> {
     fs.rmSync(this.path, { force: true });
     this.server = net.createServer((client) => {
@@ -143,7 +152,28 @@ class SocketProxy {
       };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
-      client.pipe(upstream).pipe(client);
+      // Requests go one at a time on a (kept-alive) connection, each in writes of its own.
+      let stripHead: Buffer | undefined;
+      client.on('data', (chunk: Buffer) => {
+        const stall = this.stall;
+        if (stall && /^GET \S*\/events[?\s]/.test(chunk.toString('latin1', 0, 200))) {
+          this.stall = undefined;
+          client.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
+          stall.answered();
+          stripHead = Buffer.alloc(0);
+          setTimeout(() => upstream.write(chunk), stall.ms);
+        } else upstream.write(chunk);
+      });
+      upstream.on('data', (chunk: Buffer) => {
+        if (!stripHead) return void client.write(chunk);
+        // the client already has its headers: pass on only the (chunked) body
+        stripHead = Buffer.concat([stripHead, chunk]);
+        const end = stripHead.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const body = stripHead.subarray(end + 4);
+        stripHead = undefined;
+        client.write(body);
+      });
     });
     return new Promise((resolve) => this.server!.listen(this.path, () => resolve()));
   }
@@ -181,10 +211,15 @@ test.serial('a broken events stream and an engine that stops answering are survi
   const node = (await api.list<Node>(R.nodes)).items[0].metadata.name!;
   const getP = () => api.get<Pod>(R.pods, 'default', 'evt');
   await api.create<Pod>(R.pods, podManifest('evt', node, { containers: [{ name: 'app', image: 'kubelite/echo:1' }] }));
+  await api.create<Pod>(R.pods, podManifest('gap', node, { containers: [{ name: 'app', image: 'kubelite/echo:1' }] }));
   const p = await waitFor(async () => {
     const x = await getP();
     return isReady(x) ? x : undefined;
   }, 30_000, 'evt Ready');
+  const g = await waitFor(async () => {
+    const x = await api.get<Pod>(R.pods, 'default', 'gap');
+    return isReady(x) ? x : undefined;
+  }, 30_000, 'gap Ready');
 
   // 1. the events stream breaks: it reconnects, and a container killed right after is replaced
   agent.interruptEvents();
@@ -195,6 +230,20 @@ test.serial('a broken events stream and an engine that stops answering are survi
     return isReady(x) && dockerId(x) !== dockerId(p!) ? x : undefined;
   }, 20_000, 'a replacement after the events stream broke');
   t.is(cstatus(p2!)?.restartCount, 1);
+
+  // 1b. the stream breaks again, and the container dies after the new stream's headers came but before
+  // dockerd subscribed it (and after the relist that follows a reconnect has listed it running): only a
+  // stream that resumes from its last event (since=) learns of that death; the periodic resync is off.
+  const answered = proxy.stallNextEvents(1500);
+  agent.interruptEvents();
+  await waitFor(async () => Promise.race([answered.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 100))]), 10_000, 'the agent to ask for a new events stream');
+  await new Promise((r) => setTimeout(r, 400));
+  await docker().getContainer(dockerId(g!)).kill();
+  const g2 = await waitFor(async () => {
+    const x = await api.get<Pod>(R.pods, 'default', 'gap');
+    return isReady(x) && dockerId(x) !== dockerId(g!) ? x : undefined;
+  }, 20_000, 'a replacement for a death between the headers of a new events stream and its subscription');
+  t.is(cstatus(g2!)?.restartCount, 1);
 
   // 2. the engine stops answering: the node goes NotReady and says why
   await proxy.close();

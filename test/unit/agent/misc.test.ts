@@ -2,7 +2,7 @@
 // admission, the network decision, the Node object, logs/exec request checks, the runtime cache.
 
 import test from 'ava';
-import { backoffFromEnv, DEFAULT_BACKOFF, delayFor, goDuration, pullFailed, pullRetryAt, restartDecision } from '../../../src/agent/backoff.js';
+import { backoffFromEnv, DEFAULT_BACKOFF, delayFor, forgiveSince, goDuration, pullFailed, pullRetryAt, restartDecision } from '../../../src/agent/backoff.js';
 import { encodeFrame, FrameDemuxer } from '../../../src/agent/frames.js';
 import { attachEndStatus, CHANNEL, decodeMessage, encodeMessage, execQuery, exitStatus, parseAttachQuery, parseExecQuery, parseResize, pickProtocol, readStatus } from '../../../src/agent/channel.js';
 import { httpProbeURL, initialCounter, nextProbeDelay, probeTiming, recordProbe, resolvePort } from '../../../src/agent/probe-state.js';
@@ -13,7 +13,7 @@ import { primaryIPv4 } from '../../../src/host/node-ips.js';
 import { checkStreamable, logContainerId, parseLogQuery, selectContainer, statusHttpResponse } from '../../../src/agent/stream-select.js';
 import { RuntimeCache } from '../../../src/agent/runtime-cache.js';
 import { dockerTime, fromSummary } from '../../../src/agent/observed.js';
-import { instanceLock, refersTo } from '../../../src/agent/agent.js';
+import { instanceLock, refersTo } from '../../../src/agent/agent-support.js';
 import { dockerMessage } from '../../../src/agent/docker.js';
 import { errors } from '../../../src/api/errors.js';
 import { app, container, iso, pod, sandbox, T0, UID } from './fixtures.js';
@@ -242,6 +242,17 @@ test('an upgrade refused before it starts is an HTTP response with a Status body
   const r = statusHttpResponse(errors.notFound('pods', 'x'));
   t.true(r.startsWith('HTTP/1.1 404 Not Found\r\n'));
   t.regex(r, /\r\n\r\n\{"apiVersion":"v1","kind":"Status".*"pods \\"x\\" not found"/);
+});
+
+test('back-offs recorded since the engine went away are forgiven; older ones stay', (t) => {
+  const entries = new Map([
+    ['crashy', { failures: 4, lastFailureAt: 1_000 }],
+    ['stopped-by-engine', { failures: 1, lastFailureAt: 5_000 }],
+    ['POD', { failures: 2, lastFailureAt: 6_000 }],
+    ['never', { failures: 0 }],
+  ]);
+  t.is(forgiveSince(entries, 5_000), 2);
+  t.deepEqual([...entries.keys()], ['crashy', 'never']);
 });
 
 // ---------- runtime view ----------

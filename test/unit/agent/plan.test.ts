@@ -74,6 +74,27 @@ test('the next crash waits in CrashLoopBackOff with the kubelet message, then re
   if (a.kind === 'start') t.is(a.restartCount, 2);
 });
 
+test('a container the engine stopped while it was away restarts at once, its restart streak unchanged', (t) => {
+  const sb = sandbox();
+  const now = T0 + 60_000;
+  // dockerd restarted between now-8 s and now-3 s; the container stopped with it (Docker's times are to the second)
+  const dead = exited('app', sb, 137, { restartCount: 1, startedAt: iso(now - 40_000), finishedAt: iso(now - 6_000) });
+  const entry: BackoffEntry = { failures: 1, lastFailureAt: now - 40_000 };
+  const away = { from: now - 8_000, to: now - 3_000 };
+  const r = plan(pod(), [sb, dead], { now, restartBackoff: new Map([['app', entry]]), engineAway: away });
+  t.deepEqual(kinds(r), ['start']);
+  const a = r.actions[0];
+  if (a.kind === 'start') {
+    t.is(a.restartCount, 2);
+    t.deepEqual(a.backoff, entry, 'the streak is what it was');
+  }
+  // without the window it is the kubelet's back-off
+  t.deepEqual(kinds(plan(pod(), [sb, dead], { now, restartBackoff: new Map([['app', entry]]) })), []);
+  // a crash after the engine came back is the container's own
+  const later = exited('app', sb, 1, { restartCount: 1, startedAt: iso(now - 2000), finishedAt: iso(now - 1000) });
+  t.deepEqual(kinds(plan(pod(), [sb, later], { now, restartBackoff: new Map([['app', { failures: 1, lastFailureAt: now - 1500 }]]), engineAway: away })), []);
+});
+
 test('restartPolicy OnFailure restarts failures only; Never restarts nothing and frees the sandbox', (t) => {
   const sb = sandbox();
   t.deepEqual(kinds(plan(pod({ restartPolicy: 'OnFailure' }), [sb, exited('app', sb, 1)])), ['start']);
@@ -172,6 +193,17 @@ test('an interrupted start (created, never started) is replaced with the same re
     { kind: 'remove', id: c.id, container: 'app', reason: 'never started' },
     { kind: 'start', container: 'app', init: false, restartCount: 4, reason: 'interrupted start' },
   ]);
+});
+
+test('a container this agent prepared while the sandbox started is started as it is; one of another sandbox or spec is replaced', (t) => {
+  const sb = sandbox();
+  const c = app('app', sb, { state: 'created', startedAt: undefined });
+  t.deepEqual(plan(pod(), [sb, c], { prepared: new Set([c.id]) }).actions, [{ kind: 'start', container: 'app', init: false, restartCount: 0, reason: 'prepared', existing: c.id }]);
+  const stale = app('app', sb, { state: 'created', startedAt: undefined, specHash: 'other' });
+  t.deepEqual(kinds(plan(pod(), [sb, stale], { prepared: new Set([stale.id]) })), ['remove', 'start'], 'the spec changed meanwhile');
+  const other = sandbox();
+  const elsewhere = app('app', other, { state: 'created', startedAt: undefined });
+  t.deepEqual(kinds(plan(pod(), [sb, elsewhere], { prepared: new Set([elsewhere.id]) })), ['remove', 'start'], 'joined to another sandbox');
 });
 
 test('a container removed by hand comes back with restartCount from the status', (t) => {

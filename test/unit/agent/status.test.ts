@@ -1,7 +1,7 @@
 // podStatusFrom: the kubelet's phase, conditions and container states from what Docker shows.
 
 import test from 'ava';
-import { podStatusFrom, rejectedStatus, terminatedState, type StatusInput } from '../../../src/agent/status.js';
+import { podStatusFrom, rejectedStatus, stoppedSinceStatus, terminatedState, type StatusInput } from '../../../src/agent/status.js';
 import { qosClass } from '../../../src/api/qos.js';
 import type { Pod } from '../../../src/api/types.js';
 import type { ObservedContainer, ProbeStatus, Waiting } from '../../../src/agent/types.js';
@@ -179,4 +179,20 @@ test('a rejected pod is Failed with the admission reason', (t) => {
   t.is(s.phase, 'Failed');
   t.is(s.reason, 'OutOfcpu');
   t.regex(s.message ?? '', /enough resource: cpu/);
+});
+
+test('stoppedSinceStatus: containers the status shows running that Docker no longer runs (crashed, killed, removed)', (t) => {
+  const sb = sandbox();
+  const running = app('app', sb);
+  const p = pod();
+  p.status = status(p, [sb, running]);
+  t.deepEqual(stoppedSinceStatus(p, [sb, running]), [], 'all running: nothing to report first');
+  t.deepEqual(stoppedSinceStatus(p, [sb, { ...running, state: 'exited', exitCode: 137 }]), ['app'], 'killed');
+  t.deepEqual(stoppedSinceStatus(p, [sb]), ['app'], 'removed by hand');
+  t.deepEqual(stoppedSinceStatus(pod(), [sb]), [], 'a new Pod (no status yet) has nothing that stopped');
+  // The status written in between: NotReady with the old container terminated, the restart count unchanged.
+  const between = status(p, [sb, { ...running, state: 'exited', exitCode: 137, finishedAt: iso(T0 + 5000) }]);
+  t.is(cond(between, 'Ready')?.status, 'False');
+  t.is(between.containerStatuses?.[0].state?.terminated?.exitCode, 137);
+  t.is(between.containerStatuses?.[0].restartCount, 0);
 });
