@@ -60,6 +60,12 @@ export interface ServerConfig {
   kubeletPort: number;
   /** This node's share of the pod CIDR, set by the agent once the server assigned it (the proxier and DNS read it). */
   nodePodCIDR?: string;
+  /** How often each agent samples its containers' usage for metrics.k8s.io (metrics-server's --metric-resolution); default 15. */
+  metricResolutionSeconds?: number;
+  /** How often HorizontalPodAutoscalers are reconciled (kube-controller-manager's flag of that name); default 15. */
+  hpaSyncPeriodSeconds?: number;
+  /** The scale-down stabilisation window of HPAs whose behavior sets none; default 300. */
+  hpaDownscaleStabilizationSeconds?: number;
   /** `--store etcd://...`: objects live in etcd (several servers may share it); undefined: LevelDB under dataDir. */
   etcd?: EtcdStoreConfig;
   /** With etcd: who runs the once-per-cluster work is elected with a Lease (--leader-elect-* flags, in ms). */

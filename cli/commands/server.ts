@@ -41,6 +41,9 @@ interface ServerFlags {
   defaultNotReadyTolerationSeconds: string;
   defaultUnreachableTolerationSeconds: string;
   nodeIp?: string;
+  metricResolution: string;
+  horizontalPodAutoscalerSyncPeriod: string;
+  horizontalPodAutoscalerDownscaleStabilization: string;
   store?: string;
   etcdPrefix: string;
   etcdCafile?: string;
@@ -133,6 +136,9 @@ export function configFromFlags(f: ServerFlags): ServerConfig {
     allowedExternalIPs: (f.allowedExternalIps ?? []).flatMap((x) => x.split(',')).map((s) => s.trim()).filter(Boolean).map((c) => cidr('allowed-external-ips', c)),
     tokenFile: f.tokenFile,
     ...multiHostFlags(f),
+    metricResolutionSeconds: int('metric-resolution', f.metricResolution ?? '15', 1, 300),
+    hpaSyncPeriodSeconds: int('horizontal-pod-autoscaler-sync-period', f.horizontalPodAutoscalerSyncPeriod ?? '15', 1, 300),
+    hpaDownscaleStabilizationSeconds: int('horizontal-pod-autoscaler-downscale-stabilization', f.horizontalPodAutoscalerDownscaleStabilization ?? '300', 0, 3600),
   });
   const mask = cfg.nodeCIDRMaskSize;
   if (mask < parseCIDR(cfg.podCIDR).bits) throw new CliError(`error: --node-cidr-mask-size ${mask} is shorter than --pod-cidr ${cfg.podCIDR}'s prefix: a node's share must fit in the pod CIDR`);
@@ -193,6 +199,9 @@ export function registerServer(program: Command): void {
     .option('--allowed-external-ips <cidrs...>', 'CIDRs Services may use in spec.externalIPs (default: none, as Kubernetes\' DenyServiceExternalIPs)')
     .option('--max-watches-per-client <n>', 'open watches one client (address + credential) may hold; more get 429', '5000')
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
+    .option('--metric-resolution <seconds>', 'how often agents sample container usage for kubectl top and autoscaling', '15')
+    .option('--horizontal-pod-autoscaler-sync-period <seconds>', 'how often HorizontalPodAutoscalers are reconciled', '15')
+    .option('--horizontal-pod-autoscaler-downscale-stabilization <seconds>', 'scale-down stabilisation window of HPAs whose behavior sets none', '300')
     .option('--token-file <file>', 'use the API bearer token in this file (at least 16 characters) instead of a generated one')
     .option('--pod-network <mode>', 'how Pods on different nodes reach each other: auto (host routes where nodes share a link, else VXLAN), host-gw, vxlan', 'auto')
     .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s share of the pod CIDR', '24')

@@ -41,6 +41,7 @@ import { RuntimeCache } from './runtime-cache.js';
 import { VolumeManager } from './volumes.js';
 import { TokenManager } from './token-manager.js';
 import { LocalPathProvisioner } from './local-path.js';
+import { StatsCollector } from './stats-collector.js';
 import { instanceLock, readTrim, refersTo } from './agent-support.js';
 
 export interface AgentOptions {
@@ -82,6 +83,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
   private provisioner?: LocalPathProvisioner;
   private events?: EventWatch;
   private heartbeat?: NodeJS.Timeout;
+  private stats?: StatsCollector;
   private resync?: ScheduledTask;
   private facts!: DockerFacts;
   private identity!: NodeIdentity;
@@ -301,6 +303,9 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     });
     this.heartbeat = setInterval(() => void this.beat(), this.agentOpts.heartbeatMs ?? 10_000);
     this.heartbeat.unref();
+    // Usage for metrics.k8s.io (kubectl top, autoscaling), sampled here and reported to the API.
+    this.stats = new StatsCollector({ client, runtime: this.runtime, cache: this.cache, nodeName: () => this.nodeName, logger: log, resolutionMs: (config.metricResolutionSeconds ?? 15) * 1000 });
+    this.stats.start();
     if (cron.validate(config.resyncSchedule)) this.resync = cron.schedule(config.resyncSchedule, () => void this.resyncAll(), { noOverlap: true, name: `kubelite-agent-${names.instanceValue}` });
     this.started = true;
     log.info({ node: this.identity.name, hostIP: this.identity.hostIP, podCIDR: this.identity.podCIDR, adopted: this.cache.size }, 'agent started');
@@ -357,6 +362,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     clearTimeout(this.relistRetry);
     clearInterval(this.heartbeat);
     this.lease?.stop();
+    this.stats?.stop();
     await this.resync?.stop();
     await this.resync?.destroy?.();
     this.probes?.stop();

@@ -110,6 +110,16 @@ export class DockerRuntime {
     }
   }
 
+  /** One reading of a container's counters (Docker's one-shot stats: no second sample, no wait). */
+  async statsOnce(id: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return (await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true })) as unknown as Record<string, unknown>;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
   async inspect(id: string, network: string, hostIP?: string): Promise<ObservedContainer | undefined> {
     const raw = await this.inspectRaw(id);
     return raw ? fromInspect(raw, network, hostIP) : undefined;

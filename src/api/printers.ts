@@ -10,6 +10,8 @@ import { humanAge, humanDuration } from '../util/time.js';
 import { labelSelectorToString } from './selectors.js';
 import { RBAC_PRINTERS } from './printers-rbac.js';
 import { WORKLOAD_PRINTERS } from './printers-workloads.js';
+import { POLICY_PRINTERS } from './printers-policy.js';
+import { RESOURCES } from './resources.js';
 
 export interface ColumnDefinition {
   name: string;
@@ -21,7 +23,8 @@ export interface ColumnDefinition {
 
 export interface Printer {
   columns: ColumnDefinition[];
-  cells(obj: KObject, now: number): (string | number)[];
+  /** A null cell is a value the object does not have (kubectl prints `<none>`). */
+  cells(obj: KObject, now: number): (string | number | boolean | null)[];
 }
 
 function col(name: string, type: ColumnDefinition['type'] = 'string', priority = 0, format = '', description = ''): ColumnDefinition {
@@ -327,8 +330,21 @@ const PRINTERS: Record<string, Printer> = {
   pods, deployments, replicasets, services, endpoints, endpointslices, nodes, namespaces, events, configmaps, secrets, ingresses, ingressclasses, leases,
   ...RBAC_PRINTERS,
   ...WORKLOAD_PRINTERS,
+  ...POLICY_PRINTERS,
 };
 
+const BUILTIN: ReadonlySet<ResourceInfo> = new Set(RESOURCES);
+/** Printers of resources served while the server runs (a CRD's additionalPrinterColumns). */
+const attached = new WeakMap<ResourceInfo, Printer>();
+
+/** Gives a resource added at run time its columns (removed with the resource itself). */
+export function attachPrinter(res: ResourceInfo, printer: Printer): void {
+  attached.set(res, printer);
+}
+
 export function printerFor(res: ResourceInfo): Printer {
-  return PRINTERS[res.plural] ?? generic;
+  const own = attached.get(res);
+  if (own) return own;
+  // A custom resource that happens to be called `pods` in another group is not a Pod.
+  return (BUILTIN.has(res) ? PRINTERS[res.plural] : undefined) ?? generic;
 }

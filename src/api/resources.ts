@@ -23,6 +23,8 @@ export interface ResourceInfo {
   subresources: string[];
   /** whether spec/status are split (PUT on the main resource ignores status, and /status ignores the rest) */
   hasStatus: boolean;
+  /** For a resource a CustomResourceDefinition serves: that CRD's name (`crontabs.stable.example.com`). */
+  crd?: string;
 }
 
 const ALL: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -53,7 +55,8 @@ function r(
 
 export const RESOURCES: readonly ResourceInfo[] = [
   r('', 'v1', 'Namespace', 'namespaces', { namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'], hasStatus: true, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
-  r('', 'v1', 'Node', 'nodes', { namespaced: false, shortNames: ['no'], subresources: ['status'], hasStatus: true }),
+  // nodes/NAME/stats: where a node's agent posts its usage summary (metrics.k8s.io is served from it).
+  r('', 'v1', 'Node', 'nodes', { namespaced: false, shortNames: ['no'], subresources: ['status', 'stats'], hasStatus: true }),
   r('', 'v1', 'Pod', 'pods', { shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'exec', 'binding', 'attach', 'portforward', 'eviction'], hasStatus: true }),
   r('', 'v1', 'Service', 'services', { shortNames: ['svc'], categories: ['all'], subresources: ['status'], hasStatus: true, verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }),
   r('', 'v1', 'Endpoints', 'endpoints', { shortNames: ['ep'] }),
@@ -86,6 +89,13 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', { shortNames: ['pvc'], subresources: ['status'], hasStatus: true }),
   r('', 'v1', 'PersistentVolume', 'persistentvolumes', { namespaced: false, shortNames: ['pv'], subresources: ['status'], hasStatus: true }),
   r('storage.k8s.io', 'v1', 'StorageClass', 'storageclasses', { namespaced: false, shortNames: ['sc'] }),
+  r('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', { namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'], hasStatus: true }),
+  // autoscaling/v2 is stored and preferred; v1 is the same objects converted (server/strategies/hpa.ts).
+  r('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', { shortNames: ['hpa'], categories: ['all'], subresources: ['status'], hasStatus: true }),
+  r('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', { shortNames: ['hpa'], categories: ['all'], subresources: ['status'], hasStatus: true }),
+  r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', { shortNames: ['pdb'], subresources: ['status'], hasStatus: true }),
+  r('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', { shortNames: ['netpol'] }),
+  r('scheduling.k8s.io', 'v1', 'PriorityClass', 'priorityclasses', { namespaced: false, shortNames: ['pc'] }),
 ];
 
 /** Kinds that are answered on create and never stored (reviews). */
@@ -168,4 +178,10 @@ export const R = {
   persistentvolumeclaims: must('v1', 'PersistentVolumeClaim'),
   persistentvolumes: must('v1', 'PersistentVolume'),
   storageclasses: must('storage.k8s.io/v1', 'StorageClass'),
+  customresourcedefinitions: must('apiextensions.k8s.io/v1', 'CustomResourceDefinition'),
+  horizontalpodautoscalers: must('autoscaling/v2', 'HorizontalPodAutoscaler'),
+  horizontalpodautoscalersV1: must('autoscaling/v1', 'HorizontalPodAutoscaler'),
+  poddisruptionbudgets: must('policy/v1', 'PodDisruptionBudget'),
+  networkpolicies: must('networking.k8s.io/v1', 'NetworkPolicy'),
+  priorityclasses: must('scheduling.k8s.io/v1', 'PriorityClass'),
 } as const;

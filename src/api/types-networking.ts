@@ -44,3 +44,26 @@ export interface IngressClass extends KObject {
   kind: 'IngressClass';
   spec: { controller?: string; parameters?: Record<string, unknown> };
 }
+
+export interface NetworkPolicyPort {
+  protocol?: Protocol;
+  port?: number | string;
+  endPort?: number;
+}
+
+export interface NetworkPolicyPeer {
+  podSelector?: import('./types.js').LabelSelector;
+  namespaceSelector?: import('./types.js').LabelSelector;
+  ipBlock?: { cidr: string; except?: string[] };
+}
+
+export interface NetworkPolicy extends KObject {
+  apiVersion: 'networking.k8s.io/v1';
+  kind: 'NetworkPolicy';
+  spec: {
+    podSelector: import('./types.js').LabelSelector;
+    ingress?: { ports?: NetworkPolicyPort[]; from?: NetworkPolicyPeer[] }[];
+    egress?: { ports?: NetworkPolicyPort[]; to?: NetworkPolicyPeer[] }[];
+    policyTypes?: ('Ingress' | 'Egress')[];
+  };
+}

@@ -254,6 +254,8 @@ export interface PodSpec {
   schedulerName?: string;
   tolerations?: Toleration[];
   priority?: number;
+  priorityClassName?: string;
+  preemptionPolicy?: 'Never' | 'PreemptLowerPriority';
   enableServiceLinks?: boolean;
   securityContext?: Record<string, unknown>;
   affinity?: Record<string, unknown>;
@@ -528,3 +530,7 @@ export * from './types-rbac.js';
 export * from './types-workloads.js';
 export * from './types-batch.js';
 export * from './types-storage.js';
+export * from './types-crd.js';
+export * from './types-autoscaling.js';
+export * from './types-policy.js';
+export * from './types-metrics.js';

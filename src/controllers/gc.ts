@@ -13,12 +13,13 @@
 // not watch count as live owners: the collector never deletes what it cannot check.
 
 import cron, { type ScheduledTask } from 'node-cron';
-import type { KObject, OwnerReference } from '../api/types.js';
+import type { CustomResourceDefinition, KObject, OwnerReference } from '../api/types.js';
 import { R, byKind, type ResourceInfo } from '../api/resources.js';
-import type { Informer } from '../client/informer.js';
+import { Informer } from '../client/informer.js';
+import { crdStorageResource, isEstablished } from '../api/crd/resources.js';
 import type { Component, ComponentContext } from '../server/component.js';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, gcObjectOf, planGC, type GCObject, type GCPlan } from './logic/index.js';
-import { QueueController, type ControllerOptions } from '../client/controller.js';
+import { QueueController, type ControllerOptions, type Startable } from '../client/controller.js';
 import { errorMessage, isConflict, isNotFound } from './shared.js';
 
 /** Kinds that own or are owned in kubelite (Events are left to their TTL). */
@@ -54,9 +55,22 @@ export interface GCOptions extends ControllerOptions {
   resyncSchedule?: string;
 }
 
+interface Source {
+  res: ResourceInfo;
+  inf: Informer<KObject>;
+  /** Started here (a custom resource's), so stopped here when its definition goes. */
+  own: boolean;
+}
+
+const groupKind = (group: string, kind: string) => `${group}/${kind}`;
+const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
+
 export class GarbageCollector extends QueueController<ComponentContext> implements Component {
   readonly name = 'garbage-collector';
-  private informers: Informer<KObject>[] = [];
+  /** The built-in kinds, then each custom resource (by group/kind) while its definition is established. */
+  private sources: Source[] = [];
+  private readonly custom = new Map<string, Source>();
+  private handlers!: Parameters<Informer<KObject>['on']>[0];
   private cronTask?: ScheduledTask;
   /** uids to decide in the next pass; `all` after start and on the periodic resync. */
   private dirty = new Set<string>();
@@ -70,49 +84,78 @@ export class GarbageCollector extends QueueController<ComponentContext> implemen
     return 'garbage-collector-controller';
   }
 
-  protected setup(ctx: ComponentContext): Informer<KObject>[] {
+  protected setup(ctx: ComponentContext): Startable[] {
     const mark = (obj: KObject) => {
       if (obj.metadata.uid) this.dirty.add(obj.metadata.uid);
       this.enqueue(PASS_KEY);
     };
     const relevant = (obj: KObject) => !!(obj.metadata.ownerReferences?.length || obj.metadata.deletionTimestamp);
-    this.informers = GC_RESOURCES.map((res) =>
-      ctx.informers
-        .for<KObject>(res)
-        .addIndex(OWNER_INDEX, (o) => (o.metadata.ownerReferences ?? []).map((r) => r.uid))
-        .addIndex(UID_INDEX, (o) => (o.metadata.uid ? [o.metadata.uid] : []))
-        .on({
-          // Only objects with owners (or being deleted) can need a decision when they appear.
-          add: (obj) => {
-            if (relevant(obj)) mark(obj);
-          },
-          update: (old, obj) => {
-            if (!ownershipChanged(old, obj)) return;
-            // An owner this object no longer names may be waiting for exactly that (orphan, foreground).
-            for (const ref of old.metadata.ownerReferences ?? []) this.dirty.add(ref.uid);
-            mark(obj);
-          },
-          // A deleted owner leaves its dependents to decide; a deleted dependent may unblock its owners.
-          delete: (obj) => {
-            const uid = obj.metadata.uid;
-            if (!uid) return;
-            for (const dep of this.byOwner(uid)) this.dirty.add(dep.obj.metadata.uid!);
-            for (const ref of obj.metadata.ownerReferences ?? []) this.dirty.add(ref.uid);
-            this.enqueue(PASS_KEY);
-          },
-        }),
-    );
+    this.handlers = {
+      // Only objects with owners (or being deleted) can need a decision when they appear.
+      add: (obj) => {
+        if (relevant(obj)) mark(obj);
+      },
+      update: (old, obj) => {
+        if (!ownershipChanged(old, obj)) return;
+        // An owner this object no longer names may be waiting for exactly that (orphan, foreground).
+        for (const ref of old.metadata.ownerReferences ?? []) this.dirty.add(ref.uid);
+        mark(obj);
+      },
+      // A deleted owner leaves its dependents to decide; a deleted dependent may unblock its owners.
+      delete: (obj) => {
+        const uid = obj.metadata.uid;
+        if (!uid) return;
+        for (const dep of this.byOwner(uid)) this.dirty.add(dep.obj.metadata.uid!);
+        for (const ref of obj.metadata.ownerReferences ?? []) this.dirty.add(ref.uid);
+        this.enqueue(PASS_KEY);
+      },
+    };
+    this.sources = GC_RESOURCES.map((res) => ({ res, inf: indexed(ctx.informers.for<KObject>(res)).on(this.handlers), own: false }));
+    // Custom resources own and are owned like any kind: watch each while its definition is established.
+    const crds = ctx.informers.for<CustomResourceDefinition>(R.customresourcedefinitions);
+    crds.on({ add: (c) => this.watchCustom(c), update: (_o, c) => this.watchCustom(c), delete: (c) => this.unwatchCustom(c) });
     const schedule = this.gcOpts.resyncSchedule ?? ctx.config.resyncSchedule;
     const full = () => {
       this.all = true;
       this.enqueue(PASS_KEY);
     };
     if (schedule && cron.validate(schedule)) this.cronTask = cron.schedule(schedule, full, { noOverlap: true, name: 'kubelite-gc' });
-    return this.informers;
+    return [...this.sources.map((s) => s.inf), crds];
+  }
+
+  private watchCustom(crd: CustomResourceDefinition): void {
+    const res = isEstablished(crd) ? crdStorageResource(crd) : undefined;
+    const key = groupKind(crd.spec.group, crd.spec.names.kind);
+    const have = this.custom.get(key);
+    if (have && res && have.res.apiVersion === res.apiVersion && have.res.plural === res.plural && have.res.namespaced === res.namespaced) return;
+    if (have) this.unwatchCustom(crd);
+    if (!res) return;
+    const source: Source = { res, inf: indexed(new Informer<KObject>(this.client, res, { logger: this.log })).on(this.handlers), own: true };
+    this.custom.set(key, source);
+    this.sources.push(source);
+    void source.inf.start();
+  }
+
+  private unwatchCustom(crd: CustomResourceDefinition): void {
+    const key = groupKind(crd.spec.group, crd.spec.names.kind);
+    const have = this.custom.get(key);
+    if (!have) return;
+    have.inf.stop();
+    this.custom.delete(key);
+    this.sources = this.sources.filter((s) => s !== have);
+  }
+
+  /** The watched resource of an owner reference's kind (any served version of a custom resource). */
+  private sourceOf(ref: OwnerReference): ResourceInfo | undefined {
+    const builtin = byKind(ref.apiVersion, ref.kind);
+    if (builtin) return GC_RESOURCES.includes(builtin) ? builtin : undefined;
+    return this.custom.get(groupKind(groupOf(ref.apiVersion), ref.kind))?.res;
   }
 
   override async stop(): Promise<void> {
     await this.cronTask?.destroy();
+    for (const s of this.custom.values()) s.inf.stop();
+    this.custom.clear();
     await super.stop();
   }
 
@@ -126,9 +169,7 @@ export class GarbageCollector extends QueueController<ComponentContext> implemen
       if (e?.obj.metadata.uid) entries.set(e.obj.metadata.uid, e);
     };
     if (all) {
-      this.informers.forEach((inf, i) => {
-        for (const obj of inf.list()) add({ res: GC_RESOURCES[i], obj });
-      });
+      for (const { res, inf } of this.sources) for (const obj of inf.list()) add({ res, obj });
     } else {
       // An owner deleting in foreground (or with orphan) decides for its dependents: queue them with it,
       // as Kubernetes' collector does, so each level of a cascade goes at once instead of waiting for
@@ -150,7 +191,7 @@ export class GarbageCollector extends QueueController<ComponentContext> implemen
     const placeholders = new Set<string>();
     for (const { obj } of entries.values()) {
       for (const ref of obj.metadata.ownerReferences ?? []) {
-        if (entries.has(ref.uid) || placeholders.has(ref.uid) || isWatchedKind(ref)) continue;
+        if (entries.has(ref.uid) || placeholders.has(ref.uid) || this.sourceOf(ref)) continue;
         placeholders.add(ref.uid);
         objects.push({ uid: ref.uid });
       }
@@ -179,18 +220,16 @@ export class GarbageCollector extends QueueController<ComponentContext> implemen
   }
 
   private byUid(uid: string): Entry | undefined {
-    for (let i = 0; i < this.informers.length; i++) {
-      const obj = this.informers[i].byIndex(UID_INDEX, uid)[0];
-      if (obj) return { res: GC_RESOURCES[i], obj };
+    for (const { res, inf } of this.sources) {
+      const obj = inf.byIndex(UID_INDEX, uid)[0];
+      if (obj) return { res, obj };
     }
     return undefined;
   }
 
   private byOwner(ownerUid: string): Entry[] {
     const out: Entry[] = [];
-    this.informers.forEach((inf, i) => {
-      for (const obj of inf.byIndex(OWNER_INDEX, ownerUid)) out.push({ res: GC_RESOURCES[i], obj });
-    });
+    for (const { res, inf } of this.sources) for (const obj of inf.byIndex(OWNER_INDEX, ownerUid)) out.push({ res, obj });
     return out;
   }
 
@@ -268,7 +307,7 @@ export class GarbageCollector extends QueueController<ComponentContext> implemen
   }
 
   private async ownerGone(ref: OwnerReference, namespace: string | undefined): Promise<boolean> {
-    const res = byKind(ref.apiVersion, ref.kind);
+    const res = this.sourceOf(ref) ?? byKind(ref.apiVersion, ref.kind);
     if (!res) return false;
     try {
       const owner = await this.client.get(res, res.namespaced ? namespace : undefined, ref.name);
@@ -285,9 +324,8 @@ function deletingWithFinalizer(obj: KObject): boolean {
   return !!obj.metadata.deletionTimestamp && (f.includes(FINALIZER_FOREGROUND) || f.includes(FINALIZER_ORPHAN));
 }
 
-function isWatchedKind(ref: OwnerReference): boolean {
-  const res = byKind(ref.apiVersion, ref.kind);
-  return !!res && GC_RESOURCES.includes(res);
+function indexed(inf: Informer<KObject>): Informer<KObject> {
+  return inf.addIndex(OWNER_INDEX, (o) => (o.metadata.ownerReferences ?? []).map((r) => r.uid)).addIndex(UID_INDEX, (o) => (o.metadata.uid ? [o.metadata.uid] : []));
 }
 
 /** Only ownership facts matter to the collector; status churn (pod readiness) does not. */

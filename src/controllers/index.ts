@@ -8,6 +8,9 @@ import { GarbageCollector } from './gc.js';
 import { NamespaceController, type NamespaceControllerOptions } from './namespace.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.js';
 import { workloadControllers } from './workloads.js';
+import { CRDController } from './crd.js';
+import { DisruptionController } from './disruption.js';
+import { HPAController } from './hpa.js';
 
 export { ReplicaSetController } from './replicaset.js';
 export { DeploymentController } from './deployment.js';
@@ -16,6 +19,9 @@ export { NamespaceController, expiredEvents, FINALIZER_KUBERNETES, DEFAULT_EVENT
 export { QueueController, type ControllerOptions } from '../client/controller.js';
 export { NodeLifecycleController, NODE_LEASE_NAMESPACE } from './node-lifecycle.js';
 export { NodeIpamController, createNodeIpam } from './node-ipam.js';
+export { CRDController } from './crd.js';
+export { DisruptionController } from './disruption.js';
+export { HPAController } from './hpa.js';
 export { rollbackDeployment, restartDeployment, setPaused, deploymentHistory, deploymentRolloutStatus, RolloutError, RESTARTED_AT_ANNOTATION, type RollbackResult, type RolloutStatus } from './rollout.js';
 
 /** Several components started and stopped as one. */
@@ -52,6 +58,9 @@ export function createControllers(opts: ControllersOptions = {}): Component[] {
       new NamespaceController(opts.namespace),
       ...workloadControllers(),
       new NodeLifecycleController(opts.nodeLifecycle),
+      new CRDController(),
+      new DisruptionController(),
+      new HPAController(),
     ]),
   ];
 }

@@ -5,7 +5,8 @@
 // --event-ttl, 1 h by default), since nothing else ever deletes them.
 
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Event, KObject, Namespace } from '../api/types.js';
+import type { CustomResourceDefinition, Event, KObject, Namespace } from '../api/types.js';
+import { crdStorageResource, isEstablished } from '../api/crd/resources.js';
 import { R, RESOURCES, REVIEW_GROUPS } from '../api/resources.js';
 import type { Informer } from '../client/informer.js';
 import type { Component, ComponentContext } from '../server/component.js';
@@ -56,6 +57,7 @@ export function expiredEvents(events: readonly Event[], ttlSeconds: number, now:
 export class NamespaceController extends QueueController<ComponentContext> implements Component {
   readonly name = 'namespace-controller';
   private nsInf!: Informer<Namespace>;
+  private crdInf!: Informer<CustomResourceDefinition>;
   private cronTask?: ScheduledTask;
   private readonly attempts = new Map<string, number>();
 
@@ -79,7 +81,9 @@ export class NamespaceController extends QueueController<ComponentContext> imple
         { noOverlap: true, name: 'kubelite-event-ttl' },
       );
     }
-    return [this.nsInf];
+    // Custom resources in the namespace go with it too.
+    this.crdInf = ctx.informers.for<CustomResourceDefinition>(R.customresourcedefinitions);
+    return [this.nsInf, this.crdInf];
   }
 
   override async stop(): Promise<void> {
@@ -115,7 +119,11 @@ export class NamespaceController extends QueueController<ComponentContext> imple
   private async deleteContent(namespace: string): Promise<number> {
     let remaining = 0;
     const failures: unknown[] = [];
-    for (const res of namespacedResources()) {
+    const custom = this.crdInf
+      .list()
+      .map((c) => (isEstablished(c) ? crdStorageResource(c) : undefined))
+      .filter((r): r is NonNullable<typeof r> => !!r && r.namespaced);
+    for (const res of [...namespacedResources(), ...custom]) {
       const list = await this.client.list<KObject>(res, { namespace });
       for (const obj of list.items) {
         remaining++;

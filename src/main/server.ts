@@ -13,6 +13,10 @@ import { hostNames, thisNodePodCIDR, type ServerConfig } from '../config.js';
 import { openWithRetry, serverStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { Registry } from '../server/registry.js';
+import { crdAdmission } from '../server/crd/admission.js';
+import { serveCustomResources, type CustomResourceServing } from '../server/crd/serving.js';
+import { bootstrapPriorityClasses, priorityAdmission } from '../server/priority.js';
+import { serveMetricsAPI } from '../server/metrics-api.js';
 import { createApp, sendError, type AppContext, type SubresourceHandler } from '../server/app.js';
 import { loadOrCreatePki, loadOrCreateToken, prepareDataDir, writeClusterCredentials } from './datadir.js';
 import { knownServers, publishServer, serverKey, shareCredentials } from './cluster-join.js';
@@ -90,6 +94,19 @@ export async function startServer(config: ServerConfig, components: Component[] 
   const store = serverStore(config, logger);
   if (!config.etcd) await store.open();
   const registry = new Registry(store);
+  // CustomResourceDefinitions: names checked at admission, Established ones served once the store is open.
+  registry.addAdmission(crdAdmission(registry));
+  let customResources: CustomResourceServing | undefined;
+  // Pod priority from PriorityClasses (with the two system classes every cluster has).
+  for (const hook of priorityAdmission(registry)) registry.addAdmission(hook);
+  // metrics.k8s.io from the usage summaries the agents report.
+  const metricsAPI = serveMetricsAPI(registry);
+  /** What needs the store: system namespaces and priority classes, serving the CRDs it holds. */
+  const bootstrap = async () => {
+    await registry.bootstrapNamespaces();
+    await bootstrapPriorityClasses(registry);
+    customResources = serveCustomResources(registry, logger);
+  };
   registry.addSubresourceHandler(R.serviceaccounts, 'token', (ns, name, body) => serveTokenRequest({ tokens, get: (r, n, nm) => registry.get(r, n, nm) }, ns, name, body));
 
   const multi = new MultiHostServer({ config, dataDir: config.dataDir, registry, adminToken: token, ca: pki.ca, logger });
@@ -236,7 +253,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
   try {
     if (config.etcd) {
       await openWithRetry(store, logger, () => stopping !== undefined);
-      await registry.bootstrapNamespaces();
+      await bootstrap();
       await claimClusterConfig(registry, config);
       // One CA, token and ServiceAccount key for all servers of the cluster; one kubeconfig context per server.
       const saKey = tokens.privateKeyPem();
@@ -263,7 +280,7 @@ export async function startServer(config: ServerConfig, components: Component[] 
         }, () => undefined);
       }, 10_000);
       serversTimer.unref();
-    } else await registry.bootstrapNamespaces();
+    } else await bootstrap();
     await ensureBootstrapPolicy(registry);
     await auth.start();
     mark('store');
@@ -313,6 +330,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
     podListener?.close();
     httpsServer.closeAllConnections?.();
     httpsServer.close();
+    customResources?.stop();
+    metricsAPI.stop();
     await store.close();
     throw err;
   }
@@ -350,6 +369,8 @@ export async function startServer(config: ServerConfig, components: Component[] 
         podListener?.close();
         httpsServer.closeAllConnections?.();
         await new Promise<void>((resolve) => httpsServer.close(() => resolve()));
+        customResources?.stop();
+        metricsAPI.stop();
         await store.close();
       })();
       return stopping;

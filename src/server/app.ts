@@ -101,10 +101,11 @@ export function createApp(ctx: AppContext): express.Express {
   app.get('/api', (_req, res) => {
     res.json(apiVersions(ctx.serverAddress()));
   });
+  const catalog = ctx.registry.resources;
   app.get('/apis', (_req, res) => {
-    res.json(apiGroupList());
+    res.json(apiGroupList(catalog));
   });
-  mountOpenAPI(app);
+  mountOpenAPI(app, catalog);
   ctx.extraRoutes?.(app);
 
   app.use(async (req, res, next) => {
@@ -118,15 +119,15 @@ export function createApp(ctx: AppContext): express.Express {
     try {
       checkQueryCount(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
       checkQuery(req.query as Record<string, unknown>);
-      const parsed = parsePath(req.path);
+      const parsed = parsePath(req.path, catalog);
       if (parsed.kind === 'other') {
         const m = /^\/apis\/([^/]+)\/?$/.exec(req.path);
-        const group = m && apiGroup(m[1]);
+        const group = m && apiGroup(m[1], catalog);
         if (group && req.method === 'GET') return void res.json(group);
         throw notFoundPath();
       }
       if (parsed.kind === 'groupVersion') {
-        const doc = apiResourceList(parsed.group, parsed.version);
+        const doc = apiResourceList(parsed.group, parsed.version, catalog);
         if (!doc) throw notFoundPath();
         if (req.method !== 'GET') throw errors.methodNotAllowed(`${req.method} is not supported on ${req.path}`);
         return void res.json(doc);

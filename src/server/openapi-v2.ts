@@ -9,7 +9,8 @@
 
 import crypto from 'node:crypto';
 import type express from 'express';
-import { groupVersions } from '../api/resources.js';
+import type { ResourceCatalog } from '../api/catalog.js';
+import { builtinCatalog } from './paths.js';
 import { REF_PREFIX, type Schema } from '../api/schema/index.js';
 import { KUBE_VERSION } from './discovery.js';
 import { errors } from '../api/errors.js';
@@ -44,12 +45,13 @@ export function toSwagger2(node: unknown): unknown {
   return out;
 }
 
-let cached: { json: string; proto: Buffer; etag: string } | undefined;
+/** The rendered document per catalog, until the catalog changes (a CRD comes or goes). */
+const cache = new WeakMap<ResourceCatalog, { generation: number; json: string; proto: Buffer; etag: string }>();
 
 /** The whole document (definitions of every served group-version; paths are left to v3). */
-export function openapiV2Document(schemasOf: (apiVersion: string) => Record<string, Schema>): Record<string, unknown> {
+export function openapiV2Document(schemasOf: (apiVersion: string) => Record<string, Schema>, catalog: ResourceCatalog = builtinCatalog()): Record<string, unknown> {
   const definitions: Record<string, unknown> = {};
-  for (const gv of groupVersions()) {
+  for (const gv of catalog.groupVersions()) {
     for (const [name, schema] of Object.entries(schemasOf(gv.apiVersion))) definitions[name] ??= toSwagger2(schema);
   }
   const sorted = Object.fromEntries(Object.keys(definitions).sort().map((k) => [k, definitions[k]]));
@@ -150,11 +152,13 @@ export function encodeDocument(doc: Record<string, unknown>): Buffer {
 
 // ---------------------------------------------------------------- route
 
-function rendered(schemasOf: (apiVersion: string) => Record<string, Schema>) {
-  if (!cached) {
-    const doc = openapiV2Document(schemasOf);
+function rendered(schemasOf: (apiVersion: string) => Record<string, Schema>, catalog: ResourceCatalog) {
+  let cached = cache.get(catalog);
+  if (!cached || cached.generation !== catalog.generation) {
+    const doc = openapiV2Document(schemasOf, catalog);
     const json = JSON.stringify(doc);
-    cached = { json, proto: encodeDocument(doc), etag: `"${crypto.createHash('sha512').update(json).digest('hex').slice(0, 32).toUpperCase()}"` };
+    cached = { generation: catalog.generation, json, proto: encodeDocument(doc), etag: `"${crypto.createHash('sha512').update(json).digest('hex').slice(0, 32).toUpperCase()}"` };
+    cache.set(catalog, cached);
   }
   return cached;
 }
@@ -170,14 +174,14 @@ export function negotiateV2(accept: string | undefined): 'json' | 'protobuf' | u
   return undefined;
 }
 
-export function mountOpenAPIV2(app: express.Express, schemasOf: (apiVersion: string) => Record<string, Schema>): void {
+export function mountOpenAPIV2(app: express.Express, schemasOf: (apiVersion: string) => Record<string, Schema>, catalog: ResourceCatalog = builtinCatalog()): void {
   app.get(['/openapi/v2', '/openapi/v2/', '/swagger.json'], (req, res) => {
     const want = negotiateV2(req.headers.accept);
     if (!want) {
       const st = errors.notAcceptable(`only application/json and ${OPENAPI_V2_PROTOBUF} are served at /openapi/v2`).status;
       return void res.status(406).type('application/json').send(JSON.stringify(st));
     }
-    const doc = rendered(schemasOf);
+    const doc = rendered(schemasOf, catalog);
     res.setHeader('Etag', doc.etag);
     res.setHeader('Vary', 'Accept');
     res.setHeader('Cache-Control', 'no-cache, private');

@@ -11,8 +11,11 @@
 
 import crypto from 'node:crypto';
 import type express from 'express';
-import { groupVersions, RESOURCES, type ResourceInfo } from '../api/resources.js';
-import { REF_PREFIX, schemasForGroupVersion, schemaName, type Schema } from '../api/schema/index.js';
+import type { ResourceInfo } from '../api/resources.js';
+import type { ResourceCatalog } from '../api/catalog.js';
+import { hasSchema, REF_PREFIX, schemaClosure, schemasForGroupVersion, schemaName, type Schema } from '../api/schema/index.js';
+import { customSchemaName } from '../api/crd/openapi.js';
+import { builtinCatalog } from './paths.js';
 import { schemaFor as strategyFor, type FieldStrategy, type SchemaNode } from '../api/patch/strategy.js';
 import { KUBE_VERSION } from './discovery.js';
 import { mountOpenAPIV2 } from './openapi-v2.js';
@@ -32,40 +35,78 @@ export interface RenderedDocument {
   hash: string;
 }
 
-let rendered: Map<string, RenderedDocument> | undefined;
+/** Component schemas of resources served at run time (a CRD version's), by resource object. */
+const customComponents = new WeakMap<ResourceInfo, Record<string, Schema>>();
 
-function renderAll(): Map<string, RenderedDocument> {
-  if (!rendered) {
-    rendered = new Map();
-    for (const gv of groupVersions()) {
-      const body = JSON.stringify(groupVersionDocument(gv.apiVersion));
-      const hash = crypto.createHash('sha512').update(body).digest('hex').toUpperCase();
-      rendered.set(openapiPath(gv), { body, hash });
-    }
+/** Publishes a custom resource's schema (and its List's) in its group-version's document. */
+export function attachOpenAPI(res: ResourceInfo, components: Record<string, Schema>): void {
+  customComponents.set(res, components);
+}
+
+/** Resources of a group-version that have a schema to publish (the metrics API has none). */
+function documented(catalog: ResourceCatalog, apiVersion: string): ResourceInfo[] {
+  return catalog.all().filter((r) => r.apiVersion === apiVersion && (customComponents.has(r) || (!r.crd && hasSchema(r))));
+}
+
+interface CachedDocument extends RenderedDocument {
+  /** The resources it was rendered from: a document is rendered again only when they change. */
+  from: ResourceInfo[];
+}
+
+const rendered = new WeakMap<ResourceCatalog, Map<string, CachedDocument>>();
+
+function renderGroupVersion(catalog: ResourceCatalog, gv: { group: string; version: string; apiVersion: string }): RenderedDocument | undefined {
+  let docs = rendered.get(catalog);
+  if (!docs) rendered.set(catalog, (docs = new Map()));
+  const path = openapiPath(gv);
+  const from = documented(catalog, gv.apiVersion);
+  const have = docs.get(path);
+  if (have && have.from.length === from.length && have.from.every((r, i) => r === from[i])) return have;
+  if (from.length === 0) {
+    docs.delete(path);
+    return undefined;
   }
-  return rendered;
+  const body = JSON.stringify(groupVersionDocument(gv.apiVersion, catalog));
+  const hash = crypto.createHash('sha512').update(body).digest('hex').toUpperCase();
+  const doc = { body, hash, from };
+  docs.set(path, doc);
+  return doc;
+}
+
+function renderAll(catalog: ResourceCatalog): Map<string, RenderedDocument> {
+  const out = new Map<string, RenderedDocument>();
+  for (const gv of catalog.groupVersions()) {
+    const doc = renderGroupVersion(catalog, gv);
+    if (doc) out.set(openapiPath(gv), doc);
+  }
+  return out;
 }
 
 /** The rendered document of `api/v1`, `apis/apps/v1`, ...; undefined for a group-version we do not serve. */
-export function openapiDocument(path: string): RenderedDocument | undefined {
-  return renderAll().get(path);
+export function openapiDocument(path: string, catalog: ResourceCatalog = builtinCatalog()): RenderedDocument | undefined {
+  const gv = catalog.groupVersions().find((g) => openapiPath(g) === path);
+  return gv ? renderGroupVersion(catalog, gv) : undefined;
 }
 
 /** The /openapi/v3 discovery index. */
-export function openapiIndex(): { paths: Record<string, { serverRelativeURL: string }> } {
+export function openapiIndex(catalog: ResourceCatalog = builtinCatalog()): { paths: Record<string, { serverRelativeURL: string }> } {
   const paths: Record<string, { serverRelativeURL: string }> = {};
-  for (const [path, doc] of renderAll()) paths[path] = { serverRelativeURL: `/openapi/v3/${path}?hash=${doc.hash}` };
+  for (const [path, doc] of renderAll(catalog)) paths[path] = { serverRelativeURL: `/openapi/v3/${path}?hash=${doc.hash}` };
   return { paths };
 }
 
-export function mountOpenAPI(app: express.Express): void {
-  mountOpenAPIV2(app, (apiVersion) => (groupVersionDocument(apiVersion).components as { schemas: Record<string, Schema> }).schemas);
+export function mountOpenAPI(app: express.Express, catalog: ResourceCatalog = builtinCatalog()): void {
+  mountOpenAPIV2(
+    app,
+    (apiVersion) => (documented(catalog, apiVersion).length ? (groupVersionDocument(apiVersion, catalog).components as { schemas: Record<string, Schema> }).schemas : {}),
+    catalog,
+  );
   app.get(['/openapi/v3', '/openapi/v3/'], (_req, res) => {
-    res.type('application/json').send(JSON.stringify(openapiIndex()));
+    res.type('application/json').send(JSON.stringify(openapiIndex(catalog)));
   });
   app.get(/^\/openapi\/v3\/(.+)$/, (req, res, next) => {
     const path = (req.params as Record<string, string>)[0].replace(/\/$/, '');
-    const doc = openapiDocument(path);
+    const doc = openapiDocument(path, catalog);
     if (!doc) return next();
     // A URL with the current hash never changes (as the API server marks it); any other must be revalidated.
     res.setHeader('Cache-Control', req.query.hash === doc.hash ? 'public, immutable' : 'no-cache, private');
@@ -77,12 +118,15 @@ export function mountOpenAPI(app: express.Express): void {
 // ---------------------------------------------------------------- documents
 
 /** The whole OpenAPI v3 document of one group-version (`v1`, `apps/v1`, ...). */
-export function groupVersionDocument(apiVersion: string): Record<string, unknown> {
-  const resources = RESOURCES.filter((r) => r.apiVersion === apiVersion);
+export function groupVersionDocument(apiVersion: string, catalog: ResourceCatalog = builtinCatalog()): Record<string, unknown> {
+  const resources = documented(catalog, apiVersion);
   if (resources.length === 0) throw new Error(`no resources in ${apiVersion}`);
-  const schemas = structuredClone(schemasForGroupVersion(apiVersion)) as Record<string, Schema>;
-  for (const r of resources) overlayPatchMetadata(schemas, r);
-  Object.assign(schemas, metaSupportSchemas(), listSchemas(resources));
+  const builtin = resources.filter((r) => !customComponents.has(r));
+  const custom = resources.filter((r) => customComponents.has(r));
+  const schemas = structuredClone(builtin.length ? schemasForGroupVersion(apiVersion) : schemaClosure([`${META}ObjectMeta`])) as Record<string, Schema>;
+  for (const r of builtin) overlayPatchMetadata(schemas, r);
+  for (const r of custom) Object.assign(schemas, structuredClone(customComponents.get(r)));
+  Object.assign(schemas, metaSupportSchemas(), listSchemas(builtin));
   if (resources.some((r) => r.subresources.includes('scale'))) Object.assign(schemas, scaleSchemas());
 
   const paths: Record<string, unknown> = {};
@@ -293,7 +337,7 @@ function resourcePaths(r: ResourceInfo): Record<string, unknown> {
   const prefix = r.namespaced ? `${base}/namespaces/{namespace}` : base;
   const ns = r.namespaced ? [P.namespace] : [];
   const gvk = gvkOf(r);
-  const kind = schemaName(r);
+  const kind = r.crd ? customSchemaName(r) : schemaName(r);
   const action = (a: string, k = gvk) => ({ 'x-kubernetes-action': a, 'x-kubernetes-group-version-kind': k });
   const writeParams = [P.dryRun, P.fieldManager, P.fieldValidation];
   const patchOp = (suffix: string, k: typeof gvk, ref: string) => ({

@@ -2,7 +2,8 @@
 // (legacy /api/v1 vs /apis/group/version, namespaced vs cluster paths, subresources, the old
 // /watch/ prefix) live in one place.
 
-import { byPlural, type ResourceInfo } from '../api/resources.js';
+import type { ResourceInfo } from '../api/resources.js';
+import { ResourceCatalog } from '../api/catalog.js';
 import { errors } from '../api/errors.js';
 
 export interface ResourcePath {
@@ -22,6 +23,13 @@ export type ParsedPath =
   | { kind: 'unknownResource'; group: string; version: string; plural: string }
   | { kind: 'other' };
 
+let builtins: ResourceCatalog | undefined;
+
+/** The built-in resources only, for callers without a server's catalog (a node's kubelet endpoint). */
+export function builtinCatalog(): ResourceCatalog {
+  return (builtins ??= new ResourceCatalog());
+}
+
 /** A path segment decoded, or a 400 for malformed percent-encoding or bad UTF-8 (`%zz`, `%ff`). */
 function decodeSegment(seg: string): string {
   try {
@@ -31,7 +39,8 @@ function decodeSegment(seg: string): string {
   }
 }
 
-export function parsePath(pathname: string): ParsedPath {
+export function parsePath(pathname: string, resources: Pick<ResourceCatalog, 'byPlural'> = builtinCatalog()): ParsedPath {
+  const byPlural = (g: string, v: string, p: string) => resources.byPlural(g, v, p);
   const segs = pathname.split('/').filter(Boolean).map(decodeSegment);
   // `.` and `..` (also as %2e%2e) address nothing: a namespace or name can never be one, and a path
   // that tries to climb must not fall through to a list of the namespace "..".

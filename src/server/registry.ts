@@ -5,18 +5,20 @@
 
 import crypto from 'node:crypto';
 import type { KList, KObject, Namespace, Scale, Status, StatusCause, WatchEvent } from '../api/types.js';
-import { R, type ResourceInfo } from '../api/resources.js';
+import { ResourceCatalog } from '../api/catalog.js';
+import { R, qualifiedPlural, type ResourceInfo } from '../api/resources.js';
 import { errors, isStatusError, StatusError } from '../api/errors.js';
 import type { Store } from '../store/types.js';
-import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchHandlers, WatchOptions, WriteOpts } from '../client/types.js';
+import { PATCH_CONTENT_TYPES, type ApiClient, type DeleteOptions, type ListOptions, type PatchType, type Watch, type WatchHandlers, type WatchOptions, type WriteOpts } from '../client/types.js';
 import { applyDefaults, prepareUpdate, typeCauses, unknownFieldsError, unknownFieldWarnings, validateObject } from '../api/validation/index.js';
 import { parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
 import { applyPatch, serverSideApply } from '../api/patch/index.js';
-import type { AdmissionContext, AdmissionHook, AdmissionOp } from './admission.js';
+import { AdmissionChain, type AdmissionContext, type AdmissionHook, type AdmissionOp } from './admission.js';
 import { clone, deepEqual } from '../util/equal.js';
+import { deletePath, dropEmptyMetadata, randomSuffix, specOf, stripRV } from './registry-helpers.js';
 import { rfc3339 } from '../util/time.js';
 import { strategyFor, SYSTEM_NAMESPACES } from './strategies/index.js';
-import type { StrategyContext } from './strategy.js';
+import type { RegistryStrategy, StrategyContext } from './strategy.js';
 import { KeyLock } from './key-lock.js';
 
 export { SYSTEM_NAMESPACES };
@@ -31,9 +33,6 @@ export interface RegistryDeleteOpts extends DeleteOptions {
   dryRun?: boolean;
 }
 
-export type SubresourceCreator = (namespace: string, name: string, body: KObject) => Promise<KObject | Status>;
-
-const GENERATE_SUFFIX = 'bcdfghjklmnpqrstvwxz2456789';
 const PATCH_RETRIES = 5;
 /** An unconditional patch keeps retrying lost races this long (only a livelocked object gets near it). */
 const UNCONDITIONAL_PATCH_DEADLINE_MS = 30_000;
@@ -46,38 +45,91 @@ function isStaleWrite(err: unknown): boolean {
 /** A watch event from the registry may carry its encoded stream line under this key (see store-event.ts). */
 export const WATCH_LINE = Symbol('kubelite.watchLine');
 
+export type SubresourceCreator = (namespace: string, name: string, body: KObject) => Promise<KObject | Status>;
+
+/** A resource served from memory instead of the store (metrics.k8s.io): read-only. */
+export interface VirtualResource {
+  get(namespace: string | undefined, name: string): Promise<KObject>;
+  list(opts: ListOptions): Promise<KList>;
+}
+
 export class Registry implements ApiClient {
-  private readonly hooks = new Map<string, AdmissionHook[]>();
-  private readonly subresourceHandlers = new Map<string, SubresourceCreator>();
+  private readonly admission = new AdmissionChain();
+  /** Strategies of resources served while the server runs (custom resources), by resource object. */
+  private readonly ownStrategies = new Map<ResourceInfo, RegistryStrategy>();
+  private readonly virtuals = new Map<string, VirtualResource>();
   /** Serialises the read-modify-write of each object's registry writes (see key-lock.ts). */
   private readonly locks = new KeyLock();
+  private readonly subresourceHandlers = new Map<string, SubresourceCreator>();
 
-  constructor(readonly store: Store) {}
+  /** `resources`: what this server serves (built-ins plus what CRDs and the metrics API add). */
+  constructor(
+    readonly store: Store,
+    readonly resources: ResourceCatalog = new ResourceCatalog(),
+  ) {}
+
+  /** Gives a resource served at run time its registry behaviour (until clearStrategy). */
+  setStrategy(res: ResourceInfo, strategy: RegistryStrategy): void {
+    this.ownStrategies.set(res, strategy);
+  }
+
+  clearStrategy(res: ResourceInfo): void {
+    this.ownStrategies.delete(res);
+  }
+
+  /** Serves `res` from `provider` (get and list only) instead of the store. */
+  serveVirtual(res: ResourceInfo, provider: VirtualResource): void {
+    this.virtuals.set(`${res.group}/${res.plural}`, provider);
+  }
+
+  private strategyOf(res: ResourceInfo): RegistryStrategy {
+    return this.ownStrategies.get(res) ?? strategyFor(res);
+  }
+
+  private virtualOf(res: ResourceInfo): VirtualResource | undefined {
+    return this.virtuals.size ? this.virtuals.get(`${res.group}/${res.plural}`) : undefined;
+  }
+
+  /** A stored object as `res` shows it (another version of the same kind). */
+  private fromStore<O extends KObject | undefined>(res: ResourceInfo, obj: O): O {
+    const conv = obj && this.strategyOf(res).conversion;
+    return conv ? (conv.fromStorage(obj) as O) : obj;
+  }
+
+  private toStore(res: ResourceInfo, obj: KObject): KObject {
+    const conv = this.strategyOf(res).conversion;
+    return conv ? conv.toStorage(obj) : obj;
+  }
 
   addAdmission(hook: AdmissionHook): void {
-    const key = hook.resource.plural + '.' + hook.resource.group;
-    const list = this.hooks.get(key) ?? [];
-    list.push(hook);
-    this.hooks.set(key, list);
+    this.admission.add(hook);
   }
 
   // ---------------------------------------------------------------- reads
 
   async get<T extends KObject = KObject>(res: ResourceInfo, namespace: string | undefined, name: string, subresource?: string): Promise<T> {
+    const virtual = this.virtualOf(res);
+    if (virtual) {
+      if (subresource) throw errors.methodNotAllowed(`GET is not supported on ${res.plural}/${subresource}`);
+      return (await virtual.get(res.namespaced ? namespace : undefined, name)) as T;
+    }
     const obj = await this.mustGet(res, namespace, name);
-    if (subresource === 'scale') return toScale(res, obj) as unknown as T;
+    if (subresource === 'scale') return this.toScale(res, obj) as unknown as T;
     if (subresource && subresource !== 'status') throw errors.methodNotAllowed(`GET is not supported on ${res.plural}/${subresource}`);
     return obj as T;
   }
 
   async list<T extends KObject = KObject>(res: ResourceInfo, opts: ListOptions = {}): Promise<KList<T>> {
+    const virtual = this.virtualOf(res);
+    if (virtual) return (await virtual.list({ ...opts, namespace: res.namespaced ? opts.namespace : undefined })) as KList<T>;
     const match = this.matcher(res, opts);
     const { items, resourceVersion } = await this.store.list(res, res.namespaced ? opts.namespace : undefined);
+    const selected = match ? items.filter(match) : items;
     return {
       apiVersion: res.apiVersion,
       kind: res.listKind,
       metadata: { resourceVersion },
-      items: (match ? items.filter(match) : items) as T[],
+      items: (this.strategyOf(res).conversion ? selected.map((o) => this.fromStore(res, o)) : selected) as T[],
     };
   }
 
@@ -88,7 +140,9 @@ export class Registry implements ApiClient {
 
   watch<T extends KObject = KObject>(res: ResourceInfo, opts: WatchOptions, handlers: WatchHandlers<T>): Watch {
     let match: ((o: KObject) => boolean) | undefined;
+    const conv = this.strategyOf(res).conversion;
     try {
+      if (this.virtualOf(res)) throw errors.methodNotAllowed(`watch is not supported on ${qualifiedPlural(res)}`);
       match = this.matcher(res, opts);
     } catch (err) {
       queueMicrotask(() => handlers.onClose?.(err as Error));
@@ -112,6 +166,8 @@ export class Registry implements ApiClient {
             type = now && before ? 'MODIFIED' : now ? 'ADDED' : before ? 'DELETED' : undefined;
           }
           if (!type) return;
+          // Another version of the kind (autoscaling/v1 HPAs, a CRD's other versions): converted, never the shared line.
+          if (conv) return handlers.onEvent({ type, object: conv.fromStorage(ev.object) as T });
           // The object is parsed only if the handler reads it: the HTTP watch sends the shared line instead.
           const out = { type } as WatchEvent<T>;
           Object.defineProperty(out, 'object', {
@@ -147,6 +203,7 @@ export class Registry implements ApiClient {
   // ---------------------------------------------------------------- create
 
   async create<T extends KObject = KObject>(res: ResourceInfo, input: T, opts: RegistryWriteOpts = {}): Promise<T> {
+    if (this.virtualOf(res)) throw errors.methodNotAllowed(`create is not supported on ${qualifiedPlural(res)}`);
     const obj = clone(input) as KObject;
     this.checkKind(res, obj);
     this.checkTypes(res, obj);
@@ -157,7 +214,10 @@ export class Registry implements ApiClient {
       await this.checkNamespaceWritable(res, meta.namespace, meta.name ?? meta.generateName ?? '');
     } else delete meta.namespace;
 
-    applyDefaults(res, obj);
+    const strategy = this.strategyOf(res);
+    strategy.checkCreate?.(obj);
+    if (strategy.defaults) strategy.defaults(obj);
+    else applyDefaults(res, obj);
     const generated = !meta.name && !!meta.generateName;
     if (generated) meta.name = meta.generateName + randomSuffix();
     const now = rfc3339();
@@ -171,20 +231,20 @@ export class Registry implements ApiClient {
     dropEmptyMetadata(meta);
     if ('spec' in obj) meta.generation = 1;
     else delete meta.generation;
-    const strategy = strategyFor(res);
     if (res.hasStatus && !strategy.keepStatusOnCreate) delete obj.status;
     strategy.prepareForCreate?.(obj);
 
     this.validate(res, obj, undefined, opts);
+    if (strategy.warnings) opts.warnings?.push(...strategy.warnings(obj, undefined));
     const ctx: AdmissionContext = { op: 'create', resource: res, dryRun: !!opts.dryRun };
-    const undo = await this.admit(ctx, obj, undefined);
+    const undo = await this.admission.admit(ctx, obj, undefined);
     if (opts.dryRun) {
       undo();
       return obj as T;
     }
     try {
-      const created = await this.createWithRetry(res, obj, generated);
-      this.committed(ctx, created, undefined);
+      const created = this.fromStore(res, await this.createWithRetry(res, obj, generated));
+      this.admission.committed(ctx, created, undefined);
       return created as T;
     } catch (err) {
       undo();
@@ -195,7 +255,7 @@ export class Registry implements ApiClient {
   private async createWithRetry(res: ResourceInfo, obj: KObject, generated: boolean): Promise<KObject> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.store.create(res, obj);
+        return await this.store.create(res, this.toStore(res, obj));
       } catch (err) {
         // A generated name that collided gets a fresh suffix, as Kubernetes retries generateName.
         if (!generated || attempt >= 8 || !isStatusError(err, 'AlreadyExists')) throw err;
@@ -207,6 +267,7 @@ export class Registry implements ApiClient {
   // ---------------------------------------------------------------- update
 
   async update<T extends KObject = KObject>(res: ResourceInfo, input: T, opts: RegistryWriteOpts = {}): Promise<T> {
+    if (this.virtualOf(res)) throw errors.methodNotAllowed(`update is not supported on ${qualifiedPlural(res)}`);
     const obj = clone(input) as KObject;
     this.checkKind(res, obj);
     const name = obj.metadata?.name;
@@ -260,12 +321,15 @@ export class Registry implements ApiClient {
       else next.status = clone(old.status);
     }
 
-    applyDefaults(res, next);
+    const strategy = this.strategyOf(res);
+    if (strategy.defaults) strategy.defaults(next);
+    else applyDefaults(res, next);
     if (opts.subresource !== 'status') {
-      prepareUpdate(res, next, old);
+      if (!strategy.validate) prepareUpdate(res, next, old);
+      strategy.prepareForUpdate?.(next, old);
       this.validate(res, next, old, opts);
+      if (strategy.warnings) opts.warnings?.push(...strategy.warnings(next, old));
     }
-    const strategy = strategyFor(res);
     if (opts.subresource !== 'status') strategy.validateUpdate?.(next, old);
     if (specOf(next) !== undefined && !deepEqual(specOf(next), specOf(old))) meta.generation = (oldMeta.generation ?? 1) + 1;
 
@@ -275,19 +339,19 @@ export class Registry implements ApiClient {
     if (!finalizersDone && deepEqual(stripRV(next), stripRV(old))) return old; // no-op writes do not bump resourceVersion
 
     const ctx: AdmissionContext = { op: 'update', resource: res, subresource: opts.subresource, dryRun: !!opts.dryRun };
-    const undo = await this.admit(ctx, next, old);
+    const undo = await this.admission.admit(ctx, next, old);
     if (opts.dryRun) {
       undo();
       return next;
     }
     try {
       if (finalizersDone && (strategy.removableAfterFinalizers?.(old) ?? true)) {
-        const deleted = await this.store.delete(res, oldMeta.namespace, oldMeta.name!, { expectedResourceVersion: oldMeta.resourceVersion });
-        this.committed({ ...ctx, op: 'delete' }, undefined, deleted);
+        const deleted = this.fromStore(res, await this.store.delete(res, oldMeta.namespace, oldMeta.name!, { expectedResourceVersion: oldMeta.resourceVersion }));
+        this.admission.committed({ ...ctx, op: 'delete' }, undefined, deleted);
         return deleted;
       }
-      const updated = await this.store.update(res, next, { expectedResourceVersion: oldMeta.resourceVersion });
-      this.committed(ctx, updated, old);
+      const updated = this.fromStore(res, await this.store.update(res, this.toStore(res, next), { expectedResourceVersion: oldMeta.resourceVersion }));
+      this.admission.committed(ctx, updated, old);
       return updated;
     } catch (err) {
       undo();
@@ -298,6 +362,15 @@ export class Registry implements ApiClient {
   // ---------------------------------------------------------------- patch
 
   async patch<T extends KObject = KObject>(res: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: RegistryWriteOpts = {}): Promise<T> {
+    if (this.virtualOf(res)) throw errors.methodNotAllowed(`patch is not supported on ${qualifiedPlural(res)}`);
+    const allowed = this.strategyOf(res).patchTypes;
+    if (allowed && !allowed.includes(type) && !(type === 'strategic' && opts.subresource === 'scale')) {
+      throw new StatusError({
+        code: 415,
+        reason: 'UnsupportedMediaType',
+        message: `the body of the request was in an unknown format - accepted media types include: ${allowed.map((t) => PATCH_CONTENT_TYPES[t]).join(', ')}`,
+      });
+    }
     namespace = res.namespaced ? namespace || 'default' : undefined;
     // A patch that names no resourceVersion applies to whatever is current: a write that lands between
     // our read and our write only means reading again, so it is retried until it applies (as the API
@@ -323,7 +396,7 @@ export class Registry implements ApiClient {
       if (!applied || typeof applied !== 'object' || Array.isArray(applied)) throw errors.badRequest('the apply patch must be an object');
       this.checkKind(res, applied);
       if (applied.metadata?.name && applied.metadata.name !== name) throw errors.badRequest('the name of the object does not match the name on the URL');
-      const live = await this.store.get(res, namespace, name);
+      const live = this.fromStore(res, await this.store.get(res, namespace, name));
       const manager = opts.fieldManager;
       if (!manager) throw errors.badRequest('PATCH, application/apply-patch+yaml requires fieldManager to be set');
       const merged = serverSideApply(res, live, { ...applied, metadata: { ...applied.metadata, name, namespace } }, { fieldManager: manager, force: !!opts.force });
@@ -332,7 +405,7 @@ export class Registry implements ApiClient {
     }
     const old = await this.mustGet(res, namespace, name);
     if (opts.subresource === 'scale') {
-      const scale = applyPatch(res, toScale(res, old) as unknown as KObject, type === 'strategic' ? 'merge' : type, patch) as unknown as Scale;
+      const scale = applyPatch(res, this.toScale(res, old) as unknown as KObject, type === 'strategic' ? 'merge' : type, patch) as unknown as Scale;
       return this.writeScale(res, old, scale, opts);
     }
     const patched = applyPatch(res, clone(old), type, patch) as KObject;
@@ -349,6 +422,7 @@ export class Registry implements ApiClient {
   // ---------------------------------------------------------------- delete
 
   async delete(res: ResourceInfo, namespace: string | undefined, name: string, opts: RegistryDeleteOpts = {}): Promise<KObject | Status> {
+    if (this.virtualOf(res)) throw errors.methodNotAllowed(`delete is not supported on ${qualifiedPlural(res)}`);
     namespace = res.namespaced ? namespace || 'default' : undefined;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -371,7 +445,7 @@ export class Registry implements ApiClient {
     if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== meta.resourceVersion) {
       throw errors.conflict(res, name, `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`);
     }
-    const strategy = strategyFor(res);
+    const strategy = this.strategyOf(res);
     strategy.checkDelete?.(old);
     const ctx: AdmissionContext = { op: 'delete', resource: res, dryRun: !!opts.dryRun };
 
@@ -391,13 +465,13 @@ export class Registry implements ApiClient {
       }
       if (deepEqual(next, old)) return old;
       if (opts.dryRun) return next;
-      const updated = await this.store.update(res, next, { expectedResourceVersion: meta.resourceVersion });
+      const updated = this.fromStore(res, await this.store.update(res, this.toStore(res, next), { expectedResourceVersion: meta.resourceVersion }));
       return updated;
     }
 
     if (opts.dryRun) return old;
-    const deleted = await this.store.delete(res, namespace, name, { expectedResourceVersion: meta.resourceVersion });
-    this.committed(ctx, undefined, deleted);
+    const deleted = this.fromStore(res, await this.store.delete(res, namespace, name, { expectedResourceVersion: meta.resourceVersion }));
+    this.admission.committed(ctx, undefined, deleted);
     return deleted;
   }
 
@@ -407,12 +481,12 @@ export class Registry implements ApiClient {
     if (!pod || (uid && pod.metadata.uid !== uid)) return;
     if (pod.metadata.finalizers?.length) return;
     const deleted = await this.store.delete(R.pods, namespace, name, { expectedUid: pod.metadata.uid });
-    this.committed({ op: 'delete', resource: R.pods, dryRun: false }, undefined, deleted);
+    this.admission.committed({ op: 'delete', resource: R.pods, dryRun: false }, undefined, deleted);
   }
 
   // ---------------------------------------------------------------- subresources
 
-  /** Serves POST `<plural>/<subresource>` with a handler a component owns (serviceaccounts/token). */
+  /** Serves POST `<plural>/<subresource>` with a handler a component owns (nodes/stats, serviceaccounts/token). */
   addSubresourceHandler(res: ResourceInfo, subresource: string, handler: SubresourceCreator): void {
     this.subresourceHandlers.set(`${res.plural}.${res.group}/${subresource}`, handler);
   }
@@ -420,7 +494,7 @@ export class Registry implements ApiClient {
   async createSubresource(res: ResourceInfo, namespace: string | undefined, name: string, subresource: string, body: KObject): Promise<KObject | Status> {
     const own = this.subresourceHandlers.get(`${res.plural}.${res.group}/${subresource}`);
     if (own) return own((res.namespaced ? namespace : undefined) ?? 'default', name, body);
-    const handler = strategyFor(res).createSubresource?.[subresource];
+    const handler = this.strategyOf(res).createSubresource?.[subresource];
     if (!handler) throw errors.methodNotAllowed(`POST is not supported on ${res.plural}/${subresource}`);
     return handler(this.strategyContext, (res.namespaced ? namespace : undefined) ?? 'default', name, body);
   }
@@ -434,7 +508,7 @@ export class Registry implements ApiClient {
   }
 
   private async writeScale(res: ResourceInfo, old: KObject, scale: Scale, opts: RegistryWriteOpts): Promise<KObject> {
-    const scaler = strategyFor(res).scale;
+    const scaler = this.strategyOf(res).scale;
     if (!scaler) throw errors.methodNotAllowed(`${res.plural} have no scale subresource`);
     const replicas = scale?.spec?.replicas;
     if (!Number.isInteger(replicas) || (replicas as number) < 0) {
@@ -447,10 +521,16 @@ export class Registry implements ApiClient {
 
   // ---------------------------------------------------------------- helpers
 
+  private toScale(res: ResourceInfo, obj: KObject): Scale {
+    const scaler = this.strategyOf(res).scale;
+    if (!scaler) throw errors.notFound(`${res.plural}/scale`, obj.metadata.name!);
+    return scaler.toScale(obj);
+  }
+
   private async mustGet(res: ResourceInfo, namespace: string | undefined, name: string): Promise<KObject> {
     const obj = await this.store.get(res, res.namespaced ? namespace || 'default' : undefined, name);
     if (!obj) throw errors.notFound(res, name);
-    return obj;
+    return this.fromStore(res, obj);
   }
 
   private checkKind(res: ResourceInfo, obj: KObject): void {
@@ -469,19 +549,22 @@ export class Registry implements ApiClient {
     // As kube-apiserver's NamespaceLifecycle admission: this server's cache first, a fresh read only on a miss.
     const ns = ((await this.store.getCached?.(R.namespaces, undefined, namespace)) ?? (await this.store.get(R.namespaces, undefined, namespace))) as Namespace | undefined;
     if (!ns) throw errors.notFound(R.namespaces, namespace);
-    if (ns.metadata.deletionTimestamp && !strategyFor(res).allowedInTerminatingNamespace) {
+    if (ns.metadata.deletionTimestamp && !this.strategyOf(res).allowedInTerminatingNamespace) {
       throw errors.forbidden(res, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
     }
   }
 
   /** Wrong JSON types and out-of-range integers, before defaulting and strategies read the object. */
   private checkTypes(res: ResourceInfo, obj: KObject): void {
+    // Kinds with their own rules (custom resources) check types in their own validation.
+    if (this.strategyOf(res).validate) return;
     const causes = typeCauses(res, obj);
     if (causes.length > 0) throw errors.invalid(res.kind, obj.metadata?.name ?? '', causes as StatusCause[], res.group || undefined);
   }
 
   private validate(res: ResourceInfo, obj: KObject, old: KObject | undefined, opts: RegistryWriteOpts): void {
-    const { causes, unknownFields } = validateObject(res, obj, old);
+    const own = this.strategyOf(res).validate;
+    const { causes, unknownFields } = own ? own(obj, old) : validateObject(res, obj, old);
     if (unknownFields.length > 0) {
       const mode = opts.fieldValidation ?? 'Warn';
       if (mode === 'Strict') throw unknownFieldsError(res, unknownFields);
@@ -496,31 +579,6 @@ export class Registry implements ApiClient {
     const field = opts.fieldSelector ? parseFieldSelector(res, opts.fieldSelector) : undefined;
     if (!label && !field) return undefined;
     return (o) => (!label || label(o.metadata.labels)) && (!field || field(o));
-  }
-
-  private async admit(ctx: AdmissionContext, obj: KObject, old: KObject | undefined): Promise<() => void> {
-    const undos: (() => void)[] = [];
-    const run = () => {
-      for (const u of undos.reverse()) u();
-    };
-    try {
-      for (const hook of this.hooksFor(ctx.resource)) {
-        const u = await hook.admit?.(ctx, obj, old);
-        if (u) undos.push(u);
-      }
-    } catch (err) {
-      run();
-      throw err;
-    }
-    return run;
-  }
-
-  private committed(ctx: AdmissionContext, obj: KObject | undefined, old: KObject | undefined): void {
-    for (const hook of this.hooksFor(ctx.resource)) hook.committed?.(ctx, obj, old);
-  }
-
-  private hooksFor(res: ResourceInfo): AdmissionHook[] {
-    return this.hooks.get(res.plural + '.' + res.group) ?? [];
   }
 
   /** Creates the namespaces every cluster has; idempotent. */
@@ -538,47 +596,4 @@ function lockKey(res: ResourceInfo, namespace: string | undefined, name: string)
   return `${res.group}/${res.plural}/${namespace ?? ''}/${name}`;
 }
 
-function specOf(obj: KObject): unknown {
-  // Everything except metadata and status is "spec" for generation purposes (ConfigMap data included).
-  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
-  return Object.keys(rest).length ? rest : undefined;
-}
-
-/** Empty labels/annotations/finalizers/ownerReferences are absent in Kubernetes (omitempty): `kubectl label x k-` leaves no `labels: {}`. */
-function dropEmptyMetadata(meta: KObject['metadata']): void {
-  const m = meta as Record<string, unknown>;
-  for (const k of ['labels', 'annotations', 'finalizers', 'ownerReferences']) {
-    const v = m[k];
-    if (v !== null && typeof v === 'object' && Object.keys(v).length === 0) delete m[k];
-  }
-}
-
-function stripRV(obj: KObject): KObject {
-  return { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } };
-}
-
-function randomSuffix(): string {
-  const bytes = crypto.randomBytes(5);
-  let s = '';
-  for (const b of bytes) s += GENERATE_SUFFIX[b % GENERATE_SUFFIX.length];
-  return s;
-}
-
-function toScale(res: ResourceInfo, obj: KObject): Scale {
-  const scaler = strategyFor(res).scale;
-  if (!scaler) throw errors.notFound(`${res.plural}/scale`, obj.metadata.name!);
-  return scaler.toScale(obj);
-}
-
-/** Removes `spec.template.spec.containers[0].imagee` from an object (unknown-field pruning). */
-export function deletePath(obj: unknown, path: string): void {
-  const parts = path.match(/[^.[\]]+/g) ?? [];
-  let cur: unknown = obj;
-  for (let i = 0; i < parts.length - 1; i++) {
-    if (cur === null || typeof cur !== 'object') return;
-    cur = (cur as Record<string, unknown>)[parts[i]];
-  }
-  if (cur && typeof cur === 'object') delete (cur as Record<string, unknown>)[parts[parts.length - 1]];
-}
-
-export { StatusError };
+export { StatusError, deletePath };

@@ -4,9 +4,9 @@
 // asks the kind's strategy at each; a kind with no special behaviour uses the default (all hooks absent).
 // A new kind is a new file in strategies/ plus a line in strategies/index.ts.
 
-import type { KObject, Scale, Status } from '../api/types.js';
+import type { KObject, Scale, Status, StatusCause } from '../api/types.js';
 import type { ResourceInfo } from '../api/resources.js';
-import type { DeleteOptions } from '../client/types.js';
+import type { DeleteOptions, PatchType } from '../client/types.js';
 import type { Store } from '../store/types.js';
 
 /** What a strategy may use of the registry: the raw store for writes that bypass validation (bindings). */
@@ -22,6 +22,8 @@ export interface RegistryStrategy {
    * of a kind with a status subresource is the server's, so a client's is dropped before this runs.
    */
   prepareForCreate?(obj: KObject): void;
+  /** PrepareForUpdate, after defaulting: what the server keeps or sets on every update of the kind. */
+  prepareForUpdate?(next: KObject, old: KObject): void;
   /** Keep the client's status on create (a Node registers with its status). */
   keepStatusOnCreate?: boolean;
   /** ValidateUpdate beyond the kind's validation rules: throw a StatusError to refuse (immutable fields). */
@@ -46,4 +48,25 @@ export interface RegistryStrategy {
   };
   /** POST subresources that create something (pods/binding, pods/eviction). */
   createSubresource?: Record<string, (ctx: StrategyContext, namespace: string, name: string, body: KObject) => Promise<KObject | Status>>;
+
+  // ---- kinds that bring their own rules (custom resources) or are stored in another version
+
+  /** Defaulting in place of the built-in table's (a custom resource's schema defaults). */
+  defaults?(obj: KObject): void;
+  /** Validation in place of the built-in rules: causes (422) and unknown fields (per fieldValidation). */
+  validate?(obj: KObject, old: KObject | undefined): { causes: StatusCause[]; unknownFields: string[] };
+  /** Human-readable warnings for a write that succeeds (sent as `Warning` headers). */
+  warnings?(obj: KObject, old: KObject | undefined): string[];
+  /** Refuse a create (a custom resource whose definition is being deleted): throw a StatusError. */
+  checkCreate?(obj: KObject): void;
+  /** Patch types this kind takes (custom resources have no strategic merge patch); all when absent. */
+  patchTypes?: readonly PatchType[];
+  /**
+   * The kind is stored in another version (autoscaling/v1 HPAs as v2, a CRD's non-storage versions):
+   * every object crosses the store boundary through these.
+   */
+  conversion?: {
+    toStorage(obj: KObject): KObject;
+    fromStorage(obj: KObject): KObject;
+  };
 }

@@ -116,7 +116,8 @@ test('bad bodies are 400/415 Status errors, never a crash', (t) => {
     t.regex(err!.message, re);
   };
   expectStatus(Buffer.from('{"kind":"Pod"}'), 'BadRequest', /magic number/);
-  expectStatus(envelope('autoscaling/v2', 'HorizontalPodAutoscaler', Buffer.alloc(0)), 'UnsupportedMediaType', /HorizontalPodAutoscaler \(autoscaling\/v2\).*application\/json/);
+  // Custom resources have no protobuf form (as in Kubernetes): kubectl sends them as JSON.
+  expectStatus(envelope('stable.example.com/v1', 'CronTab', Buffer.alloc(0)), 'UnsupportedMediaType', /CronTab \(stable\.example\.com\/v1\).*application\/json/);
   expectStatus(Buffer.concat([envelope('v1', 'ConfigMap', Buffer.alloc(0)).subarray(0, 8)]), 'BadRequest', /error decoding protobuf/);
   expectStatus(envelope('v1', 'ConfigMap', msg(1, int(1, 5))), 'BadRequest', /field 1 has wire type 0, not that of a s/);
   expectStatus(envelope('v1', 'ConfigMap', int(1, 5)), 'BadRequest', /field 1 should be length-delimited/);

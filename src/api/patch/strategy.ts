@@ -124,6 +124,10 @@ const TABLES: Record<string, Table> = {
     'spec.rules': atomic,
     'status.loadBalancer.ingress': atomic,
   },
+  // autoscaling/v1 has no status.conditions (they ride in an annotation): the table is v2's alone.
+  'autoscaling/v2/HorizontalPodAutoscaler': { ...under('status', conditionsByType) },
+  'policy/PodDisruptionBudget': { ...under('status', conditionsByType) },
+  'apiextensions.k8s.io/CustomResourceDefinition': { ...under('status', conditionsByType) },
 };
 
 function build(table: Table): SchemaNode {
@@ -142,17 +146,27 @@ function build(table: Table): SchemaNode {
 
 const schemas = new Map<string, SchemaNode>();
 
+type KindRef = Pick<ResourceInfo, 'group' | 'kind'> & { version?: string };
+
+/** The table of a kind: one keyed `group/version/Kind` (a version of its own) before `group/Kind`. */
+function tableId(res: KindRef | undefined): string {
+  if (!res) return '';
+  const versioned = res.version ? `${res.group}/${res.version}/${res.kind}` : '';
+  if (versioned && TABLES[versioned]) return versioned;
+  return TABLES[`${res.group}/${res.kind}`] ? `${res.group}/${res.kind}` : '';
+}
+
 /** The strategy trie of a kind; kinds without a table (and `undefined`) get only ObjectMeta's. */
-export function schemaFor(res: Pick<ResourceInfo, 'group' | 'kind'> | undefined): SchemaNode {
-  const id = res && TABLES[`${res.group}/${res.kind}`] ? `${res.group}/${res.kind}` : '';
+export function schemaFor(res: KindRef | undefined): SchemaNode {
+  const id = tableId(res);
   let schema = schemas.get(id);
   if (!schema) schemas.set(id, (schema = build(id ? TABLES[id] : {})));
   return schema;
 }
 
 /** Whether we know list strategies for this kind (kubectl sends merge patches for kinds it does not know). */
-export function hasStrategy(res: Pick<ResourceInfo, 'group' | 'kind'>): boolean {
-  return TABLES[`${res.group}/${res.kind}`] !== undefined;
+export function hasStrategy(res: KindRef): boolean {
+  return tableId(res) !== '';
 }
 
 /**
@@ -160,7 +174,7 @@ export function hasStrategy(res: Pick<ResourceInfo, 'group' | 'kind'>): boolean 
  * `['spec','template','spec','containers','env']`), or undefined for a field with the default
  * behaviour (maps merge, lists are replaced).
  */
-export function mergeKeyFor(res: Pick<ResourceInfo, 'group' | 'kind'> | undefined, path: string[]): FieldStrategy | undefined {
+export function mergeKeyFor(res: KindRef | undefined, path: string[]): FieldStrategy | undefined {
   let node: SchemaNode | undefined = schemaFor(res);
   for (const name of path) {
     node = node.children.get(name);

@@ -17,6 +17,11 @@ export const AUTHZ = 'io.k8s.api.authorization.v1.';
 export const AUTHN = 'io.k8s.api.authentication.v1.';
 export const BATCH = 'io.k8s.api.batch.v1.';
 export const STORAGE = 'io.k8s.api.storage.v1.';
+export const POLICY = 'io.k8s.api.policy.v1.';
+export const SCHEDULING = 'io.k8s.api.scheduling.v1.';
+export const AUTOSCALING_V2 = 'io.k8s.api.autoscaling.v2.';
+export const AUTOSCALING_V1 = 'io.k8s.api.autoscaling.v1.';
+export const APIEXTENSIONS = 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.';
 
 function withDesc<T extends Schema>(s: T, description?: string): T {
   return description ? { description, ...s } : s;

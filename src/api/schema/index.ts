@@ -5,7 +5,10 @@
 import type { ResourceInfo } from '../resources.js';
 import { RESOURCES } from '../resources.js';
 import { appsSchemas } from './apps.js';
-import { APPS, AUTHN, AUTHZ, BATCH, CORE, COORDINATION, DISCOVERY, NET, RBAC, REF_PREFIX, STORAGE, type Schema } from './builders.js';
+import { APIEXTENSIONS, APPS, AUTHN, AUTHZ, AUTOSCALING_V1, AUTOSCALING_V2, BATCH, CORE, COORDINATION, DISCOVERY, NET, POLICY, RBAC, REF_PREFIX, SCHEDULING, STORAGE, type Schema } from './builders.js';
+import { apiextensionsSchemas } from './apiextensions.js';
+import { autoscalingSchemas } from './autoscaling.js';
+import { policySchemas } from './policy.js';
 import { accountSchemas } from './accounts.js';
 import { batchSchemas } from './batch.js';
 import { storageSchemas } from './storage.js';
@@ -47,6 +50,9 @@ export function allSchemas(): Record<string, Schema> {
       ...workloadSchemas(),
       ...batchSchemas(),
       ...storageSchemas(),
+      ...apiextensionsSchemas(),
+      ...autoscalingSchemas(),
+      ...policySchemas(),
     });
   }
   return cache;
@@ -63,13 +69,28 @@ const GROUP_PREFIX: Record<string, string> = {
   'authentication.k8s.io': AUTHN,
   batch: BATCH,
   'storage.k8s.io': STORAGE,
+  'apiextensions.k8s.io': APIEXTENSIONS,
+  policy: POLICY,
+  'scheduling.k8s.io': SCHEDULING,
+};
+
+/** Groups served in more than one version: the prefix of each. */
+const GROUP_VERSION_PREFIX: Record<string, string> = {
+  'autoscaling/v2': AUTOSCALING_V2,
+  'autoscaling/v1': AUTOSCALING_V1,
 };
 
 /** `io.k8s.api.core.v1.Pod` for pods. */
 export function schemaName(res: ResourceInfo): string {
-  const prefix = GROUP_PREFIX[res.group];
-  if (!prefix || res.version !== 'v1') throw new Error(`no schema for ${res.apiVersion} ${res.kind}`);
+  const prefix = GROUP_VERSION_PREFIX[res.apiVersion] ?? (res.version === 'v1' ? GROUP_PREFIX[res.group] : undefined);
+  if (!prefix) throw new Error(`no schema for ${res.apiVersion} ${res.kind}`);
   return prefix + res.kind;
+}
+
+/** Whether the built-in schemas describe this resource (custom resources bring their own). */
+export function hasSchema(res: ResourceInfo): boolean {
+  const prefix = GROUP_VERSION_PREFIX[res.apiVersion] ?? (res.version === 'v1' ? GROUP_PREFIX[res.group] : undefined);
+  return !!prefix && allSchemas()[prefix + res.kind] !== undefined;
 }
 
 /** The root schema of a kind; its `$ref`s point into `#/components/schemas/` (see allSchemas). */

@@ -6,6 +6,7 @@ import type { ResourceInfo } from '../resources.js';
 import { isObj, listAt, type Obj } from './field.js';
 import { defaultBindingSubjects } from './rbac.js';
 import { defaultWorkloadKind } from './defaults-workloads.js';
+import { defaultPolicyKind } from './defaults-policy.js';
 
 const DEFAULT_FILE_MODE = 0o644;
 
@@ -234,6 +235,12 @@ export function applyDefaults(res: ResourceInfo, obj: Obj): void {
     case 'PersistentVolume':
     case 'StorageClass':
       defaultWorkloadKind(res.kind, obj);
+      break;
+    case 'CustomResourceDefinition':
+    case 'HorizontalPodAutoscaler':
+    case 'PriorityClass':
+    case 'NetworkPolicy':
+      defaultPolicyKind(res.kind, obj);
       break;
     default:
       break;

@@ -18,6 +18,8 @@ import { validateClusterRole, validateClusterRoleBinding, validateRole, validate
 import { validateControllerRevision, validateDaemonSet, validateStatefulSet } from './workloads.js';
 import { validateCronJob, validateJob } from './batch.js';
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from './storage.js';
+import { validateCRD } from './crd.js';
+import { validateHPA, validateNetworkPolicy, validatePDB, validatePriorityClass } from './policy.js';
 
 export { applyDefaults, defaultPullPolicy, dropNulls, prepareUpdate } from './defaults.js';
 export { semanticEqual } from './update.js';
@@ -62,6 +64,11 @@ const KIND_RULES: Record<string, KindRule> = {
   PersistentVolumeClaim: (o) => validatePersistentVolumeClaim(o),
   PersistentVolume: (o) => validatePersistentVolume(o),
   StorageClass: (o) => validateStorageClass(o),
+  CustomResourceDefinition: (o, old) => validateCRD(o, old),
+  HorizontalPodAutoscaler: (o) => validateHPA(o),
+  PodDisruptionBudget: (o) => validatePDB(o),
+  PriorityClass: (o, old) => validatePriorityClass(o, old),
+  NetworkPolicy: (o) => validateNetworkPolicy(o),
 };
 
 function hasNull(v: unknown): boolean {

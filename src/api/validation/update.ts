@@ -45,7 +45,7 @@ export function firstDifference(a: unknown, b: unknown, path: string): string | 
   return path;
 }
 
-function validateMetaUpdate(obj: Obj, old: Obj): Causes {
+export function validateMetaUpdate(obj: Obj, old: Obj): Causes {
   const out: Causes = [];
   const m = objAt(obj.metadata);
   const om = objAt(old.metadata);

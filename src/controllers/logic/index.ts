@@ -17,3 +17,7 @@ export * from './history.js';
 export * from './statefulset.js';
 export * from './daemonset.js';
 export * from './volume-binding.js';
+export * from './crd.js';
+export * from './disruption.js';
+export * from './hpa.js';
+export * from './hpa-replicas.js';

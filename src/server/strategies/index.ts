@@ -7,6 +7,8 @@ import { podStrategy } from './pod.js';
 import { scalableStrategy } from './scale.js';
 import { eventStrategy, nodeStrategy } from './simple.js';
 import { claimStrategy, jobStrategy, volumeStrategy } from './workloads.js';
+import { crdStrategy } from './crd.js';
+import { hpaV1Strategy, networkPolicyStrategy, priorityClassStrategy } from './policy.js';
 
 export { SYSTEM_NAMESPACES } from './namespace.js';
 
@@ -23,6 +25,10 @@ const STRATEGIES = new Map<ResourceInfo, RegistryStrategy>([
   [R.jobs, jobStrategy],
   [R.persistentvolumeclaims, claimStrategy],
   [R.persistentvolumes, volumeStrategy],
+  [R.customresourcedefinitions, crdStrategy],
+  [R.networkpolicies, networkPolicyStrategy],
+  [R.priorityclasses, priorityClassStrategy],
+  [R.horizontalpodautoscalersV1, hpaV1Strategy],
 ]);
 
 export function strategyFor(res: ResourceInfo): RegistryStrategy {

@@ -10,6 +10,7 @@ import type { DeleteOptions } from '../../client/types.js';
 import { clone, deepEqual } from '../../util/equal.js';
 import { rfc3339 } from '../../util/time.js';
 import type { RegistryStrategy, StrategyContext } from '../strategy.js';
+import { evict } from './eviction.js';
 
 const BIND_RETRIES = 5;
 
@@ -84,9 +85,6 @@ export const podStrategy: RegistryStrategy = {
 
   createSubresource: {
     binding: (ctx, namespace, name, body) => bind(ctx, namespace, name, body as Binding),
-    eviction: async (ctx, namespace, name, body) => {
-      await ctx.delete(R.pods, namespace, name, (body as { deleteOptions?: DeleteOptions }).deleteOptions ?? {});
-      return successStatus() as unknown as KObject;
-    },
+    eviction: (ctx, namespace, name, body) => evict(ctx, namespace, name, body),
   },
 };
