@@ -3,7 +3,9 @@
 
 import fs from 'node:fs';
 import net from 'node:net';
+import type Dockerode from 'dockerode';
 import type { Pod } from '../api/types.js';
+import type { BackoffConfig } from './backoff.js';
 
 /**
  * One agent per instance on a host: two would each take the other's containers for orphans and
@@ -52,4 +54,41 @@ export function refersTo(pod: Pod, kind: 'configMap' | 'secret', name: string): 
     }
   }
   return false;
+}
+
+export interface AgentOptions {
+  docker?: Dockerode;
+  backoff?: BackoffConfig;
+  /** Pod syncs running at once (default 32, env KUBELITE_AGENT_WORKERS): a sync mostly waits for Docker. */
+  workers?: number;
+  /** Data-plane settle time after a terminating Pod's IP left the endpoints (default 250 ms). */
+  settleMs?: number;
+  /** Longest wait for the endpoints to drop a terminating Pod (default 5 s; also capped by its grace). */
+  endpointsWaitCapMs?: number;
+  heartbeatMs?: number;
+  /** The server's own node (default) carries the control-plane role; a joined agent's does not. */
+  controlPlane?: boolean;
+  /** The port of this node's kubelet endpoint, published in its Node status (a joined agent). */
+  kubeletPort?: number;
+}
+
+// 'create' is left out: a container is only interesting once it runs or stops (a relist finds half-made ones).
+export const WATCHED_EVENTS = ['start', 'die', 'oom', 'destroy'];
+/** How long before its events stream breaks a stopping dockerd may already stop containers (their stop timeout is 10 s). */
+export const ENGINE_STOP_GRACE_MS = 10_000;
+/** After it answers again, dockerd may still be marking containers it lost as stopped (their finishedAt is then). */
+export const ENGINE_RESTORE_MS = 5_000;
+
+/** Whether resourceVersion `a` is newer than `b` (numeric where both parse). */
+export function rvNewer(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b) return false;
+  try {
+    return BigInt(a) > BigInt(b);
+  } catch {
+    return a > b;
+  }
+}
+
+export function isTerminalPhase(pod: Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }

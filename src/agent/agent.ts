@@ -22,7 +22,7 @@ import { KUBE_VERSION } from '../server/discovery.js';
 import { ensureImages, IMAGES } from '../images/index.js';
 import { deepEqual } from '../util/equal.js';
 import type { NodeAllocatable } from './admit.js';
-import { backoffFromEnv, type BackoffConfig } from './backoff.js';
+import { backoffFromEnv } from './backoff.js';
 import { DockerRuntime, dockerMessage, type DockerEvent, type EventWatch } from './docker.js';
 import { execUpgradeHandler } from './exec.js';
 import { LABELS } from './labels.js';
@@ -32,7 +32,7 @@ import { netlinkMonitor } from '../host/netlink.js';
 import { nodeObject, nodeStatus, type DockerFacts, type NodeIdentity } from './node-status.js';
 import { hostHasAddress, hostPrimaryIPv4 } from '../host/node-ips.js';
 import { LeaseRenewer, registerNode } from './node-lease.js';
-import { imageSources, listLocalImages, loadImage, statusImages } from './images-peer.js';
+import { fetchImageFromPeers, nodeStatusImages } from './images-peer.js';
 import { fromInspect } from './observed.js';
 import { PodSyncer } from './pod-sync.js';
 import { ENDPOINTS_IP_INDEX, PodTerminator } from './pod-terminate.js';
@@ -42,30 +42,9 @@ import { VolumeManager } from './volumes.js';
 import { TokenManager } from './token-manager.js';
 import { LocalPathProvisioner } from './local-path.js';
 import { StatsCollector } from './stats-collector.js';
-import { instanceLock, readTrim, refersTo } from './agent-support.js';
+import { ENGINE_RESTORE_MS, ENGINE_STOP_GRACE_MS, instanceLock, readTrim, refersTo, WATCHED_EVENTS, type AgentOptions } from './agent-support.js';
 
-export interface AgentOptions {
-  docker?: Dockerode;
-  backoff?: BackoffConfig;
-  /** Pod syncs running at once (default 32, env KUBELITE_AGENT_WORKERS): a sync mostly waits for Docker. */
-  workers?: number;
-  /** Data-plane settle time after a terminating Pod's IP left the endpoints (default 250 ms). */
-  settleMs?: number;
-  /** Longest wait for the endpoints to drop a terminating Pod (default 5 s; also capped by its grace). */
-  endpointsWaitCapMs?: number;
-  heartbeatMs?: number;
-  /** The server's own node (default) carries the control-plane role; a joined agent's does not. */
-  controlPlane?: boolean;
-  /** The port of this node's kubelet endpoint, published in its Node status (a joined agent). */
-  kubeletPort?: number;
-}
-
-// 'create' is left out: a container is only interesting once it runs or stops (a relist finds half-made ones).
-const WATCHED_EVENTS = ['start', 'die', 'oom', 'destroy'];
-/** How long before its events stream breaks a stopping dockerd may already stop containers (their stop timeout is 10 s). */
-const ENGINE_STOP_GRACE_MS = 10_000;
-/** After it answers again, dockerd may still be marking containers it lost as stopped (their finishedAt is then). */
-const ENGINE_RESTORE_MS = 5_000;
+export type { AgentOptions } from './agent-support.js';
 
 export class Agent extends QueueController<ComponentContext> implements Component {
   readonly name = 'agent';
@@ -241,7 +220,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       tokens: new TokenManager(client),
       hostResolvConf,
       terminator,
-      fetchImage: ctx.fetchNodeImage ? (image: string) => this.fetchImageFromPeers(image) : undefined,
+      fetchImage: ctx.fetchNodeImage ? (image: string) => fetchImageFromPeers({ fetch: ctx.fetchNodeImage!, nodes: this.nodes!, self: this.identity.name, runtime: this.runtime, log }, image) : undefined,
       networkSettled: () => this.network.settled(),
       dockerRootDir: () => this.facts.rootDir,
       claims: this.claims,
@@ -555,37 +534,8 @@ export class Agent extends QueueController<ComponentContext> implements Componen
       existing = await registerNode(client, nodeObject(this.identity, this.facts, ready, Date.now()), { log: this.ctx.logger, stopped: () => this.shutDown });
       if (existing.spec?.podCIDR !== this.identity.podCIDR) this.ctx.logger.error({ was: this.identity.podCIDR, now: existing.spec?.podCIDR }, 'the re-registered node got another pod CIDR: restart the agent to rebuild the pod network');
     }
-    const images = await this.images();
+    const images = await nodeStatusImages(this.runtime.docker);
     this.node = await client.update<Node>(R.nodes, { ...existing, metadata: { ...existing.metadata, resourceVersion: undefined }, status: nodeStatus(this.identity, this.facts, existing.status, ready, Date.now(), this.network.health, images) }, { subresource: 'status' });
-  }
-
-  /** status.images; undefined (keep what is there) when the engine does not answer. */
-  private async images(): Promise<ReturnType<typeof statusImages> | undefined> {
-    try {
-      return statusImages(await listLocalImages(this.runtime.docker));
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Loads `image` from another node that has it (k3s's embedded mirror, through the API server); false if none has it. */
-  private async fetchImageFromPeers(image: string): Promise<boolean> {
-    const fetch = this.ctx.fetchNodeImage;
-    if (!fetch || !this.nodes) return false;
-    const log = this.ctx.logger;
-    for (const node of imageSources(this.nodes.list(), image, this.identity.name).slice(0, 8)) {
-      try {
-        const tar = await fetch(node, image);
-        await loadImage(this.runtime.docker, tar);
-        if (await this.runtime.imagePresent(image)) {
-          log.info({ image, from: node }, 'image loaded from another node');
-          return true;
-        }
-      } catch (err) {
-        log.debug({ image, node, err: (err as Error).message }, 'node does not give the image');
-      }
-    }
-    return false;
   }
 
   private beatPending?: NodeJS.Timeout;
@@ -626,7 +576,7 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     }
     try {
       const node = await this.ctx.client.get<Node>(R.nodes, undefined, this.identity.name);
-      const status = nodeStatus(this.identity, this.facts, node.status, { ok, message }, Date.now(), this.network.health, ok ? await this.images() : undefined);
+      const status = nodeStatus(this.identity, this.facts, node.status, { ok, message }, Date.now(), this.network.health, ok ? await nodeStatusImages(this.runtime.docker) : undefined);
       this.node = await this.ctx.client.update<Node>(R.nodes, { ...node, metadata: { ...node.metadata, resourceVersion: undefined }, status }, { subresource: 'status' });
     } catch (err) {
       if (isStatusError(err, 'NotFound')) {

@@ -7,6 +7,9 @@
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Node, NodeStatus } from '../api/types.js';
+import type { Informer } from '../client/informer.js';
+import type { LeveledLogger } from '../util/log.js';
+import type { DockerRuntime } from './docker.js';
 
 type ContainerImage = NonNullable<NodeStatus['images']>[number];
 
@@ -93,4 +96,38 @@ export async function loadImage(docker: Dockerode, tar: Readable): Promise<void>
       else resolve();
     });
   });
+}
+
+/** status.images; undefined (keep what is there) when the engine does not answer. */
+export async function nodeStatusImages(docker: Dockerode): Promise<ContainerImage[] | undefined> {
+  try {
+    return statusImages(await listLocalImages(docker));
+  } catch {
+    return undefined;
+  }
+}
+
+export interface PeerImageDeps {
+  /** A `docker save` stream of `image` from `node`, through the API server. */
+  fetch(node: string, image: string): Promise<Readable>;
+  nodes: Informer<Node>;
+  self: string;
+  runtime: DockerRuntime;
+  log: LeveledLogger;
+}
+
+/** Loads `image` from another node that has it (k3s's embedded mirror, through the API server); false if none has it. */
+export async function fetchImageFromPeers(d: PeerImageDeps, image: string): Promise<boolean> {
+  for (const node of imageSources(d.nodes.list(), image, d.self).slice(0, 8)) {
+    try {
+      await loadImage(d.runtime.docker, await d.fetch(node, image));
+      if (await d.runtime.imagePresent(image)) {
+        d.log.info({ image, from: node }, 'image loaded from another node');
+        return true;
+      }
+    } catch (err) {
+      d.log.debug({ image, node, err: (err as Error).message }, 'node does not give the image');
+    }
+  }
+  return false;
 }

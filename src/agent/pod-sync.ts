@@ -27,6 +27,7 @@ import { Sandboxes } from './sandbox.js';
 import { keyFor } from '../api/keys.js';
 import { linkedServices, serviceEnv } from './service-env.js';
 import type { TokenManager } from './token-manager.js';
+import { isTerminalPhase, rvNewer } from './agent-support.js';
 
 
 export interface SyncDeps extends PodRuntimeDeps {
@@ -71,19 +72,6 @@ interface PodMemory {
 
 const MAX_LAYERS = 8;
 const IMAGE_PRESENT_TTL_MS = 30_000;
-
-function rvNewer(a: string | undefined, b: string | undefined): boolean {
-  if (!a || !b) return false;
-  try {
-    return BigInt(a) > BigInt(b);
-  } catch {
-    return a > b;
-  }
-}
-
-function isTerminalPhase(pod: Pod): boolean {
-  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-}
 
 export class PodSyncer {
   private readonly memory = new Map<string, PodMemory>();
