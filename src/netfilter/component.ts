@@ -71,6 +71,7 @@ export class ProxyComponent implements Component {
       mode: choice.mode,
       names,
       podCIDR,
+      nodePodCIDR: thisNodePodCIDR(config),
       serviceCIDR: config.serviceCIDR,
       nodeIPs,
       lbPool: config.lbPool,

@@ -21,8 +21,10 @@ import { normalizeCIDR } from '../util/ip.js';
 
 export interface NftRenderConfig {
   names: HostNames;
-  /** This node's Pods: their traffic to a ClusterIP is not masqueraded. */
+  /** The cluster's Pods (every node's): their traffic to a ClusterIP is not masqueraded. */
   podCIDR: string;
+  /** This node's share of podCIDR (default: all of it, one node). */
+  nodePodCIDR?: string;
   serviceCIDR: string;
   /** One or more bits, hex (default 0x4000, as the iptables mode). */
   masqueradeMark?: string;
@@ -105,9 +107,9 @@ export function emptyNftState(): NftState {
 
 export interface NftCtx {
   nn: NftNames;
-  /** This host's pod bridge: DNATed traffic leaving by another device goes to a Pod on another node. */
-  podBridge: string;
   podCIDR: string;
+  /** This node's share of podCIDR: an endpoint outside it is a Pod on another node. */
+  nodePodCIDR: string;
   serviceCIDR: string;
   mark: number;
 }
@@ -116,12 +118,12 @@ export interface NftCtx {
 export function nftContext(cfg: NftRenderConfig, cache?: NftRenderCache): NftCtx {
   const ctx: NftCtx = {
     nn: nftNames(cfg.names),
-    podBridge: checkInterfaceName(cfg.names.podBridge),
     podCIDR: normalizeCIDR(cfg.podCIDR),
+    nodePodCIDR: normalizeCIDR(cfg.nodePodCIDR ?? cfg.podCIDR),
     serviceCIDR: normalizeCIDR(cfg.serviceCIDR),
     mark: Number.parseInt(normalizeMark(cfg.masqueradeMark), 16),
   };
-  const cfgKey = JSON.stringify([ctx.nn.table, ctx.podBridge, ctx.podCIDR, ctx.serviceCIDR, ctx.mark]);
+  const cfgKey = JSON.stringify([ctx.nn.table, ctx.podCIDR, ctx.nodePodCIDR, ctx.serviceCIDR, ctx.mark]);
   if (cache && cache.cfgKey !== cfgKey) {
     cache.cfgKey = cfgKey;
     cache.fragments = new WeakMap();
@@ -140,7 +142,7 @@ export function fragmentOf(s: ProxyService, ctx: NftCtx, cache?: NftRenderCache)
 }
 
 /** The fixed chains of the table for one configuration. Pure. */
-export function fixedChains(cfg: { podBridge: string; podCIDR: string; serviceCIDR: string; mark: number }): [string, NftChain][] {
+export function fixedChains(cfg: { podCIDR: string; nodePodCIDR: string; serviceCIDR: string; mark: number }): [string, NftChain][] {
   const M = nftHex(cfg.mark);
   const notM = nftHex(~cfg.mark);
   const c = (name: string, rules: string[], comment?: string): [string, NftChain] => {
@@ -159,9 +161,9 @@ export function fixedChains(cfg: { podBridge: string; podCIDR: string; serviceCI
     c(NFT.masquerading, [
       // Hairpin: a Pod DNATed to itself must see the reply come from the VIP, so it must not answer itself.
       `ct status dnat ip saddr . ip daddr @${NFT.hairpin} meta mark set meta mark & ${notM} masquerade fully-random`,
-      // The host's own connection DNATed to a Pod on another node: the host's source address (a service
-      // device's, say) may be one that node cannot route back, so it leaves with this link's address.
-      `ct status dnat ip saddr != ${cfg.podCIDR} ip daddr ${cfg.podCIDR} oifname != "${cfg.podBridge}" meta mark set meta mark & ${notM} masquerade fully-random`,
+      // The host's own connection DNATed to a Pod on another node: its source address (a service device's,
+      // say) may be one that node cannot route back, so it leaves with the outgoing link's address.
+      ...(cfg.nodePodCIDR === cfg.podCIDR ? [] : [`ct status dnat ip saddr != ${cfg.podCIDR} ip daddr ${cfg.podCIDR} ip daddr != ${cfg.nodePodCIDR} meta mark set meta mark & ${notM} masquerade fully-random`]),
       `meta mark & ${M} != ${M} return`,
       // Clear the bit so a packet re-entering the stack is not masqueraded twice.
       `meta mark set meta mark ^ ${M}`,
@@ -301,8 +303,3 @@ function endpointRules(s: ProxyService, eps: ProxyEndpoint[], proto: string, aff
 }
 
 
-/** A Linux interface name as nft may quote it (kubelite makes these; checked all the same). */
-function checkInterfaceName(name: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name)) throw new Error(`interface name ${JSON.stringify(name)} is not one nft can take`);
-  return name;
-}

@@ -42,6 +42,8 @@ export const hostTools: NetfilterHost = {
 export interface ProxierOptions {
   names: HostNames;
   podCIDR: string;
+  /** This node's share of podCIDR (nftables: host connections to Pods outside it are masqueraded). */
+  nodePodCIDR?: string;
   serviceCIDR: string;
   /** The host's addresses: LoadBalancer Services get them when there is no lbPool (k3s ServiceLB style). */
   nodeIPs: string[];
@@ -127,7 +129,7 @@ export class Proxier {
     this.log = opts.logger ?? silent;
     const mode = opts.mode ?? 'iptables';
     if (mode === 'nftables') {
-      const render = { names: opts.names, podCIDR: opts.podCIDR, serviceCIDR: opts.serviceCIDR, masqueradeMark: opts.masqueradeMark };
+      const render = { names: opts.names, podCIDR: opts.podCIDR, nodePodCIDR: opts.nodePodCIDR, serviceCIDR: opts.serviceCIDR, masqueradeMark: opts.masqueradeMark };
       renderNft([], render);
       this.plane = new NftPlane({ host: this.host, render, chains: this.cn, log: this.log, metrics: this.metrics, ...opts.nft });
     } else if (mode === 'iptables') {

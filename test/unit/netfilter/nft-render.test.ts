@@ -395,3 +395,11 @@ test('a drop verdict in a filter map reads back as written', (t) => {
   t.truthy(parsed);
   t.true(isEmptyNftDiff(diffNft(parsed!.state, r.state)));
 });
+
+test('several nodes: the host\'s own connections DNATed to another node\'s Pods are masqueraded; to this node\'s, not', (t) => {
+  const m = model([svc('shop', 'web', { type: 'ClusterIP', clusterIP: '10.96.0.20', ports: [{ port: 80, targetPort: 8080 }] })], [eps('shop', 'web', [{ addresses: ready('10.244.0.5', '10.244.1.5'), ports: [{ port: 8080 }] }])]);
+  const text = (c: NftRenderConfig) => { const r = renderNft(m, c); return fullScript(r.names.table, r.state, COMMENT); };
+  const multi = chainRules(text({ ...cfg, nodePodCIDR: '10.244.0.0/24' }), NFT.masquerading);
+  t.true(multi.includes('ct status dnat ip saddr != 10.244.0.0/16 ip daddr 10.244.0.0/16 ip daddr != 10.244.0.0/24 meta mark set meta mark & 0xffffbfff masquerade fully-random'), multi.join('\n'));
+  t.false(chainRules(text(cfg), NFT.masquerading).some((r) => r.includes('ip daddr != ')), 'one node (nodePodCIDR = podCIDR): no such rule');
+});
