@@ -369,10 +369,11 @@ test.serial('a hand-deleted rule and jump are back after the periodic resync', a
     const jump = async () => /chain nat-output \{\n[^}]*jump services/.test(await nftTableText(names));
     t.false(await element());
     t.false(await jump());
-    const t0 = Date.now();
-    await until(element, 10_000, 'element repaired');
-    await until(jump, 10_000, 'jump repaired');
-    t.true(Date.now() - t0 < 10_000);
+    // Neither change shows in the cheap chain-list fingerprint; the whole table is read back on a resync
+    // at a rate bounded by its cost (100x the last listing's time, see nft-plane.ts), which a loaded
+    // machine stretches: allow a few resyncs more than the iptables mode needs.
+    await until(element, 30_000, 'element repaired');
+    await until(jump, 30_000, 'jump repaired');
   }
   t.is(await hostGet(vip, 80), 'e1');
 });
