@@ -47,7 +47,9 @@ export class PodNetComponent implements Component {
     const kick = () => this.request();
     nodes.on({ add: kick, update: (o, n) => (routingChanged(o, n) ? kick() : undefined), delete: kick });
     await nodes.start();
-    await this.syncNow();
+    // The first sync runs in the background: nothing on this host waits for routes to other nodes (a
+    // lone host has none), so the server's start-up does not wait for its iptables and ip calls either.
+    void this.syncNow();
     this.resync = setInterval(kick, RESYNC_MS);
     this.resync.unref();
   }
