@@ -22,6 +22,7 @@ const KUBECTL = findKubectl();
 
 if (!KUBECTL) {
   process.stderr.write('\n*** autoscaling tests SKIPPED: no kubectl on the PATH (.ci/run installs one) ***\n\n');
+  // Issue #6 allows exactly this: a loud skip only when no kubectl is installed (.ci/run installs one).
   test.skip('autoscaling — SKIPPED: kubectl is not installed', () => {});
 } else {
   suite(KUBECTL);

@@ -24,6 +24,7 @@ const KUBECTL = findKubectl();
 
 if (!KUBECTL) {
   process.stderr.write('\n*** CRD/policy tests SKIPPED: no kubectl on the PATH (.ci/run installs one) ***\n\n');
+  // Issue #6 allows exactly this: a loud skip only when no kubectl is installed (.ci/run installs one).
   test.skip('CRDs and policy kinds — SKIPPED: kubectl is not installed', () => {});
 } else {
   suite(KUBECTL);

@@ -213,8 +213,11 @@ test.serial('logs, exec and port-forward of a Pod on an agent go through the ser
   t.regex(logs, /GET \/ready 200|GET \/ 200/);
   const pf = cl().kubectl.spawn(['port-forward', `pod/${name}`, '23880:8080']);
   try {
-    await waitFor(async () => (await httpGet('127.0.0.1', 23880, 'lo').catch(() => '')).includes(`pod=${name}`), 15_000, 'port-forward to answer');
-    t.pass();
+    const answer = await waitFor(async () => {
+      const a = await httpGet('127.0.0.1', 23880, 'lo').catch(() => '');
+      return a.includes(`pod=${name}`) ? a : undefined;
+    }, 15_000, 'port-forward to answer');
+    t.is(podOf(answer), name, 'port-forward reaches the Pod on the agent');
   } finally {
     pf.kill();
   }
@@ -256,7 +259,7 @@ test.serial('kubectl drain evicts the Pods off a node (they run elsewhere); unco
   await kubectlOk(['uncordon', node]);
   await kubectlOk(['scale', 'deployment/web', '--replicas', '9']);
   await waitFor(async () => (await readyPods()).some((p) => p.spec.nodeName === node), 60_000, 'a new replica on the uncordoned node');
-  t.pass();
+  t.falsy((await cl().client.get<Node>(R.nodes, undefined, node)).spec?.unschedulable, 'uncordoned');
 });
 
 test.serial('bad joins are refused with the reason: a foreign CA, a wrong secret, a claimed name, an address not on the host', async (t) => {
