@@ -126,7 +126,7 @@ test.serial('the service device deleted: device and routes back at once, the VIP
   await waitFor(async () => (await serviceRouteDev()) === names().serviceDevice, 20_000, 'device and route back');
   t.true(Date.now() < resync, 'repaired before the periodic resync would have run');
   await waitFor(async () => /pod=web/.test(await get(vip, 80)), 10_000, 'the VIP answering');
-  t.pass();
+  t.regex(await get(vip, 80), /pod=web/);
 });
 
 test.serial('the OUTPUT jump and a Service rule deleted: back within seconds (fingerprint), before the periodic resync', async (t) => {
