@@ -19,6 +19,8 @@ export class WorkQueue {
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirtyWhileProcessing = new Set<string>();
+  /** Keys queued again while they ran, waiting for the next turn of the event loop. */
+  private readonly rerun = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private running = 0;
@@ -74,7 +76,7 @@ export class WorkQueue {
   }
 
   get length(): number {
-    return this.queue.length + this.processing.size;
+    return this.queue.length + this.processing.size + this.rerun.size;
   }
 
   /** Resolves when nothing is queued or processing (tests and benchmarks). */
@@ -109,9 +111,25 @@ export class WorkQueue {
     } finally {
       this.processing.delete(key);
       this.running--;
-      if (this.dirtyWhileProcessing.delete(key)) this.add(key);
+      if (this.dirtyWhileProcessing.delete(key)) this.rerunSoon(key);
       this.pump();
     }
+  }
+
+  /**
+   * A key queued again while it ran runs again in the next turn of the event loop, not in this chain of
+   * promise callbacks: a handler that needs no I/O and queues its own key each time would otherwise run
+   * forever before any timer fires or any socket is read (the whole process stops answering).
+   */
+  private rerunSoon(key: string): void {
+    this.rerun.add(key);
+    if (this.rerun.size > 1) return;
+    setImmediate(() => {
+      const keys = [...this.rerun];
+      this.rerun.clear();
+      for (const k of keys) this.add(k);
+      if (this.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+    });
   }
 }
 

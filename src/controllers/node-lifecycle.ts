@@ -18,6 +18,7 @@ import {
   notReadyConditions,
   podsToMarkNotReady,
   readyStatus,
+  StallDetector,
   statusHeartbeat,
   taintsEqual,
   unknownConditions,
@@ -42,7 +43,7 @@ export class NodeLifecycleController extends QueueController<ComponentContext> i
   private readonly observedAt = new Map<string, number>();
   private readonly leaseVersion = new Map<string, string>();
   private monitor?: NodeJS.Timeout;
-  private lastTick = 0;
+  private stall?: StallDetector;
 
   constructor(private readonly lifecycleOpts: NodeLifecycleOptions = {}) {
     super({ workers: 2, baseDelayMs: 100, ...lifecycleOpts });
@@ -96,17 +97,24 @@ export class NodeLifecycleController extends QueueController<ComponentContext> i
     this.freshGrace();
     // A process that was stopped (SIGSTOP, a paused container, a starved machine) saw no Lease change
     // meanwhile either: after such a gap every node gets a fresh grace period too.
-    this.lastTick = Date.now();
-    this.monitor = setInterval(() => {
-      const now = Date.now();
-      const gap = now - this.lastTick;
-      this.lastTick = now;
-      if (gap > this.graceMs / 2) {
-        this.log.warn({ gapMs: gap }, 'the node lifecycle controller did not run for a while: every node gets a fresh grace period');
-        this.freshGrace();
-      }
-    }, 250);
+    this.stall = new StallDetector(this.graceMs / 2, Date.now());
+    // The timer looks several times within half a grace period, so its own period is never taken for a stall.
+    this.monitor = setInterval(() => this.noticeStall(Date.now()), Math.min(250, this.graceMs / 4));
     this.monitor.unref();
+  }
+
+  /**
+   * After a stall, a fresh grace period for every node. The monitor's timer and every reconcile look:
+   * after a stall, timers and watch events fire in any order, and a reconcile that ran first must not
+   * hold the stall against its node. The look is recorded either way, so a stall is handled once (a
+   * reconcile that re-queued every node on every run, without I/O in between, would starve the event
+   * loop: the API stopped answering after a paused server container was resumed).
+   */
+  private noticeStall(now: number): void {
+    const gap = this.stall?.look(now);
+    if (gap === undefined) return;
+    this.log.warn({ gapMs: gap }, 'the node lifecycle controller did not run for a while: every node gets a fresh grace period');
+    this.freshGrace();
   }
 
   private freshGrace(): void {
@@ -135,7 +143,7 @@ export class NodeLifecycleController extends QueueController<ComponentContext> i
     if (!node) return;
     const now = Date.now();
     // A stall the monitor has not seen yet (this very timer fired late) is not the node's fault.
-    if (now - this.lastTick > this.graceMs / 2) this.freshGrace();
+    this.noticeStall(now);
     const observed = this.observedAt.get(name) ?? now;
     if (!this.observedAt.has(name)) this.observedAt.set(name, now);
 

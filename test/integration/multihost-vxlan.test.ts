@@ -64,8 +64,14 @@ test.serial('each node has a VXLAN device (VNI 1, UDP 8472, MTU 50 below its lin
     t.is(vx.mtu, (await uplinkOf(name)).mtu - 50, name);
     // a Pod address in the peer's share leaves through the VXLAN device, not the link
     const peerPod = peer.spec!.podCIDR!.replace(/\.0\/\d+$/, '.9');
-    const [route] = JSON.parse(await inNodeOk(name, ['ip', '-j', 'route', 'get', peerPod])) as { dev: string }[];
-    t.is(route.dev, 'klvx', `${name} -> ${peerPod}`);
+    // The device comes first and the routes right after it: until then the cluster's blackhole answers
+    // (`ip route get` says "Invalid argument"), and never the uplink.
+    const dev = async () => {
+      const r = await cl().inNode(name, ['ip', '-j', 'route', 'get', peerPod]);
+      return r.exitCode === 0 ? (JSON.parse(r.stdout) as { dev: string }[])[0].dev : `error: ${r.stderr.trim()}`;
+    };
+    const seen = await until(async () => ((await dev()) === 'klvx' ? 'klvx' : undefined), 30_000, `${name}'s route to ${peerPod} through klvx`).catch(() => dev());
+    t.is(seen, 'klvx', `${name} -> ${peerPod}`);
     // the peer's VTEP: an FDB entry for the peer's node address
     const fdb = await inNodeOk(name, ['bridge', 'fdb', 'show', 'dev', 'klvx']);
     t.regex(fdb, new RegExp(`dst ${cl().address(peer.metadata.name!).replace(/\./g, '\\.')}\\b`), `${name}'s FDB names ${peer.metadata.name}`);

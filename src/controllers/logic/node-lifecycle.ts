@@ -37,6 +37,26 @@ export function isStale(observedAtMs: number, nowMs: number, graceMs: number): b
   return nowMs - observedAtMs > graceMs;
 }
 
+/**
+ * The controller's own heartbeat. A gap longer than `limitMs` between two looks means this process was
+ * stopped (SIGSTOP, a paused container, a starved machine) and saw no Lease change meanwhile, so every
+ * node deserves a fresh grace period. Each look is remembered: a stall is reported once, by whichever
+ * look comes first after it (the monitor's timer or a reconcile), never again for the same gap.
+ */
+export class StallDetector {
+  constructor(
+    private readonly limitMs: number,
+    private last: number,
+  ) {}
+
+  /** Records a look at `nowMs`; the gap when it was a stall, else undefined. */
+  look(nowMs: number): number | undefined {
+    const gap = nowMs - this.last;
+    this.last = Math.max(this.last, nowMs);
+    return gap > this.limitMs ? gap : undefined;
+  }
+}
+
 /** Every condition Unknown, as the controller writes them for a node that stopped reporting; undefined if already so. */
 export function unknownConditions(node: Node, now: Date): Condition[] | undefined {
   const conds = node.status?.conditions ?? [];

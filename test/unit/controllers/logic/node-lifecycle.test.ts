@@ -4,6 +4,7 @@
 import test from 'ava';
 import type { Node, Pod, Taint } from '../../../../src/api/types.js';
 import {
+  StallDetector,
   desiredTaints,
   evictionFor,
   isStale,
@@ -34,6 +35,15 @@ const pod = (name: string, o: { ready?: boolean; tolerations?: Pod['spec']['tole
 test('stale means not seen changing for longer than the grace period, on our own clock', (t) => {
   t.false(isStale(NOW - 6000, NOW, 6000));
   t.true(isStale(NOW - 6001, NOW, 6000));
+});
+
+test('the stall detector reports a gap longer than its limit once, whoever looks first', (t) => {
+  const d = new StallDetector(100, 1000);
+  t.is(d.look(1050), undefined);
+  t.is(d.look(1400), 350, 'a stall');
+  t.is(d.look(1401), undefined, 'reported once: the next look measures from the last one');
+  t.is(d.look(900), undefined, 'a clock stepped back is no stall');
+  t.is(d.look(1450), undefined, 'nor does it move the last look back');
 });
 
 test('unknown conditions: every condition Unknown with the kubelet-stopped reason, the heartbeat kept', (t) => {
