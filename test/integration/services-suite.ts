@@ -355,7 +355,8 @@ test.serial('a hand-deleted rule and jump are back after the periodic resync', a
     await execOk('iptables', ['-w', '-t', 'nat', '-D', chain, String(idx + 1)]);
     await execOk('iptables', ['-w', '-t', 'nat', '-D', 'OUTPUT', '-m', 'comment', '--comment', 'kubelite service portals', '-j', chain]);
     const dispatch = async () => (await saveText('nat')).split('\n').some((l) => l.startsWith(`-A ${chain} `) && l.includes('default/echo:http cluster IP'));
-    t.false(await dispatch());
+    // Both deletions succeeded (iptables -D fails when there is no such rule). No check that they are
+    // gone now: the watchdog's fingerprint may see the damage and repair it before we could look.
     const t0 = Date.now();
     await until(dispatch, 10_000, 'rule repaired');
     await until(async () => (await execOk('iptables', ['-w', '-t', 'nat', '-S', 'OUTPUT'])).stdout.includes(`-j ${chain}`), 10_000, 'jump repaired');
