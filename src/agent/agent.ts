@@ -112,6 +112,8 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     try {
       await this.startUp(ctx);
     } catch (err) {
+      // What waits for this node's pod CIDR must not wait for ever.
+      ctx.nodeRegistered?.fail(new Error(`the agent did not start: ${(err as Error).message}`));
       // A half-started agent lets go of what it took, so a retry (or another server) can have it.
       this.events?.stop();
       this.lock?.close();
@@ -171,8 +173,10 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     this.facts = await factsP;
     this.node = await registerNode(ctx.client, nodeObject(this.identity, this.facts, { ok: true, message: '' }, Date.now()), { log, stopped: () => this.shutDown });
     this.identity.podCIDR = this.node.spec!.podCIDR!;
-    // What the proxier and the DNS server of this host read (they start after the agent).
+    // What the proxier, the DNS server and the pod network of this host read: they start now, beside
+    // the rest of the agent's start.
     config.nodePodCIDR = this.identity.podCIDR;
+    ctx.nodeRegistered?.open();
     this.network = new PodNetwork({
       runtime: this.runtime,
       names,
