@@ -112,8 +112,6 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     try {
       await this.startUp(ctx);
     } catch (err) {
-      // What waits for this node's pod CIDR must not wait for ever.
-      ctx.nodeRegistered?.fail(new Error(`the agent did not start: ${(err as Error).message}`));
       // A half-started agent lets go of what it took, so a retry (or another server) can have it.
       this.events?.stop();
       this.lock?.close();
@@ -173,10 +171,8 @@ export class Agent extends QueueController<ComponentContext> implements Componen
     this.facts = await factsP;
     this.node = await registerNode(ctx.client, nodeObject(this.identity, this.facts, { ok: true, message: '' }, Date.now()), { log, stopped: () => this.shutDown });
     this.identity.podCIDR = this.node.spec!.podCIDR!;
-    // What the proxier, the DNS server and the pod network of this host read: they start now, beside
-    // the rest of the agent's start.
+    // What the proxier and the DNS server of this host read (they start after the agent).
     config.nodePodCIDR = this.identity.podCIDR;
-    ctx.nodeRegistered?.open();
     this.network = new PodNetwork({
       runtime: this.runtime,
       names,

@@ -13,14 +13,11 @@ class LazyComponent implements Component {
     readonly name: string,
     private readonly load: () => Promise<Component>,
     readonly dependsOn?: readonly string[],
-    /** Waits for this too before it starts (its modules load meanwhile). */
-    private readonly gate?: (ctx: ComponentContext) => Promise<void> | undefined,
   ) {}
 
   async start(ctx: ComponentContext): Promise<void> {
-    const inner = (this.inner ??= await this.load());
-    await this.gate?.(ctx);
-    await inner.start(ctx);
+    this.inner ??= await this.load();
+    await this.inner.start(ctx);
   }
 
   async stop(): Promise<void> {
@@ -29,8 +26,6 @@ class LazyComponent implements Component {
 }
 
 const lazy = (name: string, load: () => Promise<Component>, dependsOn?: readonly string[]) => new LazyComponent(name, load, dependsOn);
-/** Starts once this node's pod CIDR is known: right after the agent registered the Node, beside the rest of its start. */
-export const onNodeCIDR = (name: string, load: () => Promise<Component>) => new LazyComponent(name, load, AFTER_ADMISSION, (ctx) => ctx.nodeRegistered?.promise);
 /** Work that must happen once per cluster: with several servers (etcd), only the leader runs it. */
 const leaderOnly = (name: string, load: () => Promise<Component>, dependsOn?: readonly string[]) => new LeaderOnlyComponent(name, load, dependsOn);
 
@@ -38,6 +33,8 @@ const leaderOnly = (name: string, load: () => Promise<Component>, dependsOn?: re
 const AFTER_SERVICES = ['services'] as const;
 /** The rest needs only the admission hooks of 'services' and 'access' in place: it starts side by side. */
 const AFTER_ADMISSION = ['services', 'access'] as const;
+/** What reads this node's pod CIDR (the agent learns it when it registers the Node). */
+const AFTER_AGENT = ['services', 'access', 'agent'] as const;
 
 export function defaultComponents(config: ServerConfig): Component[] {
   // 'services' first: its admission hooks (ClusterIP/NodePort allocation) must be in place before any
@@ -56,12 +53,11 @@ export function defaultComponents(config: ServerConfig): Component[] {
       const [c] = (await import('../controllers/index.js')).createControllers();
       return c;
     }, AFTER_ADMISSION),
-    // This host's routes to the other nodes' Pods, its proxy and its DNS server read this node's share of
-    // the pod CIDR, which the agent learns from the server when it registers the Node: they start then
-    // (ctx.nodeRegistered), beside the rest of the agent's start, not after all of it.
-    ...(config.disabled.has('agent') && config.disabled.has('proxy') ? [] : [onNodeCIDR('podnet', async () => (await import('../podnet/component.js')).createPodNet())]),
-    onNodeCIDR('proxy', async () => (await import('../netfilter/component.js')).createProxy()),
-    onNodeCIDR('dns', async () => (await import('../dns/component.js')).createDns()),
+    // This host's routes to the other nodes' Pods, its proxy and its DNS server: after the agent, which
+    // learns this node's share of the pod CIDR from the server when it registers the Node.
+    ...(config.disabled.has('agent') && config.disabled.has('proxy') ? [] : [lazy('podnet', async () => (await import('../podnet/component.js')).createPodNet(), AFTER_AGENT)]),
+    lazy('proxy', async () => (await import('../netfilter/component.js')).createProxy(), AFTER_AGENT),
+    lazy('dns', async () => (await import('../dns/component.js')).createDns(), AFTER_AGENT),
     lazy('ingress', async () => (await import('../ingress/component.js')).createIngress(), AFTER_ADMISSION),
     lazy('ui', async () => {
       const { proxyCounterSource } = await import('./ui-counters.js');

@@ -41,7 +41,6 @@ import { R } from '../api/resources.js';
 import { Auth, serveTokenRequest, ServiceAccountTokens } from '../server/auth/index.js';
 import { ensureBootstrapPolicy } from '../server/auth/bootstrap-policy.js';
 import { listenForPods, podAccessPlan, podGateway, type PodListener } from './pod-access.js';
-import { Latch } from '../util/latch.js';
 
 export interface RunningServer {
   url: string;
@@ -208,8 +207,6 @@ export async function startServer(config: ServerConfig, components: Component[] 
     addReadiness: (name, check) => readiness.set(name, check),
     addUpgradeHandler: (h) => localUpgrades.push(h),
     fetchNodeImage: (node, image) => multi.fetchNodeImage(node, image),
-    // The proxy, DNS and the pod network start once the agent knows this node's pod CIDR.
-    nodeRegistered: components.some((c) => c.name === 'agent') && !config.disabled.has('agent') ? new Latch() : undefined,
   };
 
   await new Promise<void>((resolve, reject) => {

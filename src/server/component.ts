@@ -7,7 +7,6 @@ import type { InformerFactory } from '../client/informer.js';
 import type { EventRecorder } from '../client/events.js';
 import type { HostNames, ServerConfig } from '../config.js';
 import type { Logger } from '../util/log.js';
-import type { Latch } from '../util/latch.js';
 import type { Registry } from './registry.js';
 import type { SubresourceHandler } from './app.js';
 
@@ -30,13 +29,6 @@ export interface ComponentContext {
   addReadiness(name: string, check: () => boolean): void;
   /** Handle HTTP upgrades (WebSocket exec/port-forward) for paths this returns true for. */
   addUpgradeHandler(handler: UpgradeHandler): void;
-  /**
-   * Opens once this node's share of the pod CIDR is known (`config.nodePodCIDR`, which the agent sets when
-   * it has registered its Node), well before the agent's whole start is done; fails when the agent fails
-   * before that. What reads the CIDR (the proxy, DNS, the pod network) waits for it. Absent when there is
-   * nothing to wait for (no agent, or the agent starts before them).
-   */
-  nodeRegistered?: Latch;
   /** A `docker save` stream of `image` from another node (images without a registry across hosts). */
   fetchNodeImage?(node: string, image: string): Promise<import('node:stream').Readable>;
 }
