@@ -15,10 +15,15 @@ if (!dir) throw new Error('usage: store-writer.ts <store dir> [name prefix]');
 
 const store = new LevelStore({ path: dir });
 await store.open();
-// Pipes are written synchronously on Linux, so a printed ack has left this process before the next write.
+// A write to the pipe reaches the kernel at once only while the pipe has room. When the parent reads
+// slowly (a loaded machine), Node queues the line in this process, and a kill -9 loses it. For an ack
+// that is harmless: the parent checks one write less. A delete's intent must be in the pipe before the
+// delete is issued, though, or a delete that lands looks like a lost create: that one waits (sayNow).
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
+const sayNow = (line: string): Promise<void> =>
+  new Promise((resolve, reject) => process.stdout.write(`${line}\n`, (err) => (err ? reject(err) : resolve())));
 say(`ready ${store.currentResourceVersion()}`);
 
 const counter = kilobyteConfigMap('default', 'counter');
@@ -40,8 +45,11 @@ for (let i = 0, n = 0; ; ) {
     // The first object of the previous wave, so the newest write is sometimes a delete: the counter
     // must then be ahead of every stored object.
     const victim = `${prefix}${i - 32}`;
-    say(`intent delete ${victim}`);
-    wave.push(store.delete(R.configmaps, 'default', victim).then((o) => say(`ack delete ${victim} ${o.metadata.resourceVersion}`)));
+    wave.push(
+      sayNow(`intent delete ${victim}`)
+        .then(() => store.delete(R.configmaps, 'default', victim))
+        .then((o) => say(`ack delete ${victim} ${o.metadata.resourceVersion}`)),
+    );
   }
   await Promise.all(wave);
 }
