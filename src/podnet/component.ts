@@ -117,7 +117,7 @@ export class PodNetComponent implements Component {
       this.lastApplied = cmds.map((c) => [c.tool, ...c.args]);
       this.log.info({ changes: cmds.length, routes: plan.routes.length, vxlan: plan.vxlan !== undefined }, 'pod network routes updated');
     }
-    await ensureRules({ ...podNetChains(names.chainPrefix), clusterCIDR: config.podCIDR, mark: this.opts.mark ?? '0x4000' });
+    await ensureRules({ ...podNetChains(names.chainPrefix), clusterCIDR: config.podCIDR, serviceCIDR: config.serviceCIDR, mark: this.opts.mark ?? '0x4000' });
     this.synced++;
   }
 }

@@ -1,7 +1,11 @@
 // The two netfilter rules the pod network needs on a Docker host (flannel has the same two):
 //  - forwarding: Docker's FORWARD policy is DROP and it accepts only its own published ports, so a
 //    packet from a Pod on another node to a Pod here would die; our chain accepts traffic from and to
-//    the cluster's pod CIDR (jumped to from DOCKER-USER, the chain Docker leaves first and alone);
+//    the cluster's pod CIDR (jumped to from DOCKER-USER, the chain Docker leaves first and alone).
+//    Except a packet still addressed to a Service's VIP: it was not DNATed (the Service has no
+//    endpoint), and the proxier's rules further down FORWARD must refuse it. Docker moves its jump to
+//    DOCKER-USER back to the top of FORWARD whenever it creates a network, so an accept here would
+//    come first and the Pod's connection would hang instead of being refused;
 //  - no masquerade between Pods: Docker masquerades whatever leaves its bridge for another interface,
 //    which would hide a Pod's address from Pods on other nodes; our chain in nat POSTROUTING accepts
 //    Pod-to-Pod traffic before Docker's MASQUERADE (marked packets return first: the proxier still
@@ -14,6 +18,8 @@ export interface PodNetRules {
   filterChain: string;
   natChain: string;
   clusterCIDR: string;
+  /** The Service CIDR: packets still addressed there are left to the proxier's rules. */
+  serviceCIDR?: string;
   /** The proxier's masquerade mark (kube-proxy's 0x4000). */
   mark: string;
 }
@@ -32,6 +38,7 @@ export interface RuleSpec {
 export function chainRules(r: PodNetRules): RuleSpec[] {
   const c = ['-m', 'comment', '--comment'];
   return [
+    ...(r.serviceCIDR ? [{ table: 'filter' as const, chain: r.filterChain, args: ['-d', r.serviceCIDR, ...c, 'kubelite: Service VIPs are left to the proxier', '-j', 'RETURN'] }] : []),
     { table: 'filter', chain: r.filterChain, args: ['-s', r.clusterCIDR, ...c, 'kubelite pod network', '-j', 'ACCEPT'] },
     { table: 'filter', chain: r.filterChain, args: ['-d', r.clusterCIDR, ...c, 'kubelite pod network', '-j', 'ACCEPT'] },
     { table: 'nat', chain: r.natChain, args: ['-m', 'mark', '--mark', `${r.mark}/${r.mark}`, ...c, 'kubelite: the proxier masquerades marked traffic', '-j', 'RETURN'] },

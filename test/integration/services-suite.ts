@@ -67,6 +67,16 @@ async function podGetMany(pod: FakePod, addr: string, port: number, n: number): 
   return counts;
 }
 
+/** Has Docker create (and remove) a network, which puts its jump to DOCKER-USER first in FORWARD. */
+async function dockerUserOnTop(): Promise<void> {
+  const name = `kl-${slot.instance}-reorder`;
+  await exec('docker', ['network', 'rm', name]);
+  await execOk('docker', ['network', 'create', '--internal', name]);
+  await execOk('docker', ['network', 'rm', name]);
+  const forward = (await execOk('iptables', ['-w', '-S', 'FORWARD'])).stdout.split('\n').filter((l) => l.startsWith('-A '));
+  if (forward[0] !== '-A FORWARD -j DOCKER-USER') throw new Error(`DOCKER-USER is not first in FORWARD:\n${forward.join('\n')}`);
+}
+
 function podObject(name: string, labels: Record<string, string>): Pod {
   return {
     apiVersion: 'v1',
@@ -279,6 +289,10 @@ test.serial('a selector matching nothing: the Service exists, no endpoints, conn
   const ep = await srv().client.get<Endpoints>(R.endpoints, 'default', 'marker');
   t.is(ep.subsets, undefined);
   t.is(await hostGet(marker, 81), 'error:ECONNREFUSED');
+  // Docker moves its jump to DOCKER-USER back to the top of FORWARD whenever it creates a network (a
+  // user's `docker network create`, another kubelite's agent): the pod network's accept in DOCKER-USER
+  // then comes before the proxier's jumps, and must still leave a VIP without endpoints to their reject.
+  await dockerUserOnTop();
   const fromPod = await podGetMany(pods.client, marker, 81, 1);
   t.true([...fromPod.keys()].some((k) => /refused|Couldn't connect/i.test(k)), JSON.stringify([...fromPod]));
   const desc = await srv().cli(['describe', 'svc', 'marker']);
@@ -399,16 +413,8 @@ test.serial('scaling to zero gives connection refused, from the host and from a 
     return x === 'error:ECONNREFUSED' && x;
   }, 5000, 'refused');
   t.is(b, 'error:ECONNREFUSED');
-  // From a Pod the refusal is an ICMP port-unreachable the host sends back. In one CI run (the whole
-  // suite beside this file) the single curl timed out instead, right after the host had been refused;
-  // the cause was not found (the kernel's ICMP rate-limit counters stayed at 0). A few tries, as from
-  // the host: a reject rule that is missing still fails.
-  const refused = (m: Map<string, number>) => [...m.keys()].some((k) => /refused|Couldn't connect/i.test(k));
-  const fromPod = await until(async () => {
-    const m = await podGetMany(pods.client, vip, 80, 1);
-    return refused(m) && m;
-  }, 10_000, 'refused from a Pod').catch(() => podGetMany(pods.client, vip, 80, 1));
-  t.true(refused(fromPod), JSON.stringify([...fromPod]));
+  const fromPod = await podGetMany(pods.client, vip, 80, 1);
+  t.true([...fromPod.keys()].some((k) => /refused|Couldn't connect/i.test(k)), JSON.stringify([...fromPod]));
 });
 
 test.serial('restart with --lb-pool: rules adopted, no address handed out twice, the LoadBalancer moves to a pool address', async (t) => {
