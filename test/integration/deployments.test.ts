@@ -9,8 +9,9 @@ import { spawn } from 'node:child_process';
 import type { Deployment, Pod, ReplicaSet } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
 import { LABELS } from '../../src/agent/labels.js';
-import { ROOT, cleanupInstance, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
-import { dockerAvailable, dockerClient, removeContainersByLabel, removeNetworksByLabel } from '../helpers/docker.js';
+import { ROOT, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
+import { dockerAvailable, dockerClient } from '../helpers/docker.js';
+import { tearDownServer } from '../helpers/teardown.js';
 
 const SLOT = 3;
 const NS = 'default';
@@ -22,11 +23,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  const instance = server?.slot.instance ?? `t${SLOT}`;
-  await server?.stop().catch(() => undefined);
-  cleanupInstance(server);
-  await removeContainersByLabel(LABELS.instance, instance).catch(() => 0);
-  await removeNetworksByLabel(LABELS.instance, instance).catch(() => 0);
+  await tearDownServer(server, SLOT);
 });
 
 function srv(): TestServer {

@@ -13,14 +13,14 @@ import dnsPacket from 'dns-packet';
 import type { KObject, Namespace, Node, Pod, PodSpec, Service } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
 import { isStatusError } from '../../src/api/errors.js';
-import { LABELS } from '../../src/agent/labels.js';
 import { parseResolvConf } from '../../src/dns/resolv.js';
 import { routeStaysLocal } from '../../src/dns/lookup.js';
 import { routeTo } from '../../src/dns/lookup-client.js';
 import { CLUSTER_DOMAIN_ANNOTATION, DNS_LISTEN_ANNOTATION } from '../../src/dns/publish.js';
-import { cleanupInstance, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
-import { dockerAvailable, execIn, removeContainersByLabel, removeNetworksByLabel } from '../helpers/docker.js';
+import { startTestServer, waitFor, type TestServer } from '../helpers/server.js';
+import { dockerAvailable, execIn } from '../helpers/docker.js';
 import { startDNSStub, type DNSStub } from '../helpers/dns-stub.js';
+import { tearDownServer } from '../helpers/teardown.js';
 
 const SLOT = 5;
 const TTL = 2;
@@ -52,11 +52,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  const instance = server?.slot.instance ?? `t${SLOT}`;
-  await server?.stop().catch(() => undefined);
-  cleanupInstance(server);
-  await removeContainersByLabel(LABELS.instance, instance).catch(() => 0);
-  await removeNetworksByLabel(LABELS.instance, instance).catch(() => 0);
+  await tearDownServer(server, SLOT);
   await stub?.close();
 });
 

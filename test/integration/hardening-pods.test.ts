@@ -9,10 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { R } from '../../src/api/resources.js';
 import type { Deployment, Pod } from '../../src/api/types.js';
-import { LABELS } from '../../src/agent/labels.js';
-import { cleanupInstance, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
-import { dockerAvailable, removeContainersByLabel, removeNetworksByLabel } from '../helpers/docker.js';
+import { startTestServer, waitFor, type TestServer } from '../helpers/server.js';
+import { dockerAvailable } from '../helpers/docker.js';
 import { findKubectl, kubectlFor, type Kubectl } from '../helpers/kubectl.js';
+import { tearDownServer } from '../helpers/teardown.js';
 
 const SLOT = 16;
 const NS = 'hard';
@@ -35,11 +35,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  const instance = server?.slot.instance ?? `t${SLOT}`;
-  await server?.stop().catch(() => undefined);
-  cleanupInstance(server);
-  await removeContainersByLabel(LABELS.instance, instance).catch(() => 0);
-  await removeNetworksByLabel(LABELS.instance, instance).catch(() => 0);
+  await tearDownServer(server, SLOT);
   k?.cleanup();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });

@@ -9,21 +9,15 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LABELS } from '../../src/agent/labels.js';
-import { cleanupInstance, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
-import { dockerAvailable, removeContainersByLabel, removeNetworksByLabel } from '../helpers/docker.js';
-import { findKubectl, kubectlFor, normalizeTable, tableRows, type Kubectl } from '../helpers/kubectl.js';
+import { startTestServer, waitFor, type TestServer } from '../helpers/server.js';
+import { dockerAvailable } from '../helpers/docker.js';
+import { kubectlFor, normalizeTable, tableRows, type Kubectl } from '../helpers/kubectl.js';
+import { withKubectl } from '../helpers/kubectl-suite.js';
+import { tearDownServer } from '../helpers/teardown.js';
 
 const SLOT = 20;
-const KUBECTL = findKubectl();
 
-if (!KUBECTL) {
-  process.stderr.write('\n*** Job tests SKIPPED: no kubectl on the PATH (.ci/run installs one) ***\n\n');
-  // Issue #6 allows exactly this: a loud skip only when no kubectl is installed (.ci/run installs one).
-  test.skip('Jobs and CronJobs — SKIPPED: kubectl is not installed', () => {});
-} else {
-  suite(KUBECTL);
-}
+withKubectl('Jobs and CronJobs', suite);
 
 interface PodJ {
   metadata: { name: string; annotations?: Record<string, string> };
@@ -43,11 +37,7 @@ function suite(bin: string): void {
   });
 
   test.after.always(async () => {
-    const instance = server?.slot.instance ?? `t${SLOT}`;
-    await server?.stop().catch(() => undefined);
-    cleanupInstance(server);
-    await removeContainersByLabel(LABELS.instance, instance).catch(() => 0);
-    await removeNetworksByLabel(LABELS.instance, instance).catch(() => 0);
+    await tearDownServer(server, SLOT);
     k?.cleanup();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });

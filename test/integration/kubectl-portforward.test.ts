@@ -13,7 +13,8 @@ import {
   adler32, controlFrame, dataFrame, decodeHeaderBlock, encodeHeaderBlock, FLAG_FIN, forwardTarget, parseFrames, parsePortForwardPath, SPDY, SPDY_DICTIONARY, StoredHeaderWriter,
 } from '../../src/server/portforward.js';
 import { cleanupInstance, slotConfig, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
-import { findKubectl, kubectlFor, type Kubectl } from '../helpers/kubectl.js';
+import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
+import { withKubectl } from '../helpers/kubectl-suite.js';
 
 // ------------------------------------------------------------------ pure parts
 
@@ -55,18 +56,11 @@ test('forwardTarget: only Running Pods, only inside the pod network, loopback fo
 
 // ------------------------------------------------------------------ the real kubectl
 
-const KUBECTL = findKubectl();
 const SLOT = 14;
 const BRIDGE = `klpf-t${SLOT}`;
 const POD_IP = `10.200.${SLOT}.250`;
 
-if (!KUBECTL) {
-  process.stderr.write('\n*** kubectl port-forward tests SKIPPED: no kubectl on the PATH ***\n\n');
-  // Issue #6 allows exactly this: a loud skip only when no kubectl is installed (.ci/run installs one).
-  test.skip('kubectl port-forward — SKIPPED: kubectl is not installed', () => {});
-} else {
-  suite(KUBECTL);
-}
+withKubectl('kubectl port-forward', suite);
 
 function suite(bin: string): void {
   let server: TestServer;

@@ -13,20 +13,15 @@ import path from 'node:path';
 import { R } from '../../src/api/resources.js';
 import type { Pod } from '../../src/api/types.js';
 import { LABELS } from '../../src/agent/labels.js';
-import { cleanupInstance, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
-import { dockerAvailable, dockerClient, removeContainersByLabel, removeNetworksByLabel } from '../helpers/docker.js';
-import { findKubectl, kubectlFor, normalizeTable, tableRows, type Kubectl } from '../helpers/kubectl.js';
+import { startTestServer, waitFor, type TestServer } from '../helpers/server.js';
+import { dockerAvailable, dockerClient } from '../helpers/docker.js';
+import { kubectlFor, normalizeTable, tableRows, type Kubectl } from '../helpers/kubectl.js';
+import { withKubectl } from '../helpers/kubectl-suite.js';
+import { tearDownServer } from '../helpers/teardown.js';
 
 const SLOT = 13;
-const KUBECTL = findKubectl();
 
-if (!KUBECTL) {
-  process.stderr.write('\n*** kubectl workload tests SKIPPED: no kubectl on the PATH (.ci/run installs one) ***\n\n');
-  // Issue #6 allows exactly this: a loud skip only when no kubectl is installed (.ci/run installs one).
-  test.skip('kubectl on running workloads — SKIPPED: kubectl is not installed', () => {});
-} else {
-  suite(KUBECTL);
-}
+withKubectl('kubectl on running workloads', suite);
 
 function suite(bin: string): void {
   let server: TestServer | undefined;
@@ -44,11 +39,7 @@ function suite(bin: string): void {
   });
 
   test.after.always(async () => {
-    const instance = server?.slot.instance ?? `t${SLOT}`;
-    await server?.stop().catch(() => undefined);
-    cleanupInstance(server);
-    await removeContainersByLabel(LABELS.instance, instance).catch(() => 0);
-    await removeNetworksByLabel(LABELS.instance, instance).catch(() => 0);
+    await tearDownServer(server, SLOT);
     k?.cleanup();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });

@@ -11,17 +11,11 @@ import YAML from 'yaml';
 import { groupVersions, R } from '../../src/api/resources.js';
 import type { KObject, Pod } from '../../src/api/types.js';
 import { cleanupInstance, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
-import { findKubectl, kubectlFor, normalizeTable, tableRows, type Kubectl } from '../helpers/kubectl.js';
+import { kubectlFor, normalizeTable, tableRows, type Kubectl } from '../helpers/kubectl.js';
+import { withKubectl } from '../helpers/kubectl-suite.js';
 
-const KUBECTL = findKubectl();
 
-if (!KUBECTL) {
-  process.stderr.write('\n*** kubectl compatibility suite SKIPPED: no kubectl on the PATH (.ci/run installs one) ***\n\n');
-  // Issue #6 allows exactly this: a loud skip only when no kubectl is installed (.ci/run installs one).
-  test.skip('kubectl compatibility suite — SKIPPED: kubectl is not installed', () => {});
-} else {
-  suite(KUBECTL);
-}
+withKubectl('kubectl compatibility suite', suite);
 
 function suite(bin: string): void {
   let server: TestServer;

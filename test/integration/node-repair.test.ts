@@ -8,13 +8,13 @@
 import test from 'ava';
 import type { Event, KObject, Node, Pod, Service } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
-import { LABELS } from '../../src/agent/labels.js';
 import { hostNames } from '../../src/config.js';
 import { exec, execOk } from '../../src/util/exec.js';
-import { cleanupInstance, startTestServer, waitFor, waitForServiceRoute, type TestServer } from '../helpers/server.js';
-import { dockerAvailable, httpRequest, removeContainersByLabel, removeNetworksByLabel } from '../helpers/docker.js';
+import { startTestServer, waitFor, waitForServiceRoute, type TestServer } from '../helpers/server.js';
+import { dockerAvailable, httpRequest } from '../helpers/docker.js';
 import { assertLocalRoute } from '../helpers/netns.js';
 import { createPod, dockerId, isReady, nodeName, podManifest, waitPod } from './pods-helpers.js';
+import { tearDownServer } from '../helpers/teardown.js';
 
 const SLOT = 18;
 let server: TestServer | undefined;
@@ -43,11 +43,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  const instance = server?.slot.instance ?? `t${SLOT}`;
-  await server?.stop().catch(() => undefined);
-  cleanupInstance(server);
-  await removeContainersByLabel(LABELS.instance, instance).catch(() => 0);
-  await removeNetworksByLabel(LABELS.instance, instance).catch(() => 0);
+  await tearDownServer(server, SLOT);
 });
 
 /** GET through an address that is routed locally (a Pod IP on our bridge or a VIP on our service device); else why not. */

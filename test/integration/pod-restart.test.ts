@@ -8,9 +8,10 @@ import test from 'ava';
 import type { Pod, WatchEvent } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
 import { LABELS } from '../../src/agent/labels.js';
-import { cleanupInstance, startTestServer, type TestServer } from '../helpers/server.js';
-import { dockerAvailable, dockerClient, removeContainersByLabel, removeNetworksByLabel } from '../helpers/docker.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { dockerAvailable, dockerClient } from '../helpers/docker.js';
 import { createPod, cstatus, dockerId, isReady, nodeName, podContainers, podManifest, waitPod } from './pods-helpers.js';
+import { tearDownServer } from '../helpers/teardown.js';
 
 const SLOT = 17;
 let server: TestServer | undefined;
@@ -29,11 +30,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  const instance = server?.slot.instance ?? `t${SLOT}`;
-  await server?.stop().catch(() => undefined);
-  cleanupInstance(server);
-  await removeContainersByLabel(LABELS.instance, instance).catch(() => 0);
-  await removeNetworksByLabel(LABELS.instance, instance).catch(() => 0);
+  await tearDownServer(server, SLOT);
 });
 
 /**

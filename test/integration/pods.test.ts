@@ -8,9 +8,10 @@ import { spawnSync } from 'node:child_process';
 import type { ConfigMap, Endpoints, Pod, Secret } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
 import { LABELS } from '../../src/agent/labels.js';
-import { cleanupInstance, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
-import { dockerAvailable, dockerClient, execIn, removeContainersByLabel, removeNetworksByLabel } from '../helpers/docker.js';
+import { startTestServer, waitFor, type TestServer } from '../helpers/server.js';
+import { dockerAvailable, dockerClient, execIn } from '../helpers/docker.js';
 import { cli, createPod, cstatus, dockerId, events, getPod, isReady, nodeName, podContainers, podManifest, waitPod } from './pods-helpers.js';
+import { tearDownServer } from '../helpers/teardown.js';
 
 const SLOT = 2;
 let server: TestServer | undefined;
@@ -28,11 +29,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  const instance = server?.slot.instance ?? `t${SLOT}`;
-  await server?.stop().catch(() => undefined);
-  cleanupInstance(server);
-  await removeContainersByLabel(LABELS.instance, instance).catch(() => 0);
-  await removeNetworksByLabel(LABELS.instance, instance).catch(() => 0);
+  await tearDownServer(server, SLOT);
 });
 
 const instance = () => srv().slot.instance;
