@@ -128,7 +128,6 @@ export class WorkQueue {
       const keys = [...this.rerun];
       this.rerun.clear();
       for (const k of keys) this.add(k);
-      if (this.length === 0) for (const w of this.idleWaiters.splice(0)) w();
     });
   }
 }
