@@ -67,10 +67,10 @@ export async function assertRouted(ip: string, bridge: string): Promise<void> {
   if (route?.type !== 'local' && route?.dev !== bridge) throw new Error(`${ip} would leave through ${route?.dev}: refusing to send test traffic there`);
 }
 
-export async function httpGet(ip: string, port: number, bridge: string, timeoutMs = 3000): Promise<string> {
+export async function httpGet(ip: string, port: number, bridge: string, timeoutMs = 3000, localPort?: number): Promise<string> {
   await assertRouted(ip, bridge);
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: ip, port, path: '/', agent: false, timeout: timeoutMs }, (res) => {
+    const req = http.get({ host: ip, port, path: '/', agent: false, timeout: timeoutMs, localPort }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
@@ -79,6 +79,23 @@ export async function httpGet(ip: string, port: number, bridge: string, timeoutM
     req.on('timeout', () => req.destroy(new Error(`${ip}:${port}: no answer`)));
     req.on('error', reject);
   });
+}
+
+/**
+ * Where a node's NAT sent the TCP connections to its `port`: client source port -> the address the
+ * connection was DNATed to (the reply's source), from conntrack in the node container's network namespace.
+ */
+export async function natDestinations(node: string, port: number): Promise<Map<number, string>> {
+  const pid = (await docker.getContainer(node).inspect()).State.Pid;
+  const r = await exec('nsenter', ['-t', String(pid), '-n', 'conntrack', '-L', '-p', 'tcp', '--orig-port-dst', String(port)]);
+  if (r.code !== 0) throw new Error(`conntrack in ${node}: ${r.stderr.trim()}`);
+  const out = new Map<number, string>();
+  for (const line of r.stdout.split('\n')) {
+    // original direction first (src dst sport dport), then the reply's (its src is the DNAT target)
+    const m = /src=\S+ dst=\S+ sport=(\d+) dport=\d+ (?:\[UNREPLIED\] )?src=(\S+)/.exec(line);
+    if (m) out.set(Number(m[1]), m[2]);
+  }
+  return out;
 }
 
 /** `pod=NAME ip=IP ...` (the echo image's answer) -> NAME. */

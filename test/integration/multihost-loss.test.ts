@@ -12,7 +12,7 @@
 import test from 'ava';
 import type { Endpoints, Node, Pod, Taint } from '../../src/api/types.js';
 import { R } from '../../src/api/resources.js';
-import { buildTestNodeImage, createTestCluster, docker, httpGet, kubelitePid, podOf, until, type TestCluster } from '../helpers/multihost.js';
+import { buildTestNodeImage, createTestCluster, docker, httpGet, kubelitePid, natDestinations, podOf, until, type TestCluster } from '../helpers/multihost.js';
 
 const NAME = 'mh39';
 let c: TestCluster | undefined;
@@ -102,17 +102,34 @@ test.serial('an agent restarted adopts its running containers: none restarted, n
 test.serial('agents keep their Pods serving while the server is away, and nothing is evicted when it is back', async (t) => {
   const a1 = cl().agents[1];
   const np = (await cl().client.get<{ spec: { ports: { nodePort: number }[] } } & Pod>(R.services, 'default', 'web')).spec.ports[0].nodePort;
-  const before = (await pods()).map((p) => p.metadata.uid).sort();
+  const podsBefore = await pods();
+  const before = podsBefore.map((p) => p.metadata.uid).sort();
+  const nodeOfIP = new Map(podsBefore.map((p) => [p.status?.podIP ?? '?', p.spec.nodeName ?? '?']));
   await docker.getContainer(cl().server).pause();
   try {
     await new Promise((r) => setTimeout(r, 8000));
-    // the agent's own proxier still serves its NodePort, from the Pods on the hosts that are up
-    let answers = 0;
-    for (let i = 0; i < 20; i++) {
-      const a = await httpGet(cl().address(a1), np, cl().bridge, 1500).catch(() => '');
-      if (a.includes('pod=')) answers++;
+    // The agent's own proxier still serves its NodePort from the Pods on every host, the other agent's
+    // too. It cannot know that the paused server's Pods are frozen (neither can kube-proxy), so about a
+    // third of the connections go there and time out: which Pod each connection was sent to is read
+    // from the agent's conntrack, and every connection to a Pod on a host that is up must be answered.
+    // Source ports of our own choosing (below the ephemeral range) name each connection in conntrack.
+    let port = 20_000 + Math.floor(Math.random() * 10_000);
+    const sent: { port: number; answer: string }[] = [];
+    const answeredOn = new Set<string>();
+    while (sent.length < 15 || (answeredOn.size < cl().agents.length && sent.length < 40)) {
+      port++;
+      const answer = await httpGet(cl().address(a1), np, cl().bridge, 3000, port).catch((e: Error) => `no answer (${e.message})`);
+      if (answer.includes('EADDRINUSE')) continue;
+      sent.push({ port, answer });
+      const onNode = answer.includes('pod=') ? podsBefore.find((p) => p.metadata.name === podOf(answer))?.spec.nodeName : undefined;
+      if (onNode) answeredOn.add(onNode);
     }
-    t.true(answers >= 8, `the agent's NodePort answered ${answers}/20 while the server was paused`);
+    const routed = await natDestinations(a1, np);
+    const lines = sent.map((s) => ({ ...s, node: nodeOfIP.get(routed.get(s.port) ?? '') ?? `? (${routed.get(s.port) ?? 'no conntrack entry'})` }));
+    const report = lines.map((l) => `${l.node}: ${l.answer.includes('pod=') ? podOf(l.answer) : l.answer}`).join('; ');
+    const lost = lines.filter((l) => !l.answer.includes('pod=') && l.node !== cl().server);
+    t.deepEqual(lost, [], `connections to Pods on the hosts that are up went unanswered: ${report}`);
+    for (const a of cl().agents) t.true(lines.some((l) => l.node === a && l.answer.includes('pod=')), `no answer from a Pod on ${a}: ${report}`);
   } finally {
     await docker.getContainer(cl().server).unpause();
   }
